@@ -1,0 +1,208 @@
+//! The command-line definition (clap derive): `Cli`, the `Command` enum and one
+//! `Args` struct per subcommand. Nothing else lives here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// mam — multi-agent mux: run AI coding agents side by side in tmux, and let
+/// them and their operator coordinate through a registry of jobs.
+#[derive(Debug, Parser)]
+#[command(name = "mam", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct Global {
+    /// Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)
+    #[arg(long, global = true, env = "MAM_WORKSPACE", value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    /// Print less (only ids and errors)
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more about what is done
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the .mam/ state directory (registry, config template, key); idempotent
+    Init(InitArgs),
+    /// Start a new agent job in its own tmux session and wait until it is ready
+    Create(CreateArgs),
+    /// Show jobs, their live state, progress and last activity
+    Status(StatusArgs),
+    /// Stop agents: their exit keys, then end the session and its processes
+    Stop(StopArgs),
+    /// Reopen stopped, lost, exited or failed jobs, resuming their conversation
+    Resume(ResumeArgs),
+    /// Attach to an agent's tmux session (switch-client inside tmux)
+    Attach(AttachArgs),
+    /// Print an agent pane's recent output
+    Logs(LogsArgs),
+    /// Who the caller is, from the registry
+    Whoami(WhoamiArgs),
+    /// Check tmux, the state directory, the key file and the registry
+    Doctor(DoctorArgs),
+    /// Print shell completions generated from this command line
+    Completions(CompletionsArgs),
+    /// Write man pages generated from this command line
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Role {
+    Worker,
+    Pm,
+    Reviewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Worker => "worker",
+            Role::Pm => "pm",
+            Role::Reviewer => "reviewer",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Job name: [a-z0-9][a-z0-9_-]{0,31}
+    pub name: String,
+    /// Agent profile (claude, codex, gemini, aider, hermes, shell, or one from config)
+    #[arg(long, short = 'a', value_name = "KIND", default_value = "claude")]
+    pub agent: String,
+    /// Command line to run instead of the profile's (split like a shell would)
+    #[arg(long, value_name = "CMD")]
+    pub cmd: Option<String>,
+    /// Directory the agent works in (default: the workspace root)
+    #[arg(long, value_name = "DIR")]
+    pub workdir: Option<PathBuf>,
+    /// Role of the job
+    #[arg(long, value_enum, default_value = "worker")]
+    pub role: Role,
+    /// Task prompt typed into the agent once it is ready
+    #[arg(long, value_name = "TEXT", conflicts_with = "prompt_file")]
+    pub prompt: Option<String>,
+    /// Read the task prompt from a file ('-' for stdin)
+    #[arg(long, value_name = "FILE")]
+    pub prompt_file: Option<PathBuf>,
+    /// Extra environment for the agent (repeatable)
+    #[arg(long = "env", value_name = "K=V")]
+    pub env: Vec<String>,
+    /// Seconds to wait for the agent to become ready
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub ready_timeout: f64,
+    /// Return once the session is started, without waiting for readiness
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Only these jobs
+    pub names: Vec<String>,
+    /// Include stopped and done jobs older than a day
+    #[arg(long)]
+    pub all: bool,
+    /// Redraw every SECS seconds (default 2)
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "2")]
+    pub watch: Option<f64>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StopArgs {
+    /// Jobs to stop
+    #[arg(required_unless_present = "all")]
+    pub names: Vec<String>,
+    /// Stop every live job
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
+    /// Kill at once, without the profile's exit keys
+    #[arg(long)]
+    pub force: bool,
+    /// Seconds to wait for the agent to exit before killing it
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Jobs to resume
+    #[arg(required_unless_present = "all")]
+    pub names: Vec<String>,
+    /// Resume every job that is not live (pm roles first)
+    #[arg(long, conflicts_with = "names")]
+    pub all: bool,
+    /// Seconds to wait for each agent to become ready
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub ready_timeout: f64,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttachArgs {
+    /// Job to attach to
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Job whose pane to print
+    pub name: String,
+    /// How many lines of history to include
+    #[arg(long, short = 'n', default_value_t = 200)]
+    pub lines: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct WhoamiArgs {
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to generate completions for
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per command into DIR (default: print mam.1 to stdout)
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}

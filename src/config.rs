@@ -1,0 +1,353 @@
+//! Layered configuration (SPEC §7): built-in defaults, then
+//! `$XDG_CONFIG_HOME/mam/config.toml`, then `.mam/config.toml`, then `MAM_*`
+//! environment variables. Unknown keys are errors naming the key and file.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::error::usage;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub tmux: TmuxConfig,
+    pub broker: BrokerConfig,
+    pub messages: MessagesConfig,
+    pub reminders: RemindersConfig,
+    pub reconcile: ReconcileConfig,
+    pub security: SecurityConfig,
+    /// Agent profiles as raw tables; merged over the built-ins in `profiles`.
+    pub agents: BTreeMap<String, toml::Table>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            tmux: TmuxConfig::default(),
+            broker: BrokerConfig::default(),
+            messages: MessagesConfig::default(),
+            reminders: RemindersConfig::default(),
+            reconcile: ReconcileConfig::default(),
+            security: SecurityConfig::default(),
+            agents: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TmuxConfig {
+    /// `tmux -L` socket name; empty means the user's default server.
+    pub socket: String,
+    /// Session names are `prefix + job name`.
+    pub prefix: String,
+}
+
+impl Default for TmuxConfig {
+    fn default() -> Self {
+        TmuxConfig {
+            socket: String::new(),
+            prefix: "mam-".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BrokerConfig {
+    pub url: String,
+    pub username: String,
+    pub password_env: String,
+    pub ca_file: String,
+    pub cert_file: String,
+    pub key_file: String,
+    pub topic_prefix: String,
+    pub allow_insecure: bool,
+}
+
+impl Default for BrokerConfig {
+    fn default() -> Self {
+        BrokerConfig {
+            url: String::new(),
+            username: String::new(),
+            password_env: "MAM_BROKER_PASSWORD".into(),
+            ca_file: String::new(),
+            cert_file: String::new(),
+            key_file: String::new(),
+            topic_prefix: "mam".into(),
+            allow_insecure: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MessagesConfig {
+    pub inline_max: usize,
+}
+
+impl Default for MessagesConfig {
+    fn default() -> Self {
+        MessagesConfig { inline_max: 1024 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RemindersConfig {
+    pub burst: u32,
+    pub per_hour: u32,
+}
+
+impl Default for RemindersConfig {
+    fn default() -> Self {
+        RemindersConfig {
+            burst: 5,
+            per_hour: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReconcileConfig {
+    pub interval: String,
+    pub stuck_after: String,
+}
+
+impl Default for ReconcileConfig {
+    fn default() -> Self {
+        ReconcileConfig {
+            interval: "10s".into(),
+            stuck_after: "15m".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    pub replay_window: String,
+    pub key_grace: String,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        SecurityConfig {
+            replay_window: "5m".into(),
+            key_grace: "24h".into(),
+        }
+    }
+}
+
+/// Where each layer came from, for messages.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub files: Vec<PathBuf>,
+}
+
+impl Config {
+    /// Load the layers. `user_file` is the XDG file (None when there is no
+    /// home); `ws_file` the workspace's `.mam/config.toml`.
+    pub fn load(user_file: Option<&Path>, ws_file: &Path) -> Result<(Config, Sources)> {
+        let mut merged = toml::Table::new();
+        let mut sources = Sources::default();
+        for file in user_file.into_iter().chain(std::iter::once(ws_file)) {
+            let Some(table) = read_layer(file)? else {
+                continue;
+            };
+            // Validate the layer on its own so the error names its file.
+            table
+                .clone()
+                .try_into::<Config>()
+                .map_err(|e| config_error(file, &e.to_string()))?;
+            merge(&mut merged, table);
+            sources.files.push(file.to_path_buf());
+        }
+        let mut cfg: Config = merged.try_into().map_err(|e: toml::de::Error| {
+            usage(format!("invalid configuration: {}", e.message()))
+        })?;
+        cfg.apply_env();
+        cfg.validate()?;
+        Ok((cfg, sources))
+    }
+
+    fn apply_env(&mut self) {
+        if let Ok(v) = std::env::var("MAM_TMUX_SOCKET") {
+            self.tmux.socket = v;
+        }
+        if let Ok(v) = std::env::var("MAM_BROKER_URL") {
+            self.broker.url = v;
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        for (key, value) in [
+            ("reconcile.interval", &self.reconcile.interval),
+            ("reconcile.stuck_after", &self.reconcile.stuck_after),
+            ("security.replay_window", &self.security.replay_window),
+            ("security.key_grace", &self.security.key_grace),
+        ] {
+            parse_duration(value).map_err(|e| {
+                usage(format!("invalid duration for {key}: {e}"))
+                    .hint("durations look like 10s, 15m, 24h")
+            })?;
+        }
+        if self.tmux.prefix.is_empty()
+            || !self
+                .tmux
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(usage(format!(
+                "invalid tmux.prefix {:?}: use letters, digits, '-' or '_'",
+                self.tmux.prefix
+            ))
+            .into());
+        }
+        Ok(())
+    }
+
+    pub fn replay_window(&self) -> Duration {
+        parse_duration(&self.security.replay_window).unwrap_or(Duration::from_secs(300))
+    }
+    pub fn key_grace(&self) -> Duration {
+        parse_duration(&self.security.key_grace).unwrap_or(Duration::from_secs(86400))
+    }
+    pub fn stuck_after(&self) -> Duration {
+        parse_duration(&self.reconcile.stuck_after).unwrap_or(Duration::from_secs(900))
+    }
+    pub fn reconcile_interval(&self) -> Duration {
+        parse_duration(&self.reconcile.interval).unwrap_or(Duration::from_secs(10))
+    }
+}
+
+pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
+    humantime::parse_duration(s.trim()).map_err(|e| format!("{s:?}: {e}"))
+}
+
+fn read_layer(file: &Path) -> Result<Option<toml::Table>> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read config file {}", file.display()));
+        }
+    };
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| config_error(file, &e.to_string()))?;
+    Ok(Some(table))
+}
+
+fn config_error(file: &Path, detail: &str) -> crate::error::UserError {
+    usage(format!(
+        "malformed config file {}: {}",
+        file.display(),
+        detail.trim()
+    ))
+    .hint(format!(
+        "fix or remove the key in {} (see `mam init` for a commented template)",
+        file.display()
+    ))
+}
+
+/// Merge `over` into `base`, table by table; other values replace.
+pub fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// The commented template `mam init` writes.
+pub const TEMPLATE: &str = r#"# mam workspace configuration. Every key is optional; the values shown are
+# the defaults. Layers: built-in < $XDG_CONFIG_HOME/mam/config.toml < this
+# file < MAM_* environment variables < command-line flags.
+
+[tmux]
+# socket = ""              # tmux -L name; empty = your default server (MAM_TMUX_SOCKET)
+# prefix = "mam-"          # session names are prefix + job name
+
+[broker]
+# url = ""                 # empty = no MQTT; mqtt://127.0.0.1:1883 or mqtts://host:8883 (MAM_BROKER_URL)
+# username = ""
+# password_env = "MAM_BROKER_PASSWORD"
+# ca_file = ""
+# cert_file = ""
+# key_file = ""
+# topic_prefix = "mam"
+# allow_insecure = false   # plain mqtt:// to a non-loopback host
+
+[messages]
+# inline_max = 1024
+
+[reminders]
+# burst = 5
+# per_hour = 30
+
+[reconcile]
+# interval = "10s"
+# stuck_after = "15m"
+
+[security]
+# replay_window = "5m"
+# key_grace = "24h"
+
+# Agent profiles: override a built-in field by field, or add your own.
+# [agents.myagent]
+# cmd = ["python3", "agent.py"]
+# ready = ['(?m)^> ?$']
+# busy = ['Working']
+# submit_delay_ms = 300
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_key_and_file() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("config.toml");
+        std::fs::write(&f, "[tmux]\nsockett = \"x\"\n").unwrap();
+        let err = Config::load(None, &f).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("sockett"), "{msg}");
+        assert!(msg.contains(&f.display().to_string()), "{msg}");
+        assert_eq!(crate::error::code_of(&err), crate::error::Code::Usage);
+    }
+
+    #[test]
+    fn workspace_file_overrides_user_file() {
+        let t = tempfile::tempdir().unwrap();
+        let u = t.path().join("user.toml");
+        let w = t.path().join("ws.toml");
+        std::fs::write(&u, "[tmux]\nprefix = \"u-\"\n[messages]\ninline_max = 10\n").unwrap();
+        std::fs::write(&w, "[tmux]\nprefix = \"w-\"\n").unwrap();
+        let (c, s) = Config::load(Some(&u), &w).unwrap();
+        assert_eq!(c.tmux.prefix, "w-");
+        assert_eq!(c.messages.inline_max, 10);
+        assert_eq!(s.files.len(), 2);
+    }
+
+    #[test]
+    fn template_parses_and_bad_durations_are_named() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("c.toml");
+        std::fs::write(&f, TEMPLATE).unwrap();
+        Config::load(None, &f).unwrap();
+        std::fs::write(&f, "[reconcile]\ninterval = \"soon\"\n").unwrap();
+        let msg = format!("{:#}", Config::load(None, &f).unwrap_err());
+        assert!(msg.contains("reconcile.interval"), "{msg}");
+    }
+}

@@ -1,0 +1,140 @@
+//! The one table from error to exit code (SPEC §2), and the typed error for
+//! what a user must act on. Everything else is `anyhow::Error`, which maps to 1.
+
+use std::fmt;
+
+/// Exit codes of `mam`. Only `main` turns these into a process exit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// 0: success.
+    Ok = 0,
+    /// 1: an unexpected error (a bug, or an I/O failure with no better class).
+    Unexpected = 1,
+    /// 2: bad command-line usage or invalid input (names, values).
+    Usage = 2,
+    /// 3: the thing named does not exist (job, message, workdir, file).
+    NotFound = 3,
+    /// 4: conflict: exists already, wrong state, not yours, rate-limited, lock held.
+    Conflict = 4,
+    /// 5: timed out (readiness probe, waiting for a lock).
+    Timeout = 5,
+    /// 6: the environment is unfit (tmux missing, unsafe key file, network
+    /// filesystem, broker required but unreachable).
+    Environment = 6,
+    /// 7: authentication failed (bad signature, replay).
+    Auth = 7,
+}
+
+impl Code {
+    pub fn as_i32(self) -> i32 {
+        self as i32
+    }
+}
+
+/// An error the user can act on: it carries its exit code and an optional hint.
+#[derive(Debug)]
+pub struct UserError {
+    pub code: Code,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl UserError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        UserError {
+            code,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UserError {}
+
+/// Shorthands: `Err(usage("…"))?`.
+pub fn usage(msg: impl Into<String>) -> UserError {
+    UserError::new(Code::Usage, msg)
+}
+pub fn not_found(msg: impl Into<String>) -> UserError {
+    UserError::new(Code::NotFound, msg)
+}
+pub fn conflict(msg: impl Into<String>) -> UserError {
+    UserError::new(Code::Conflict, msg)
+}
+pub fn timeout(msg: impl Into<String>) -> UserError {
+    UserError::new(Code::Timeout, msg)
+}
+pub fn environment(msg: impl Into<String>) -> UserError {
+    UserError::new(Code::Environment, msg)
+}
+pub fn auth(msg: impl Into<String>) -> UserError {
+    UserError::new(Code::Auth, msg)
+}
+
+/// The exit code for any error: the first `UserError` in the cause chain
+/// decides; anything else is unexpected.
+pub fn code_of(err: &anyhow::Error) -> Code {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<UserError>())
+        .map(|u| u.code)
+        .unwrap_or(Code::Unexpected)
+}
+
+/// The hint of the first `UserError` in the chain that has one.
+pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
+    err.chain()
+        .filter_map(|e| e.downcast_ref::<UserError>())
+        .find_map(|u| u.hint.as_deref())
+}
+
+/// Render an error as `mam: error: …` lines: the cause chain, then the hint.
+pub fn render(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    let mut first = true;
+    for cause in err.chain() {
+        if first {
+            out.push_str(&format!("mam: error: {cause}\n"));
+            first = false;
+        } else {
+            out.push_str(&format!("  caused by: {cause}\n"));
+        }
+    }
+    if let Some(h) = hint_of(err) {
+        out.push_str(&format!("hint: {h}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn code_comes_from_the_user_error_in_the_chain() {
+        let e: anyhow::Result<()> = Err(not_found("no job named x").hint("see mam status").into());
+        let e = e.context("while stopping").unwrap_err();
+        assert_eq!(code_of(&e), Code::NotFound);
+        let text = render(&e);
+        assert!(text.starts_with("mam: error: while stopping\n"), "{text}");
+        assert!(text.contains("caused by: no job named x"), "{text}");
+        assert!(text.ends_with("hint: see mam status\n"), "{text}");
+    }
+
+    #[test]
+    fn plain_errors_are_unexpected() {
+        let e = anyhow::anyhow!("boom");
+        assert_eq!(code_of(&e), Code::Unexpected);
+    }
+}

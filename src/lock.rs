@@ -1,0 +1,107 @@
+//! Advisory file locks (per job, the reconcile daemon, first-time setup).
+//! On contention we say what we wait for, then poll until a deadline; every
+//! error names the lock file.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::error::timeout;
+
+/// A held exclusive lock; released on drop (and by the OS if we die).
+#[derive(Debug)]
+pub struct FileLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl FileLock {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The lock file itself (e.g. to record the holder's pid).
+    pub fn file(&self) -> &File {
+        &self.file
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+fn open(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot open lock file {}", path.display()))
+}
+
+/// Take the lock if it is free; `None` if someone else holds it.
+pub fn try_lock(path: &Path) -> Result<Option<FileLock>> {
+    let file = open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(FileLock {
+            file,
+            path: path.to_path_buf(),
+        })),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => {
+            Err(e).with_context(|| format!("cannot lock {}", path.display()))
+        }
+    }
+}
+
+/// Take the lock, waiting up to `wait`. Says "waiting for lock on …" on
+/// stderr when `announce` and the lock is busy. Times out with exit code 5.
+pub fn lock(path: &Path, wait: Duration, announce: bool) -> Result<FileLock> {
+    if let Some(l) = try_lock(path)? {
+        return Ok(l);
+    }
+    if announce {
+        eprintln!("mam: waiting for lock on {}", path.display());
+    }
+    let deadline = Instant::now() + wait;
+    let mut pause = Duration::from_millis(5);
+    loop {
+        std::thread::sleep(pause);
+        if let Some(l) = try_lock(path)? {
+            return Ok(l);
+        }
+        if Instant::now() >= deadline {
+            return Err(timeout(format!(
+                "timed out after {:.1}s waiting for lock on {}",
+                wait.as_secs_f64(),
+                path.display()
+            ))
+            .hint("another mam command is working on this; try again, or find it with `fuser` / `lsof`")
+            .into());
+        }
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_holder_waits_then_times_out() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("x.lock");
+        let held = lock(&p, Duration::from_secs(1), false).unwrap();
+        assert!(try_lock(&p).unwrap().is_none());
+        let err = lock(&p, Duration::from_millis(50), false).unwrap_err();
+        assert_eq!(crate::error::code_of(&err), crate::error::Code::Timeout);
+        assert!(format!("{err}").contains("x.lock"));
+        drop(held);
+        assert!(try_lock(&p).unwrap().is_some());
+    }
+}

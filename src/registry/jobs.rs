@@ -1,0 +1,290 @@
+//! Jobs and their tmux sessions. Every state change emits its event in the
+//! same transaction.
+
+use anyhow::{Context, Result};
+use rusqlite::{Row, params};
+use serde::Serialize;
+use serde_json::json;
+
+use super::{Registry, Tx, now_ms, opt};
+use crate::error::{conflict, not_found};
+
+/// Job states (SPEC §1).
+pub const STATES: &[&str] = &[
+    "starting", "ready", "busy", "waiting", "done", "failed", "stopped", "exited", "lost",
+];
+
+/// States in which the registry expects a live tmux session.
+pub fn is_live_state(state: &str) -> bool {
+    matches!(state, "starting" | "ready" | "busy" | "waiting")
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Job {
+    pub name: String,
+    pub kind: String,
+    pub role: String,
+    pub workdir: String,
+    pub cmd: Option<Vec<String>>,
+    pub env: Vec<(String, String)>,
+    pub prompt: Option<String>,
+    pub state: String,
+    pub reason: Option<String>,
+    pub progress: Option<i64>,
+    pub progress_note: Option<String>,
+    pub verdict: Option<String>,
+    pub details: Option<String>,
+    pub artifacts: Vec<String>,
+    pub on_done: String,
+    pub conversation_id: Option<String>,
+    pub exit_status: Option<i64>,
+    pub misses: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub state_since: i64,
+    /// The live session, if any.
+    pub session: Option<Session>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub id: i64,
+    pub tmux_session: String,
+    pub pane_id: String,
+    pub pane_pid: i64,
+    pub started_at: i64,
+}
+
+/// What `create` records.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a> {
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub role: &'a str,
+    pub workdir: &'a str,
+    pub cmd: Option<&'a [String]>,
+    pub env: &'a [(String, String)],
+    pub prompt: Option<&'a str>,
+    pub conversation_id: Option<&'a str>,
+}
+
+const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
+    j.progress, j.progress_note, j.verdict, j.details, j.artifacts, j.on_done, j.conversation_id, \
+    j.exit_status, j.misses, j.created_at, j.updated_at, j.state_since, \
+    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at";
+
+const JOB_FROM: &str = "FROM jobs j LEFT JOIN sessions s ON s.job = j.name AND s.ended_at IS NULL";
+
+fn job_from_row(r: &Row) -> rusqlite::Result<Job> {
+    let json_col = |i: usize| -> rusqlite::Result<Option<String>> { r.get(i) };
+    let session = match r.get::<_, Option<i64>>(21)? {
+        Some(id) => Some(Session {
+            id,
+            tmux_session: r.get(22)?,
+            pane_id: r.get(23)?,
+            pane_pid: r.get(24)?,
+            started_at: r.get(25)?,
+        }),
+        None => None,
+    };
+    Ok(Job {
+        name: r.get(0)?,
+        kind: r.get(1)?,
+        role: r.get(2)?,
+        workdir: r.get(3)?,
+        cmd: json_col(4)?.and_then(|s| serde_json::from_str(&s).ok()),
+        env: json_col(5)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
+        prompt: r.get(6)?,
+        state: r.get(7)?,
+        reason: r.get(8)?,
+        progress: r.get(9)?,
+        progress_note: r.get(10)?,
+        verdict: r.get(11)?,
+        details: r.get(12)?,
+        artifacts: json_col(13)?
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default(),
+        on_done: r.get(14)?,
+        conversation_id: r.get(15)?,
+        exit_status: r.get(16)?,
+        misses: r.get(17)?,
+        created_at: r.get(18)?,
+        updated_at: r.get(19)?,
+        state_since: r.get(20)?,
+        session,
+    })
+}
+
+/// Read a job inside or outside a transaction.
+pub fn get(conn: &rusqlite::Connection, name: &str) -> Result<Option<Job>> {
+    opt(conn.query_row(
+        &format!("SELECT {JOB_COLUMNS} {JOB_FROM} WHERE j.name = ?1"),
+        [name],
+        job_from_row,
+    ))
+}
+
+impl Registry {
+    pub fn job(&self, name: &str) -> Result<Option<Job>> {
+        get(self.conn(), name)
+    }
+
+    /// A job that must exist (exit 3 otherwise).
+    pub fn require_job(&self, name: &str) -> Result<Job> {
+        self.job(name)?.ok_or_else(|| unknown_job(name))
+    }
+
+    pub fn jobs(&self) -> Result<Vec<Job>> {
+        let mut st = self.conn().prepare_cached(&format!(
+            "SELECT {JOB_COLUMNS} {JOB_FROM} ORDER BY j.created_at, j.name"
+        ))?;
+        let rows = st.query_map([], job_from_row)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .context("cannot list jobs")
+    }
+}
+
+pub fn unknown_job(name: &str) -> anyhow::Error {
+    not_found(format!("no job named {name:?} in this workspace"))
+        .hint("see `mam status --all` for the jobs there are")
+        .into()
+}
+
+impl Tx<'_> {
+    /// Insert a new job in state `starting` (no event yet: `create` emits
+    /// `job.created` once its session exists, so an aborted create leaves no trace).
+    pub fn insert_job(&self, j: &NewJob) -> Result<()> {
+        let now = now_ms();
+        let res = self.tx.execute(
+            "INSERT INTO jobs (name, kind, role, workdir, cmd, env, prompt, state, conversation_id, \
+             created_at, updated_at, state_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9)",
+            params![
+                j.name,
+                j.kind,
+                j.role,
+                j.workdir,
+                j.cmd.map(|c| serde_json::to_string(c).unwrap_or_default()),
+                serde_json::to_string(j.env)?,
+                j.prompt,
+                j.conversation_id,
+                now
+            ],
+        );
+        match res {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(conflict(format!("a job named {:?} exists already", j.name))
+                    .hint(format!(
+                        "pick another name, `mam resume {0}`, or remove it with `mam stop {0}` first",
+                        j.name
+                    ))
+                    .into())
+            }
+            Err(e) => Err(e).context("cannot insert job"),
+        }
+    }
+
+    /// Remove a job whose creation was aborted before anything was announced.
+    pub fn delete_job(&self, name: &str) -> Result<()> {
+        self.tx
+            .execute("DELETE FROM jobs WHERE name = ?1", [name])?;
+        Ok(())
+    }
+
+    pub fn job(&self, name: &str) -> Result<Option<Job>> {
+        get(&self.tx, name)
+    }
+
+    /// Record a new live session for a job (ending any previous one).
+    pub fn start_session(
+        &self,
+        job: &str,
+        tmux_session: &str,
+        pane_id: &str,
+        pid: u32,
+    ) -> Result<()> {
+        let now = now_ms();
+        self.tx.execute(
+            "UPDATE sessions SET ended_at = ?2, end_reason = 'replaced' WHERE job = ?1 AND ended_at IS NULL",
+            params![job, now],
+        )?;
+        self.tx.execute(
+            "INSERT INTO sessions (job, tmux_session, pane_id, pane_pid, started_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![job, tmux_session, pane_id, pid, now],
+        )?;
+        self.tx.execute(
+            "UPDATE jobs SET misses = 0, exit_status = NULL, updated_at = ?2 WHERE name = ?1",
+            params![job, now],
+        )?;
+        self.emit(
+            "job.session",
+            job,
+            json!({"session": tmux_session, "pane": pane_id, "pid": pid}),
+        )?;
+        Ok(())
+    }
+
+    /// End the live session of a job, if any.
+    pub fn end_session(&self, job: &str, reason: &str) -> Result<()> {
+        self.tx.execute(
+            "UPDATE sessions SET ended_at = ?2, end_reason = ?3 WHERE job = ?1 AND ended_at IS NULL",
+            params![job, now_ms(), reason],
+        )?;
+        Ok(())
+    }
+
+    /// Change a job's state (no-op when unchanged), with its event.
+    pub fn set_state(&self, job: &str, state: &str, reason: Option<&str>) -> Result<bool> {
+        debug_assert!(STATES.contains(&state));
+        let now = now_ms();
+        let old: Option<String> =
+            opt(self
+                .tx
+                .query_row("SELECT state FROM jobs WHERE name = ?1", [job], |r| {
+                    r.get(0)
+                }))?;
+        let Some(old) = old else {
+            return Err(unknown_job(job));
+        };
+        if old == state {
+            self.tx.execute(
+                "UPDATE jobs SET reason = COALESCE(?2, reason), updated_at = ?3 WHERE name = ?1",
+                params![job, reason, now],
+            )?;
+            return Ok(false);
+        }
+        self.tx.execute(
+            "UPDATE jobs SET state = ?2, reason = ?3, updated_at = ?4, state_since = ?4 WHERE name = ?1",
+            params![job, state, reason, now],
+        )?;
+        let mut body = json!({"from": old, "to": state});
+        if let Some(r) = reason {
+            body["reason"] = json!(r);
+        }
+        self.emit("job.state", job, body)?;
+        Ok(true)
+    }
+
+    pub fn set_conversation_id(&self, job: &str, id: &str) -> Result<()> {
+        let n = self.tx.execute(
+            "UPDATE jobs SET conversation_id = ?2, updated_at = ?3 WHERE name = ?1 AND conversation_id IS NOT ?2",
+            params![job, id, now_ms()],
+        )?;
+        if n > 0 {
+            self.emit("job.conversation", job, json!({"conversation_id": id}))?;
+        }
+        Ok(())
+    }
+
+    pub fn set_exit_status(&self, job: &str, status: Option<i64>) -> Result<()> {
+        self.tx.execute(
+            "UPDATE jobs SET exit_status = ?2 WHERE name = ?1",
+            params![job, status],
+        )?;
+        Ok(())
+    }
+}

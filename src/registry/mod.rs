@@ -1,0 +1,267 @@
+//! The SQLite registry (SPEC §5): opening with pragmas, first-time setup under
+//! an exclusive file lock, forward-only migrations on `user_version` in one
+//! transaction, a newer schema refused, and write transactions that are
+//! always `BEGIN IMMEDIATE`. Every state change writes its signed event into
+//! the outbox in the same transaction (`Tx::emit`). One file per table family.
+
+pub mod events;
+pub mod jobs;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
+use serde_json::Value;
+
+use crate::error::environment;
+use crate::events::envelope::{Envelope, random_id};
+use crate::events::keys::KeyRing;
+use crate::events::{rfc3339_ms, topic};
+use crate::lock;
+use crate::workspace::Paths;
+
+/// Forward-only migrations; index + 1 is the schema version they produce.
+const MIGRATIONS: &[&str] = &[include_str!("v1.sql")];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub struct Registry {
+    conn: Connection,
+    pub ident: Ident,
+}
+
+/// Who signs this registry's events.
+#[derive(Debug, Clone)]
+pub struct Ident {
+    /// Workspace id (`meta.ws`).
+    pub ws: String,
+    /// This registry's sender id for events (`meta.src`).
+    pub src: String,
+    pub topic_prefix: String,
+    pub keys: KeyRing,
+}
+
+/// An open write transaction, with the workspace identity for `emit`.
+pub struct Tx<'a> {
+    pub tx: rusqlite::Transaction<'a>,
+    ident: &'a Ident,
+}
+
+impl std::ops::Deref for Tx<'_> {
+    type Target = rusqlite::Connection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl Registry {
+    /// Open (and on first use create) the registry of a workspace whose state
+    /// directory exists. Loads and checks the key file.
+    pub fn open(paths: &Paths, topic_prefix: &str) -> Result<Registry> {
+        let conn = open_connection(&paths.db)?;
+        let version = user_version(&conn, &paths.db)?;
+        if version != SCHEMA_VERSION || !is_wal(&conn)? {
+            // First-time setup (or an upgrade) under an exclusive lock: racing
+            // processes otherwise see "database is locked" from the WAL pragma.
+            let _guard = lock::lock(&paths.setup_lock, Duration::from_secs(30), false)?;
+            setup(&conn, &paths.db)?;
+        }
+        KeyRing::create_if_missing(&paths.key, now_ms())?;
+        let keys = KeyRing::load(&paths.key)?;
+        let meta = |k: &str| -> Result<String> {
+            conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+                .with_context(|| format!("registry {} has no {k} id", paths.db.display()))
+        };
+        let ws = meta("ws")?;
+        let src = meta("src")?;
+        Ok(Registry {
+            conn,
+            ident: Ident {
+                ws,
+                src,
+                topic_prefix: topic_prefix.to_string(),
+                keys,
+            },
+        })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn ws(&self) -> &str {
+        &self.ident.ws
+    }
+
+    /// Run `f` in a `BEGIN IMMEDIATE` transaction and commit.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| db_error(e, "cannot start a write transaction"))?;
+        let t = Tx {
+            tx,
+            ident: &self.ident,
+        };
+        let out = f(&t)?;
+        t.tx.commit().map_err(|e| db_error(e, "cannot commit"))?;
+        Ok(out)
+    }
+}
+
+impl Tx<'_> {
+    /// Write one signed event into the outbox (same transaction as the
+    /// change). `job` is the job it concerns, or "-" for the workspace.
+    pub fn emit(&self, kind: &str, job: &str, body: Value) -> Result<i64> {
+        let reg = self.ident;
+        debug_assert!(!crate::events::envelope::has_float(&body));
+        let now = now_ms();
+        let id = random_id();
+        let ts = rfc3339_ms(now);
+        let topic = topic(&reg.topic_prefix, &reg.ws, kind, job);
+        self.tx
+            .execute(
+                "INSERT INTO events (id, ts_ms, kind, job, topic, envelope) VALUES (?1, ?2, ?3, ?4, ?5, '')",
+                rusqlite::params![id, now, kind, job, topic],
+            )
+            .context("cannot write event")?;
+        let seq = self.tx.last_insert_rowid();
+        let key = reg.keys.current();
+        let mut env = Envelope {
+            v: 1,
+            id,
+            ws: reg.ws.clone(),
+            src: reg.src.clone(),
+            seq,
+            ts,
+            kind: kind.to_string(),
+            job: job.to_string(),
+            body,
+            kid: key.kid.clone(),
+            sig: String::new(),
+        };
+        let secret = hex::decode(&key.secret).context("key file holds a malformed secret")?;
+        env.sign(&topic, &secret);
+        self.tx
+            .execute(
+                "UPDATE events SET envelope = ?1 WHERE seq = ?2",
+                rusqlite::params![env.to_wire(), seq],
+            )
+            .context("cannot write event")?;
+        Ok(seq)
+    }
+}
+
+fn open_connection(db: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| db_error(e, &format!("cannot open registry {}", db.display())))?;
+    conn.busy_timeout(Duration::from_secs(10))
+        .map_err(|e| corrupt(e, db))?;
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .map_err(|e| corrupt(e, db))?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| corrupt(e, db))?;
+    Ok(conn)
+}
+
+fn user_version(conn: &Connection, db: &Path) -> Result<i64> {
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| corrupt(e, db))?;
+    if v > SCHEMA_VERSION {
+        return Err(environment(format!(
+            "registry {} has schema version {v}, newer than this mam understands ({SCHEMA_VERSION})",
+            db.display()
+        ))
+        .hint("upgrade mam (cargo install --path . in a newer checkout); this version will not touch it")
+        .into());
+    }
+    Ok(v)
+}
+
+fn is_wal(conn: &Connection) -> Result<bool> {
+    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0))?;
+    Ok(mode.eq_ignore_ascii_case("wal"))
+}
+
+fn setup(conn: &Connection, db: &Path) -> Result<()> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(|e| corrupt(e, db))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        anyhow::bail!(
+            "registry {} cannot use WAL (journal_mode is {mode})",
+            db.display()
+        );
+    }
+    migrate(conn, db)
+}
+
+/// Apply every pending migration in one IMMEDIATE transaction.
+fn migrate(conn: &Connection, db: &Path) -> Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")
+        .map_err(|e| db_error(e, "cannot start migration"))?;
+    let result = (|| -> Result<()> {
+        let v = user_version(conn, db)?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(v as usize) {
+            conn.execute_batch(sql)
+                .with_context(|| format!("migration to schema {} failed", i + 1))?;
+        }
+        if v == 0 {
+            let new_id = |p: &str| format!("{p}{}", &random_id()[..12]);
+            conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('ws', ?1), ('src', ?2), ('created_at', ?3)",
+                rusqlite::params![new_id("w"), new_id("s"), now_ms().to_string()],
+            )?;
+        }
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => conn
+            .execute_batch("COMMIT")
+            .map_err(|e| db_error(e, "cannot commit migration")),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn corrupt(e: rusqlite::Error, db: &Path) -> anyhow::Error {
+    let text = e.to_string();
+    if text.contains("not a database") || text.contains("malformed") {
+        environment(format!("registry {} is corrupt: {text}", db.display()))
+            .hint("move it aside (mv .mam/mam.db .mam/mam.db.bad) and run `mam init`; `mam doctor` checks integrity")
+            .into()
+    } else {
+        anyhow::Error::from(e).context(format!("cannot read registry {}", db.display()))
+    }
+}
+
+fn db_error(e: rusqlite::Error, what: &str) -> anyhow::Error {
+    anyhow::Error::from(e).context(what.to_string())
+}
+
+/// Read one optional row.
+pub fn opt<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
+    Ok(r.optional()?)
+}
+
+#[cfg(test)]
+mod tests;

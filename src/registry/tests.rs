@@ -1,0 +1,95 @@
+use super::*;
+use crate::workspace::Paths;
+
+fn fresh() -> (tempfile::TempDir, Paths) {
+    let t = tempfile::tempdir().unwrap();
+    let p = Paths::new(t.path().to_path_buf(), t.path().join(".mam"));
+    p.ensure().unwrap();
+    (t, p)
+}
+
+#[test]
+fn opens_migrates_and_is_wal() {
+    let (_t, p) = fresh();
+    let r = Registry::open(&p, "mam").unwrap();
+    assert!(r.ws().starts_with('w'));
+    let v: i64 = r
+        .conn()
+        .query_row("PRAGMA user_version", [], |x| x.get(0))
+        .unwrap();
+    assert_eq!(v, SCHEMA_VERSION);
+    assert!(is_wal(r.conn()).unwrap());
+    // Reopening keeps the identity.
+    let ws = r.ws().to_string();
+    drop(r);
+    assert_eq!(Registry::open(&p, "mam").unwrap().ws(), ws);
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let (_t, p) = fresh();
+    drop(Registry::open(&p, "mam").unwrap());
+    let c = Connection::open(&p.db).unwrap();
+    c.pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(c);
+    let err = Registry::open(&p, "mam").err().unwrap();
+    assert_eq!(crate::error::code_of(&err), crate::error::Code::Environment);
+    assert!(format!("{err}").contains("newer"), "{err}");
+}
+
+#[test]
+fn corrupt_file_is_named() {
+    let (_t, p) = fresh();
+    std::fs::write(&p.db, vec![b'x'; 4096]).unwrap();
+    let err = Registry::open(&p, "mam").err().unwrap();
+    assert_eq!(crate::error::code_of(&err), crate::error::Code::Environment);
+    assert!(format!("{err}").contains("corrupt"), "{err}");
+}
+
+#[test]
+fn state_changes_emit_signed_events_in_order() {
+    let (_t, p) = fresh();
+    let mut r = Registry::open(&p, "mam").unwrap();
+    r.write(|tx| {
+        tx.insert_job(&jobs::NewJob {
+            name: "alice",
+            kind: "shell",
+            role: "worker",
+            workdir: "/tmp",
+            cmd: None,
+            env: &[],
+            prompt: None,
+            conversation_id: None,
+        })?;
+        tx.set_state("alice", "ready", None)?;
+        tx.set_state("alice", "ready", None)?; // unchanged: no event
+        tx.set_state("alice", "busy", Some("typing"))
+    })
+    .unwrap();
+    let evs = r.events(0, Some("alice"), None, 100).unwrap();
+    assert_eq!(evs.len(), 2);
+    assert!(evs[0].seq < evs[1].seq);
+    let key = r.ident.keys.current().clone();
+    for e in &evs {
+        let env: crate::events::envelope::Envelope = serde_json::from_str(&e.envelope).unwrap();
+        assert_eq!(env.seq, e.seq);
+        assert!(env.verify_sig(&e.topic, &hex::decode(&key.secret).unwrap()));
+    }
+    // A duplicate name is a conflict.
+    let err = r
+        .write(|tx| {
+            tx.insert_job(&jobs::NewJob {
+                name: "alice",
+                kind: "shell",
+                role: "worker",
+                workdir: "/tmp",
+                cmd: None,
+                env: &[],
+                prompt: None,
+                conversation_id: None,
+            })
+        })
+        .unwrap_err();
+    assert_eq!(crate::error::code_of(&err), crate::error::Code::Conflict);
+}
