@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::error::usage;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub tmux: TmuxConfig,
@@ -22,20 +22,6 @@ pub struct Config {
     pub security: SecurityConfig,
     /// Agent profiles as raw tables; merged over the built-ins in `profiles`.
     pub agents: BTreeMap<String, toml::Table>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            tmux: TmuxConfig::default(),
-            broker: BrokerConfig::default(),
-            messages: MessagesConfig::default(),
-            reminders: RemindersConfig::default(),
-            reconcile: ReconcileConfig::default(),
-            security: SecurityConfig::default(),
-            agents: BTreeMap::new(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

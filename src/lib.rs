@@ -1,12 +1,54 @@
-//! mam — multi-agent mux (library). See the README and SPEC for the product.
+//! mam — multi-agent mux. Runs AI coding agents side by side in tmux sessions
+//! and lets them and their operator coordinate through a SQLite registry of
+//! jobs, with every state change recorded as a signed event.
+//!
+//! Data flows one way: `cli` → `commands::*` → domain modules (`runtime`,
+//! `probe`, `registry`, `tmux`, `profiles`, `events`) → SQLite / tmux.
+
+pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod events;
 pub mod lock;
+pub mod probe;
+pub mod procs;
 pub mod profiles;
 pub mod registry;
+pub mod runtime;
 pub mod tmux;
+pub mod ui;
 pub mod workspace;
 
-pub fn run() {}
+use clap::Parser;
+
+use crate::error::Code;
+
+/// Parse `args` and run the command. Returns the exit code; prints errors
+/// (as `mam: error: …` with a hint) on stderr. Only `main` exits.
+pub fn run_from<I, T>(args: I) -> Code
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match cli::Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                Code::Usage
+            } else {
+                Code::Ok
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match commands::dispatch(cli) {
+        Ok(()) => Code::Ok,
+        Err(e) => {
+            eprint!("{}", error::render(&e));
+            error::code_of(&e)
+        }
+    }
+}

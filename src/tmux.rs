@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context, Result, anyhow};
 
-use crate::error::{UserError, environment};
+use crate::error::environment;
 
 /// A handle on one tmux server.
 #[derive(Debug, Clone)]
@@ -122,7 +122,6 @@ impl Tmux {
     /// `remain-on-exit on` and the given session tags, all in one tmux call.
     /// Returns the new pane.
     pub fn new_session(&self, s: &NewSession) -> Result<(String, u32)> {
-        let target = format!("={}", s.name);
         let mut args: Vec<String> = vec![
             "new-session".into(),
             "-d".into(),
@@ -144,21 +143,12 @@ impl Tmux {
         }
         args.push("--".into());
         args.extend(s.argv.iter().map(|a| escape_arg(a)));
+        // Commands after new-session in the same call apply to the new
+        // session (an explicit `=name` target is not resolvable there yet).
         for (k, v) in s.tags {
-            args.extend([";", "set-option", "-t", &target, k, &escape_arg(v)].map(String::from));
+            args.extend([";", "set-option", k, &escape_arg(v)].map(String::from));
         }
-        args.extend(
-            [
-                ";",
-                "set-option",
-                "-w",
-                "-t",
-                &format!("{target}:"),
-                "remain-on-exit",
-                "on",
-            ]
-            .map(String::from),
-        );
+        args.extend([";", "set-option", "-w", "remain-on-exit", "on"].map(String::from));
         let out = self.run(&args)?;
         let line = out.lines().next().unwrap_or_default();
         let (pane, pid) = line
@@ -319,11 +309,9 @@ pub fn is_duplicate_session(e: &anyhow::Error) -> bool {
 
 fn spawn_error<S: AsRef<str>>(e: std::io::Error, args: &[S]) -> anyhow::Error {
     if e.kind() == std::io::ErrorKind::NotFound {
-        anyhow!(
-            UserError::from(environment("tmux is not installed (not found on PATH)").hint(
-                "install tmux 3.0 or newer: `sudo apt-get install tmux`, `brew install tmux`, or `sudo dnf install tmux`"
-            ))
-        )
+        environment("tmux is not installed (not found on PATH)")
+            .hint("install tmux 3.0 or newer: `sudo apt-get install tmux`, `brew install tmux`, or `sudo dnf install tmux`")
+            .into()
     } else {
         anyhow!(e).context(format!("cannot run {}", show_argv(args)))
     }
@@ -346,8 +334,8 @@ fn show_argv<S: AsRef<str>>(args: &[S]) -> String {
 /// Escape an argument that would otherwise end the tmux command: a trailing
 /// `;` becomes `\;`, which tmux turns back into a literal `;`.
 pub fn escape_arg(a: &str) -> String {
-    if a.ends_with(';') {
-        format!("{}\\;", &a[..a.len() - 1])
+    if let Some(head) = a.strip_suffix(';') {
+        format!("{head}\\;")
     } else {
         a.to_string()
     }

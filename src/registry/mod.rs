@@ -265,3 +265,12 @@ pub fn opt<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
 
 #[cfg(test)]
 mod tests;
+
+impl Registry {
+    /// `PRAGMA integrity_check` ("ok" when sound).
+    pub fn integrity(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0))?)
+    }
+}

@@ -1,0 +1,132 @@
+//! The command context: who is calling, which workspace, its configuration,
+//! the tmux server, and opening the registry (creating `.mam/` on first write).
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::Global;
+use crate::config::Config;
+use crate::error::usage;
+use crate::profiles::Profile;
+use crate::registry::Registry;
+use crate::tmux::Tmux;
+use crate::workspace::Paths;
+
+pub struct Ctx {
+    pub global: Global,
+    pub cwd: PathBuf,
+    pub paths: Paths,
+    pub config: Config,
+    pub tmux: Tmux,
+    /// `MAM_AGENT`, or "operator" outside any agent.
+    pub caller: String,
+}
+
+/// Job names: `[a-z0-9][a-z0-9_-]{0,31}`.
+pub fn valid_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 32
+        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+}
+
+pub fn check_name(name: &str) -> Result<()> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(usage(format!("invalid job name {name:?}"))
+            .hint("names are 1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit")
+            .into())
+    }
+}
+
+impl Ctx {
+    pub fn new(global: Global) -> Result<Ctx> {
+        let cwd = std::env::current_dir().context("cannot read the current directory")?;
+        let state_dir = std::env::var_os("MAM_STATE_DIR").map(PathBuf::from);
+        let paths = Paths::discover(global.workspace.as_deref(), state_dir.as_deref(), &cwd)?;
+        let user_file = user_config_file();
+        let (config, _) = Config::load(user_file.as_deref(), &paths.config)?;
+        let tmux = Tmux::new(&config.tmux.socket);
+        let caller = match std::env::var("MAM_AGENT") {
+            Ok(a) if !a.is_empty() => a,
+            _ => "operator".to_string(),
+        };
+        Ok(Ctx {
+            global,
+            cwd,
+            paths,
+            config,
+            tmux,
+            caller,
+        })
+    }
+
+    /// Open the registry, creating the state directory on first use (and
+    /// saying so on stderr).
+    pub fn registry(&self) -> Result<Registry> {
+        if self.paths.ensure()? && !self.global.quiet {
+            eprintln!("mam: created {}", self.paths.state.display());
+        }
+        Registry::open(&self.paths, &self.config.broker.topic_prefix)
+    }
+
+    /// Open the registry only if the workspace has one (read-only commands on
+    /// a fresh directory see an empty workspace instead of creating one).
+    pub fn registry_if_exists(&self) -> Result<Option<Registry>> {
+        if !self.paths.db.exists() {
+            return Ok(None);
+        }
+        crate::workspace::check_local_fs(&self.paths.state)?;
+        Registry::open(&self.paths, &self.config.broker.topic_prefix).map(Some)
+    }
+
+    pub fn profile(&self, kind: &str) -> Result<Profile> {
+        Profile::resolve(kind, &self.config.agents)
+    }
+
+    /// Session name of a job.
+    pub fn session_name(&self, job: &str) -> String {
+        format!("{}{}", self.config.tmux.prefix, job)
+    }
+
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if !self.global.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+}
+
+fn user_config_file() -> Option<PathBuf> {
+    if let Some(x) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        return Some(PathBuf::from(x).join("mam/config.toml"));
+    }
+    directories::BaseDirs::new().map(|b| b.config_dir().join("mam/config.toml"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names() {
+        for ok in ["a", "alice", "reviewer-1", "x_y", "0", &"a".repeat(32)] {
+            assert!(super::valid_name(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "-a",
+            "_a",
+            "Alice",
+            "a b",
+            "a/b",
+            "a;b",
+            &"a".repeat(33),
+            "é",
+            "*",
+        ] {
+            assert!(!super::valid_name(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! `mam create`: a new job in its own tmux session, probed to ready, then
+//! given its prompt.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::app::{Ctx, check_name};
+use crate::cli::CreateArgs;
+use crate::error::{Code, UserError, not_found, usage};
+use crate::probe::{self, Typed};
+use crate::registry::jobs::NewJob;
+use crate::runtime::{self, StartMode};
+use crate::{lock, ui};
+
+pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
+    // Validate everything before anything is written.
+    check_name(&args.name)?;
+    let profile = ctx.profile(&args.agent)?;
+    let workdir = resolve_workdir(ctx, args.workdir.as_ref())?;
+    let prompt = read_prompt(&args)?;
+    let env = parse_env(&args.env)?;
+    if !(args.ready_timeout.is_finite() && args.ready_timeout > 0.0) {
+        return Err(usage("--ready-timeout must be a positive number of seconds").into());
+    }
+    let cmd = match &args.cmd {
+        Some(c) => {
+            Some(crate::profiles::split_command(c).map_err(|e| usage(format!("--cmd: {e}")))?)
+        }
+        None => None,
+    };
+    ctx.tmux.version()?; // tmux must be installed (exit 6 with a hint)
+
+    let mut reg = ctx.registry()?;
+    let conversation_id = match cmd {
+        Some(_) => None,
+        None => runtime::mint_id(&profile),
+    };
+    let workdir_s = workdir.display().to_string();
+    reg.write(|tx| {
+        tx.insert_job(&NewJob {
+            name: &args.name,
+            kind: &args.agent,
+            role: args.role.as_str(),
+            workdir: &workdir_s,
+            cmd: cmd.as_deref(),
+            env: &env,
+            prompt: prompt.as_deref(),
+            conversation_id: conversation_id.as_deref(),
+        })
+    })?;
+    let _lock = lock::lock(
+        &ctx.paths.job_lock(&args.name),
+        Duration::from_secs(30),
+        true,
+    )?;
+    let job = reg.require_job(&args.name)?;
+    let argv = runtime::build_argv(&job, &profile, &StartMode::Fresh(conversation_id.clone()));
+    let started = runtime::prepare_trust(&profile, &workdir)
+        .and_then(|_| runtime::start_session(ctx, &mut reg, &job, &profile, &argv));
+    let (pane, _pid) = match started {
+        Ok(p) => p,
+        Err(e) => {
+            // Nothing was announced yet: leave no trace of the job.
+            let _ = reg.write(|tx| tx.delete_job(&args.name));
+            return Err(e);
+        }
+    };
+    reg.write(|tx| {
+        tx.emit(
+            "job.created",
+            &args.name,
+            json!({"kind": args.agent, "role": args.role.as_str(), "workdir": workdir_s,
+                   "session": ctx.session_name(&args.name)}),
+        )
+    })?;
+    if args.no_wait {
+        return print_result(ctx, &args, "starting", None);
+    }
+
+    let mut spinner = ui::Spinner::new(format!("starting {}", args.name), ctx.global.quiet);
+    let report = probe::wait_ready(
+        &ctx.tmux,
+        &pane,
+        &profile,
+        Duration::from_secs_f64(args.ready_timeout),
+        |note| spinner.tick(note),
+    )?;
+    spinner.clear();
+    runtime::record_probe(&mut reg, &args.name, &report)?;
+
+    let mut typed = None;
+    if let Some(text) = prompt
+        .as_deref()
+        .map(probe::sanitize)
+        .filter(|t| !t.is_empty())
+    {
+        match runtime::type_prompt(ctx, &mut reg, &args.name, &pane, &profile, &text)? {
+            t @ Typed::Delivered { .. } => typed = Some(t),
+            Typed::NotReady(why) | Typed::Unverified(why) => {
+                return Err(UserError::new(
+                    Code::Timeout,
+                    format!(
+                        "{} started, but its prompt was not verified as delivered: {why}",
+                        args.name
+                    ),
+                )
+                .hint(format!(
+                    "`mam attach {}` to look; the job itself is running",
+                    args.name
+                ))
+                .into());
+            }
+        }
+    }
+    let state = reg.require_job(&args.name)?.state;
+    print_result(ctx, &args, &state, typed)
+}
+
+fn print_result(ctx: &Ctx, args: &CreateArgs, state: &str, typed: Option<Typed>) -> Result<()> {
+    if args.json {
+        ui::print_json(&json!({
+            "name": args.name,
+            "kind": args.agent,
+            "state": state,
+            "session": ctx.session_name(&args.name),
+            "prompt_delivered": typed.is_some(),
+        }));
+    } else if ctx.global.quiet {
+        println!("{}", args.name);
+    } else {
+        println!(
+            "{} is {} in tmux session {}",
+            args.name,
+            state,
+            ctx.session_name(&args.name)
+        );
+    }
+    Ok(())
+}
+
+fn resolve_workdir(ctx: &Ctx, dir: Option<&PathBuf>) -> Result<PathBuf> {
+    let Some(dir) = dir else {
+        return Ok(ctx.paths.root.clone());
+    };
+    let abs = if dir.is_absolute() {
+        dir.clone()
+    } else {
+        ctx.cwd.join(dir)
+    };
+    if !abs.is_dir() {
+        return Err(not_found(format!(
+            "workdir {} does not exist or is not a directory",
+            abs.display()
+        ))
+        .hint("create it first, or pass an existing directory to --workdir")
+        .into());
+    }
+    Ok(abs.canonicalize().unwrap_or(abs))
+}
+
+fn read_prompt(args: &CreateArgs) -> Result<Option<String>> {
+    if let Some(p) = &args.prompt {
+        return Ok(Some(p.clone()));
+    }
+    let Some(file) = &args.prompt_file else {
+        return Ok(None);
+    };
+    let mut text = String::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("cannot read the prompt from stdin")?;
+        return Ok(Some(text));
+    }
+    match std::fs::read(file) {
+        Ok(bytes) => String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|_| usage(format!("prompt file {} is not UTF-8 text", file.display())).into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(not_found(format!("prompt file {} does not exist", file.display())).into())
+        }
+        Err(e) => Err(
+            usage(format!("cannot read prompt file {}: {e}", file.display()))
+                .hint("check the file's permissions")
+                .into(),
+        ),
+    }
+}
+
+fn parse_env(items: &[String]) -> Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| usage(format!("--env {kv:?}: expected K=V")))?;
+            let ok = !k.is_empty()
+                && !k.starts_with(|c: char| c.is_ascii_digit())
+                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ok {
+                return Err(
+                    usage(format!("--env {kv:?}: {k:?} is not a valid variable name")).into(),
+                );
+            }
+            Ok((k.to_string(), v.to_string()))
+        })
+        .collect()
+}

@@ -1,0 +1,195 @@
+//! `mam doctor`: check the environment; each check ok / warn / fail with a fix.
+//! Exit 6 if any check fails.
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::app::Ctx;
+use crate::error::environment;
+use crate::events::keys::check_key_file;
+use crate::registry::Registry;
+use crate::ui;
+
+struct Check {
+    name: &'static str,
+    status: &'static str,
+    detail: String,
+    fix: Option<String>,
+}
+
+fn ok(name: &'static str, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        status: "ok",
+        detail: detail.into(),
+        fix: None,
+    }
+}
+fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name,
+        status: "warn",
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name,
+        status: "fail",
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+fn from_error(name: &'static str, e: &anyhow::Error) -> Check {
+    fail(
+        name,
+        format!("{e:#}"),
+        crate::error::hint_of(e)
+            .unwrap_or("see the message")
+            .to_string(),
+    )
+}
+
+pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
+    let mut checks = Vec::new();
+    checks.push(match ctx.tmux.version() {
+        Ok((maj, min)) if maj >= 3 => ok("tmux", format!("tmux {maj}.{min}")),
+        Ok((maj, min)) => fail(
+            "tmux",
+            format!("tmux {maj}.{min} is too old"),
+            "install tmux 3.0 or newer",
+        ),
+        Err(e) => from_error("tmux", &e),
+    });
+    checks.push(if !ctx.paths.state.exists() {
+        warn(
+            "state dir",
+            format!("{} does not exist yet", ctx.paths.state.display()),
+            "run `mam init`",
+        )
+    } else {
+        match crate::workspace::check_local_fs(&ctx.paths.state) {
+            Err(e) => from_error("state dir", &e),
+            Ok(()) => {
+                let probe = ctx
+                    .paths
+                    .state
+                    .join(format!(".doctor-{}", std::process::id()));
+                match std::fs::write(&probe, b"x").and_then(|_| std::fs::remove_file(&probe)) {
+                    Ok(()) => ok(
+                        "state dir",
+                        format!("{} is local and writable", ctx.paths.state.display()),
+                    ),
+                    Err(e) => fail(
+                        "state dir",
+                        format!("{} is not writable: {e}", ctx.paths.state.display()),
+                        "fix its permissions or set MAM_STATE_DIR",
+                    ),
+                }
+            }
+        }
+    });
+    checks.push(
+        if ctx.paths.key.exists() || std::fs::symlink_metadata(&ctx.paths.key).is_ok() {
+            match check_key_file(&ctx.paths.key) {
+                Ok(()) => ok(
+                    "key file",
+                    format!("{} is 0600 and yours", ctx.paths.key.display()),
+                ),
+                Err(e) => from_error("key file", &e),
+            }
+        } else {
+            warn("key file", "no key yet", "run `mam init`")
+        },
+    );
+    checks.push(if ctx.paths.db.exists() {
+        match Registry::open(&ctx.paths, &ctx.config.broker.topic_prefix) {
+            Ok(reg) => match reg.integrity() {
+                Ok(msg) if msg == "ok" => ok(
+                    "registry",
+                    format!("schema {} ok", crate::registry::SCHEMA_VERSION),
+                ),
+                Ok(msg) => fail(
+                    "registry",
+                    format!("integrity check: {msg}"),
+                    "restore .mam/mam.db from a backup, or move it aside and `mam init`",
+                ),
+                Err(e) => from_error("registry", &e),
+            },
+            Err(e) => from_error("registry", &e),
+        }
+    } else {
+        warn("registry", "no registry yet", "run `mam init`")
+    });
+    // Agent CLIs of the profiles in use.
+    if let Ok(Some(reg)) = ctx.registry_if_exists() {
+        let mut kinds: Vec<String> = reg
+            .jobs()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|j| j.kind)
+            .collect();
+        kinds.sort();
+        kinds.dedup();
+        for kind in kinds {
+            match ctx.profile(&kind) {
+                Ok(p) => {
+                    let bin = &p.spec.cmd.0[0];
+                    checks.push(if on_path(bin) {
+                        ok("agent cli", format!("{kind}: {bin} found"))
+                    } else {
+                        warn(
+                            "agent cli",
+                            format!("{kind}: {bin} is not on PATH"),
+                            format!("install {bin} or fix [agents.{kind}].cmd"),
+                        )
+                    });
+                }
+                Err(e) => checks.push(from_error("agent cli", &e)),
+            }
+        }
+    }
+    checks.push(if ctx.config.broker.url.is_empty() {
+        ok("broker", "none configured: events stay in the local log")
+    } else {
+        warn(
+            "broker",
+            format!(
+                "{} configured; MQTT publishing is not part of this build yet",
+                ctx.config.broker.url
+            ),
+            "events stay in the local outbox until it is",
+        )
+    });
+
+    let failed = checks.iter().filter(|c| c.status == "fail").count();
+    if args.json {
+        let list: Vec<_> = checks
+            .iter()
+            .map(|c| json!({"check": c.name, "status": c.status, "detail": c.detail, "fix": c.fix}))
+            .collect();
+        ui::print_json(&json!({"checks": list, "failed": failed}));
+    } else {
+        for c in &checks {
+            println!("{:5} {:10} {}", c.status, c.name, c.detail);
+            if let (Some(f), true) = (&c.fix, c.status != "ok") {
+                println!("{:16} fix: {f}", "");
+            }
+        }
+    }
+    if failed > 0 {
+        return Err(environment(format!("{failed} check(s) failed")).into());
+    }
+    Ok(())
+}
+
+fn on_path(bin: &str) -> bool {
+    if bin.contains('/') {
+        return std::path::Path::new(bin).is_file();
+    }
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+        .unwrap_or(false)
+}

@@ -1,0 +1,31 @@
+//! `mam init`: create the state directory, registry, key and config template.
+
+use anyhow::{Context, Result};
+use serde_json::json;
+
+use crate::app::Ctx;
+use crate::cli::InitArgs;
+use crate::config::TEMPLATE;
+use crate::ui;
+
+pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
+    let reg = ctx.registry()?;
+    if !ctx.paths.config.exists() {
+        std::fs::write(&ctx.paths.config, TEMPLATE)
+            .with_context(|| format!("cannot write {}", ctx.paths.config.display()))?;
+    }
+    if args.json {
+        ui::print_json(&json!({
+            "workspace": reg.ws(),
+            "root": ctx.paths.root,
+            "state_dir": ctx.paths.state,
+            "key_id": reg.ident.keys.current().kid,
+        }));
+    } else if ctx.global.quiet {
+        println!("{}", reg.ws());
+    } else {
+        println!("workspace {} at {}", reg.ws(), ctx.paths.root.display());
+        println!("state in {}", ctx.paths.state.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,109 @@
+//! `mam resume`: reopen jobs that are not running, resuming their conversation.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::app::{Ctx, check_name};
+use crate::cli::ResumeArgs;
+use crate::error::conflict;
+use crate::registry::jobs::Job;
+use crate::{lock, probe, runtime, ui};
+
+pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
+    for n in &args.names {
+        check_name(n)?;
+    }
+    let mut reg = ctx.registry()?;
+    ctx.tmux.version()?;
+    let panes = ctx.tmux.list_panes()?;
+    let is_running = |j: &Job| {
+        panes
+            .iter()
+            .any(|p| p.session == ctx.session_name(&j.name) && p.tag_job == j.name && !p.dead)
+    };
+    let mut jobs: Vec<Job> = if args.all {
+        reg.jobs()?
+            .into_iter()
+            .filter(|j| !is_running(j) && j.state != "done")
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for n in &args.names {
+            let j = reg.require_job(n)?;
+            if is_running(&j) {
+                return Err(
+                    conflict(format!("{n} is running already (state {})", j.state))
+                        .hint(format!("`mam stop {n}` first, or `mam attach {n}`"))
+                        .into(),
+                );
+            }
+            v.push(j);
+        }
+        v
+    };
+    // PM roles first, so workers come back to a manager that is listening.
+    jobs.sort_by_key(|j| j.role != "pm");
+    let timeout = Duration::from_secs_f64(args.ready_timeout.max(0.1));
+    let mut results = Vec::new();
+    let mut first_error = None;
+    for job in &jobs {
+        let _lock = lock::lock(
+            &ctx.paths.job_lock(&job.name),
+            Duration::from_secs(60),
+            true,
+        )?;
+        let job = reg.require_job(&job.name)?;
+        let r = resume_one(ctx, &mut reg, &job, timeout);
+        let (state, err) = match r {
+            Ok(()) => (reg.require_job(&job.name)?.state, None),
+            Err(e) => (
+                reg.job(&job.name)?.map(|j| j.state).unwrap_or_default(),
+                Some(e),
+            ),
+        };
+        if !args.json && !ctx.global.quiet {
+            match &err {
+                None => println!("{}: resumed, {state}", job.name),
+                Some(e) => eprint!("{}", crate::error::render(e)),
+            }
+        }
+        results.push(json!({"name": job.name, "state": state, "error": err.as_ref().map(|e| format!("{e:#}"))}));
+        if first_error.is_none() {
+            first_error = err;
+        }
+    }
+    if args.json {
+        ui::print_json(&json!({"resumed": results}));
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn resume_one(
+    ctx: &Ctx,
+    reg: &mut crate::registry::Registry,
+    job: &Job,
+    timeout: Duration,
+) -> Result<()> {
+    let profile = ctx.profile(&job.kind)?;
+    // A dead pane or a stale session record: clear it away first.
+    if job.session.is_some() {
+        runtime::stop_job(ctx, reg, job, true, Duration::ZERO)?;
+    }
+    let mode = runtime::resume_mode(job, &profile);
+    if let runtime::StartMode::Fresh(Some(id)) = &mode {
+        reg.write(|tx| tx.set_conversation_id(&job.name, id))?;
+    }
+    let argv = runtime::build_argv(job, &profile, &mode);
+    runtime::prepare_trust(&profile, std::path::Path::new(&job.workdir))?;
+    reg.write(|tx| tx.set_state(&job.name, "starting", Some("mam resume")))?;
+    let (pane, _) = runtime::start_session(ctx, reg, job, &profile, &argv)?;
+    let mut spinner = ui::Spinner::new(format!("resuming {}", job.name), ctx.global.quiet);
+    let report = probe::wait_ready(&ctx.tmux, &pane, &profile, timeout, |n| spinner.tick(n))?;
+    spinner.clear();
+    runtime::record_probe(reg, &job.name, &report)
+}

@@ -1,0 +1,185 @@
+//! `mam status`: the jobs table. Live state comes from one `tmux list-panes -a`
+//! call per pass, never one call per job.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::app::Ctx;
+use crate::cli::StatusArgs;
+use crate::registry::jobs::{Job, is_live_state};
+use crate::registry::now_ms;
+use crate::tmux::Pane;
+use crate::ui;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// A job with its live state as tmux shows it now.
+struct Row<'a> {
+    job: &'a Job,
+    state: String,
+    note: Option<String>,
+    activity_ms: Option<i64>,
+}
+
+pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
+    let Some(interval) = args.watch else {
+        return pass(ctx, &args);
+    };
+    let interval = Duration::from_secs_f64(interval.max(0.2));
+    loop {
+        if ui::stdout_is_tty() {
+            print!("\x1b[H\x1b[2J");
+        }
+        pass(ctx, &args)?;
+        let _ = std::io::stdout().flush();
+        std::thread::sleep(interval);
+    }
+}
+
+fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
+    let Some(reg) = ctx.registry_if_exists()? else {
+        if args.json {
+            ui::print_json(&json!({"workspace": null, "jobs": []}));
+        } else if !ctx.global.quiet {
+            println!(
+                "no jobs (no workspace at {} yet: `mam create` makes one)",
+                ctx.paths.root.display()
+            );
+        }
+        return Ok(());
+    };
+    for n in &args.names {
+        if reg.job(n)?.is_none() {
+            return Err(crate::registry::jobs::unknown_job(n));
+        }
+    }
+    let jobs = reg.jobs()?;
+    let panes = ctx.tmux.list_panes()?;
+    let by_session: HashMap<&str, &Pane> = panes.iter().map(|p| (p.session.as_str(), p)).collect();
+    let now = now_ms();
+    let rows: Vec<Row> = jobs
+        .iter()
+        .filter(|j| args.names.is_empty() || args.names.contains(&j.name))
+        .filter(|j| {
+            args.all
+                || !args.names.is_empty()
+                || !matches!(j.state.as_str(), "stopped" | "done")
+                || now - j.state_since < DAY_MS
+        })
+        .map(|j| observe(j, reg.ws(), &by_session))
+        .collect();
+
+    if args.json {
+        let list: Vec<Value> = rows.iter().map(|r| row_json(r, now)).collect();
+        ui::print_json(&json!({"workspace": reg.ws(), "jobs": list}));
+        return Ok(());
+    }
+    if rows.is_empty() {
+        if !ctx.global.quiet {
+            println!(
+                "no jobs{}",
+                if args.all {
+                    ""
+                } else {
+                    " (--all shows old stopped and done jobs)"
+                }
+            );
+        }
+        return Ok(());
+    }
+    let color = ui::use_color();
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let j = r.job;
+            let progress = match (j.progress, &j.verdict) {
+                (_, Some(v)) => v.clone(),
+                (Some(p), _) => format!("{p}%"),
+                _ => "-".into(),
+            };
+            let activity = r
+                .activity_ms
+                .map(|a| format!("{} ago", ui::age(now - a)))
+                .unwrap_or_else(|| "-".into());
+            let mut state = ui::paint_state(&r.state, color);
+            if let Some(n) = &r.note {
+                state.push_str(&format!(" ({n})"));
+            }
+            vec![
+                j.name.clone(),
+                j.kind.clone(),
+                j.role.clone(),
+                state,
+                progress,
+                ui::age(now - j.created_at),
+                activity,
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        ui::table(
+            &[
+                "NAME", "KIND", "ROLE", "STATE", "PROGRESS", "AGE", "ACTIVITY"
+            ],
+            &table_rows
+        )
+    );
+    Ok(())
+}
+
+fn observe<'a>(job: &'a Job, ws: &str, by_session: &HashMap<&str, &Pane>) -> Row<'a> {
+    let mut row = Row {
+        job,
+        state: job.state.clone(),
+        note: None,
+        activity_ms: Some(job.updated_at),
+    };
+    let Some(sess) = &job.session else {
+        return row;
+    };
+    match by_session.get(sess.tmux_session.as_str()) {
+        Some(p) if p.tag_ws == ws && p.tag_job == job.name => {
+            if p.activity > 0 {
+                row.activity_ms = Some((p.activity * 1000).max(job.updated_at));
+            }
+            if p.dead {
+                row.state = "exited".into();
+                row.note = p.dead_status.map(|s| format!("status {s}"));
+            }
+        }
+        _ if is_live_state(&job.state) => {
+            row.state = "lost".into();
+            row.note = Some("no tmux session".into());
+        }
+        _ => {}
+    }
+    row
+}
+
+fn row_json(r: &Row, now: i64) -> Value {
+    let j = r.job;
+    json!({
+        "name": j.name,
+        "kind": j.kind,
+        "role": j.role,
+        "state": r.state,
+        "recorded_state": j.state,
+        "reason": j.reason,
+        "progress": j.progress,
+        "progress_note": j.progress_note,
+        "verdict": j.verdict,
+        "workdir": j.workdir,
+        "conversation_id": j.conversation_id,
+        "session": j.session.as_ref().map(|s| json!({
+            "tmux_session": s.tmux_session, "pane": s.pane_id, "pid": s.pane_pid,
+        })),
+        "created_at": crate::events::rfc3339_ms(j.created_at),
+        "age_ms": now - j.created_at,
+        "last_activity": r.activity_ms.map(crate::events::rfc3339_ms),
+    })
+}

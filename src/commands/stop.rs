@@ -1,0 +1,55 @@
+//! `mam stop`: exit keys, then end the session and reap the agent's processes.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::json;
+
+use crate::app::{Ctx, check_name};
+use crate::cli::StopArgs;
+use crate::registry::jobs::is_live_state;
+use crate::{lock, runtime, ui};
+
+pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
+    for n in &args.names {
+        check_name(n)?;
+    }
+    let Some(mut reg) = ctx.registry_if_exists()? else {
+        if let Some(n) = args.names.first() {
+            return Err(crate::registry::jobs::unknown_job(n));
+        }
+        return Ok(());
+    };
+    let names: Vec<String> = if args.all {
+        reg.jobs()?
+            .into_iter()
+            .filter(|j| j.session.is_some() || is_live_state(&j.state))
+            .map(|j| j.name)
+            .collect()
+    } else {
+        for n in &args.names {
+            reg.require_job(n)?;
+        }
+        args.names.clone()
+    };
+    let wait = Duration::from_secs_f64(args.timeout.max(0.0));
+    let mut reports = Vec::new();
+    for name in &names {
+        let _lock = lock::lock(&ctx.paths.job_lock(name), Duration::from_secs(60), true)?;
+        let job = reg.require_job(name)?;
+        let r = runtime::stop_job(ctx, &mut reg, &job, args.force, wait)?;
+        if !args.json && !ctx.global.quiet {
+            let extra = if r.survivors.is_empty() {
+                String::new()
+            } else {
+                format!(" (processes still alive: {:?})", r.survivors)
+            };
+            println!("{}: {}{extra}", r.job, r.action);
+        }
+        reports.push(r);
+    }
+    if args.json {
+        ui::print_json(&json!({"stopped": reports}));
+    }
+    Ok(())
+}

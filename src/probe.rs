@@ -1,0 +1,416 @@
+//! Readiness probes and verified typing (SPEC §3, §4).
+//!
+//! The probe reads the screen every `POLL` and decides from the profile's
+//! rules: answer a dialog it may answer, wait on one it must not, give up on an
+//! error, and call the agent ready only when the ready rules match *and* the
+//! screen has been still for `settle_ms`. No fixed sleeps.
+//!
+//! Typing sanitises the text, sends it (`send-keys -l` or bracketed paste),
+//! waits `submit_delay_ms`, sends the submit key as its own call, then watches
+//! the screen for proof that the agent took it (busy, queued, or back at an
+//! empty prompt on a changed screen). One rescue submit if it did not, never
+//! while a dialog shows. Nothing is typed into an agent that is not ready.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+
+use crate::profiles::{PasteMode, Profile, Screen, normalise_screen};
+use crate::tmux::{Tmux, is_missing_target};
+
+/// How often the screen is read.
+pub const POLL: Duration = Duration::from_millis(40);
+
+/// Remove what must never reach a pane: ESC, C0 controls other than newline
+/// and tab, DEL and C1 controls. CR and CRLF become LF; trailing line breaks
+/// and spaces are dropped (submitting them means nothing to an agent, and a
+/// trailing newline would be typed as an extra line).
+pub fn sanitize(text: &str) -> String {
+    let unified = text.replace("\r\n", "\n").replace('\r', "\n");
+    let clean: String = unified
+        .chars()
+        .filter(|&c| {
+            let u = c as u32;
+            c == '\n' || c == '\t' || !(u < 0x20 || u == 0x7f || (0x80..=0x9f).contains(&u))
+        })
+        .collect();
+    clean.trim_end_matches(['\n', ' ', '\t']).to_string()
+}
+
+/// A pane's screen and whether its process has ended, read in one tmux call.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub screen: String,
+    pub dead: bool,
+    pub dead_status: Option<i32>,
+}
+
+/// Read the pane: dead flag, exit status and visible screen in one call.
+/// `None` if the pane no longer exists.
+pub fn snapshot(tmux: &Tmux, pane: &str) -> Result<Option<Snapshot>> {
+    let out = tmux.run(&[
+        "display-message",
+        "-p",
+        "-t",
+        pane,
+        "#{pane_dead}\t#{pane_dead_status}",
+        ";",
+        "capture-pane",
+        "-p",
+        "-t",
+        pane,
+    ]);
+    let out = match out {
+        Ok(o) => o,
+        Err(e) if is_missing_target(&e) || crate::tmux::is_no_server(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (head, screen) = out.split_once('\n').unwrap_or((&out, ""));
+    let (dead, status) = head.split_once('\t').unwrap_or((head, ""));
+    Ok(Some(Snapshot {
+        screen: normalise_screen(screen),
+        dead: dead == "1",
+        dead_status: status.trim().parse().ok(),
+    }))
+}
+
+/// How a readiness probe ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Ready,
+    /// A dialog needs a human (its name); only reported at the deadline.
+    NeedsHuman(String),
+    /// The screen shows a start-up error.
+    Error(String),
+    /// The agent's process ended (exit status if known).
+    Exited(Option<i32>),
+    /// The pane is gone.
+    Gone,
+    /// Deadline passed without a verdict.
+    Timeout,
+}
+
+/// The result of a probe: its outcome, the last screen, and what it did.
+#[derive(Debug, Clone)]
+pub struct ProbeReport {
+    pub outcome: Outcome,
+    pub screen: String,
+    pub answered: Vec<String>,
+    pub conversation_id: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// Wait until the agent in `pane` is ready, answering dialogs it may answer.
+/// `tick` runs once per poll (spinners).
+pub fn wait_ready(
+    tmux: &Tmux,
+    pane: &str,
+    profile: &Profile,
+    timeout: Duration,
+    mut tick: impl FnMut(&str),
+) -> Result<ProbeReport> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let settle = Duration::from_millis(profile.spec.settle_ms);
+    let mut last_screen = String::new();
+    let mut still_since = Instant::now();
+    let mut answered: Vec<String> = Vec::new();
+    let mut last_answer: Option<(usize, Instant)> = None;
+    let mut conversation_id = None;
+    let mut state_note;
+    loop {
+        let now = Instant::now();
+        let Some(snap) = snapshot(tmux, pane)? else {
+            return Ok(report(
+                Outcome::Gone,
+                last_screen,
+                answered,
+                conversation_id,
+                start,
+            ));
+        };
+        if snap.screen != last_screen {
+            last_screen = snap.screen.clone();
+            still_since = now;
+        }
+        if conversation_id.is_none() {
+            conversation_id = profile.conversation_id_on(&snap.screen);
+        }
+        if snap.dead {
+            return Ok(report(
+                Outcome::Exited(snap.dead_status),
+                snap.screen,
+                answered,
+                conversation_id,
+                start,
+            ));
+        }
+        let class = profile.classify(&snap.screen);
+        match &class {
+            Screen::Error(m) => {
+                return Ok(report(
+                    Outcome::Error(m.clone()),
+                    snap.screen,
+                    answered,
+                    conversation_id,
+                    start,
+                ));
+            }
+            Screen::Dialog(i) => {
+                state_note = "answering a dialog";
+                // Answer once, then give the screen a moment to move on before
+                // answering the same dialog again.
+                let again = match last_answer {
+                    Some((j, at)) => {
+                        j != *i || now.duration_since(at) > Duration::from_millis(1500)
+                    }
+                    None => true,
+                };
+                if again {
+                    let d = &profile.dialogs[*i];
+                    tmux.send_keys(pane, &d.keys)?;
+                    answered.push(d.name.clone());
+                    last_answer = Some((*i, now));
+                    still_since = now;
+                }
+            }
+            Screen::NeedsHuman(_) => state_note = "waiting on a dialog",
+            Screen::Ready if now.duration_since(still_since) >= settle => {
+                return Ok(report(
+                    Outcome::Ready,
+                    snap.screen,
+                    answered,
+                    conversation_id,
+                    start,
+                ));
+            }
+            Screen::Ready => state_note = "settling",
+            Screen::Busy => state_note = "busy",
+            Screen::Other => state_note = "starting",
+        }
+        tick(state_note);
+        if now >= deadline {
+            let outcome = match class {
+                Screen::NeedsHuman(i) => Outcome::NeedsHuman(profile.dialogs[i].name.clone()),
+                _ => Outcome::Timeout,
+            };
+            return Ok(report(
+                outcome,
+                snap.screen,
+                answered,
+                conversation_id,
+                start,
+            ));
+        }
+        std::thread::sleep(
+            POLL.min(deadline.saturating_duration_since(Instant::now()))
+                .max(Duration::from_millis(1)),
+        );
+    }
+}
+
+fn report(
+    outcome: Outcome,
+    screen: String,
+    answered: Vec<String>,
+    conversation_id: Option<String>,
+    start: Instant,
+) -> ProbeReport {
+    ProbeReport {
+        outcome,
+        screen,
+        answered,
+        conversation_id,
+        elapsed: start.elapsed(),
+    }
+}
+
+/// The result of typing one text into a pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Typed {
+    /// The screen shows the agent took it (`how`: busy, queued, accepted).
+    Delivered { how: &'static str, rescued: bool },
+    /// Not typed at all: the agent was not in a state to take input.
+    NotReady(String),
+    /// Typed but not verified; the reason. The caller must not count it delivered.
+    Unverified(String),
+}
+
+/// Knobs for `type_text`.
+#[derive(Debug, Clone)]
+pub struct TypeOptions {
+    /// Longest wait for proof after the submit key.
+    pub verify_timeout: Duration,
+    /// How long without proof before the one rescue submit.
+    pub rescue_after: Duration,
+    /// Type even when the agent is busy, if its profile shows queued input.
+    pub allow_queued: bool,
+}
+
+impl Default for TypeOptions {
+    fn default() -> Self {
+        TypeOptions {
+            verify_timeout: Duration::from_secs(4),
+            rescue_after: Duration::from_millis(600),
+            allow_queued: true,
+        }
+    }
+}
+
+/// Longest text sent with `send-keys -l` in literal mode; longer goes as a paste.
+const LITERAL_MAX: usize = 256;
+
+/// Type `text` (already sanitised, non-empty) into `pane` and verify that
+/// the agent took it.
+pub fn type_text(
+    tmux: &Tmux,
+    pane: &str,
+    profile: &Profile,
+    text: &str,
+    opts: &TypeOptions,
+) -> Result<Typed> {
+    if text.is_empty() {
+        return Ok(Typed::NotReady("nothing to type after sanitising".into()));
+    }
+    let Some(before) = snapshot(tmux, pane)? else {
+        return Ok(Typed::NotReady("the pane is gone".into()));
+    };
+    if before.dead {
+        return Ok(Typed::NotReady("the agent has exited".into()));
+    }
+    let busy_queue = match profile.classify(&before.screen) {
+        Screen::Ready => false,
+        Screen::Busy if opts.allow_queued && profile.accepts_queued_input() => true,
+        Screen::Busy => return Ok(Typed::NotReady("the agent is busy".into())),
+        Screen::Dialog(i) | Screen::NeedsHuman(i) => {
+            return Ok(Typed::NotReady(format!(
+                "a dialog is showing ({})",
+                profile.dialogs[i].name
+            )));
+        }
+        Screen::Error(m) => return Ok(Typed::NotReady(format!("the agent shows an error: {m}"))),
+        Screen::Other => return Ok(Typed::NotReady("the agent is not at its prompt".into())),
+    };
+
+    let typed_at = Instant::now();
+    let literal = profile.spec.paste == PasteMode::Literal
+        && !text.contains('\n')
+        && text.len() <= LITERAL_MAX;
+    if literal {
+        tmux.send_literal(pane, text)?;
+    } else {
+        tmux.paste(pane, text)?;
+    }
+    // The submit key is its own call, after the profile's delay.
+    let delay = Duration::from_millis(profile.spec.submit_delay_ms);
+    let elapsed = typed_at.elapsed();
+    if elapsed < delay {
+        std::thread::sleep(delay - elapsed);
+    }
+    let Some(typed) = snapshot(tmux, pane)? else {
+        return Ok(Typed::Unverified(
+            "the pane disappeared while typing".into(),
+        ));
+    };
+    if typed.screen == before.screen {
+        // Nothing echoed: the agent may still be drawing; give it a moment.
+        let until = Instant::now() + Duration::from_millis(500);
+        while Instant::now() < until {
+            std::thread::sleep(POLL);
+            match snapshot(tmux, pane)? {
+                Some(s) if s.screen != before.screen => break,
+                Some(_) => {}
+                None => {
+                    return Ok(Typed::Unverified(
+                        "the pane disappeared while typing".into(),
+                    ));
+                }
+            }
+        }
+    }
+    let typed_screen = snapshot(tmux, pane)?.map(|s| s.screen).unwrap_or_default();
+    let submit = vec![profile.spec.submit_key.clone()];
+    tmux.send_keys(pane, &submit)?;
+    let sent_at = Instant::now();
+    let mut rescued = false;
+    loop {
+        std::thread::sleep(POLL);
+        let Some(s) = snapshot(tmux, pane)? else {
+            return Ok(Typed::Unverified(
+                "the pane disappeared after submit".into(),
+            ));
+        };
+        if s.dead {
+            // An agent that exits on this input (e.g. `/exit`) took it.
+            return Ok(Typed::Delivered {
+                how: "exited",
+                rescued,
+            });
+        }
+        if profile.shows_queued(&s.screen) && (busy_queue || profile.is_busy(&s.screen)) {
+            return Ok(Typed::Delivered {
+                how: "queued",
+                rescued,
+            });
+        }
+        match profile.classify(&s.screen) {
+            Screen::Busy if !busy_queue => {
+                return Ok(Typed::Delivered {
+                    how: "busy",
+                    rescued,
+                });
+            }
+            Screen::Ready if s.screen != typed_screen => {
+                return Ok(Typed::Delivered {
+                    how: "accepted",
+                    rescued,
+                });
+            }
+            Screen::Dialog(i) | Screen::NeedsHuman(i) => {
+                // Never press anything into a dialog.
+                return Ok(Typed::Unverified(format!(
+                    "a dialog appeared after submit ({})",
+                    profile.dialogs[i].name
+                )));
+            }
+            _ => {}
+        }
+        let waited = sent_at.elapsed();
+        if !rescued && waited >= opts.rescue_after {
+            tmux.send_keys(pane, &submit)?;
+            rescued = true;
+        }
+        if waited >= opts.verify_timeout {
+            return Ok(Typed::Unverified(format!(
+                "no sign the agent took the text within {:.1}s (still in its input box?)",
+                opts.verify_timeout.as_secs_f64()
+            )));
+        }
+    }
+}
+
+/// The last `n` non-empty lines of a screen, for error reports.
+pub fn tail_lines(screen: &str, n: usize) -> String {
+    let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitize_removes_controls_but_keeps_text() {
+        assert_eq!(sanitize("a\x1b[31mred\x1b[0m"), "a[31mred[0m");
+        assert_eq!(sanitize("x\x03y\x7fz\u{9b}w"), "xyzw");
+        assert_eq!(sanitize("l1\r\nl2\rl3\tt\n\n"), "l1\nl2\nl3\tt");
+        assert_eq!(sanitize("-n;"), "-n;");
+        assert_eq!(sanitize("héllo ✓"), "héllo ✓");
+        assert_eq!(sanitize("\x1b\x1b"), "");
+    }
+
+    #[test]
+    fn tail_lines_skips_blanks() {
+        assert_eq!(tail_lines("a\n\nb\nc\n\n", 2), "b\nc");
+    }
+}

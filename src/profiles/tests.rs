@@ -1,0 +1,561 @@
+//! Golden tests: the built-in profiles against real screens of the CLIs
+//! (copied from the shared captures into tests/screens/<cli>/).
+
+use super::*;
+
+const SCREENS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/screens");
+
+/// A captured screen, normalised the way mam normalises a capture.
+fn screen(cli: &str, name: &str) -> String {
+    let path = format!("{SCREENS}/{cli}/{name}.txt");
+    let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    normalise_screen(&raw)
+}
+
+fn builtin(name: &str) -> Profile {
+    Profile::resolve(name, &Default::default()).unwrap()
+}
+
+/// What a golden screen must classify as.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    Ready,
+    Busy,
+    /// Still starting or mid-redraw (not ready, not busy, no dialog).
+    Other,
+    /// A start-up failure.
+    Error,
+    /// A dialog mam answers with exactly these keys.
+    Answer(&'static [&'static str]),
+    /// A dialog that needs a human.
+    Human,
+}
+
+#[track_caller]
+fn check(p: &Profile, cli: &str, cases: &[(&str, Want)]) {
+    let mut failures = Vec::new();
+    for &(name, want) in cases {
+        let got = p.classify(&screen(cli, name));
+        let ok = match (want, &got) {
+            (Want::Ready, Screen::Ready)
+            | (Want::Busy, Screen::Busy)
+            | (Want::Other, Screen::Other)
+            | (Want::Error, Screen::Error(_))
+            | (Want::Human, Screen::NeedsHuman(_)) => true,
+            (Want::Answer(keys), Screen::Dialog(i)) => p.dialogs[*i].keys == keys,
+            _ => false,
+        };
+        if !ok {
+            let detail = match &got {
+                Screen::Dialog(i) | Screen::NeedsHuman(i) => {
+                    format!(" ({}: keys {:?})", p.dialogs[*i].name, p.dialogs[*i].keys)
+                }
+                _ => String::new(),
+            };
+            failures.push(format!("{cli}/{name}: want {want:?}, got {got:?}{detail}"));
+        }
+    }
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The dialog a screen shows, by name, with the keys mam would send.
+fn dialog_on<'a>(p: &'a Profile, cli: &str, name: &str) -> (&'a Dialog, bool) {
+    match p.classify(&screen(cli, name)) {
+        Screen::Dialog(i) => (&p.dialogs[i], true),
+        Screen::NeedsHuman(i) => (&p.dialogs[i], false),
+        other => panic!("{cli}/{name}: want a dialog, got {other:?}"),
+    }
+}
+
+#[test]
+fn every_builtin_resolves_and_compiles() {
+    for (name, _) in BUILTIN {
+        let p = builtin(name);
+        assert_eq!(&p.name, name);
+        assert!(!p.spec.cmd.0.is_empty(), "{name}: empty cmd");
+    }
+    for name in ["claude", "codex", "gemini", "aider"] {
+        let p = builtin(name);
+        assert!(!p.ready.is_empty(), "{name}: no ready patterns");
+        assert_eq!(p.spec.paste, PasteMode::Bracketed, "{name}");
+        assert_eq!(p.spec.submit_key, "Enter", "{name}");
+        assert!(
+            p.spec.submit_delay_ms >= 300,
+            "{name}: submit delay too short"
+        );
+        assert!(
+            p.spec.exit.text.is_some() || !p.spec.exit.keys.is_empty(),
+            "{name}: no exit"
+        );
+        for d in &p.dialogs {
+            assert!(!d.name.starts_with("dialog "), "{name}: unnamed dialog");
+        }
+    }
+}
+
+#[test]
+fn user_table_overrides_one_field_and_keeps_the_rest() {
+    let base = builtin("claude");
+    let mut user = BTreeMap::new();
+    user.insert("claude".to_string(), toml::toml! { submit_delay_ms = 900 });
+    let p = Profile::resolve("claude", &user).unwrap();
+    assert_eq!(p.spec.submit_delay_ms, 900);
+    assert_eq!(p.spec.cmd, base.spec.cmd);
+    assert_eq!(p.spec.ready, base.spec.ready);
+    assert_eq!(p.spec.busy, base.spec.busy);
+    assert_eq!(p.dialogs.len(), base.dialogs.len());
+    assert_eq!(p.spec.trust_setup, Some(TrustSetup::ClaudeJson));
+    assert_eq!(p.spec.new_session_args, base.spec.new_session_args);
+    assert_eq!(
+        p.classify(&screen("claude", "05-apikey-after-1")),
+        Screen::Ready
+    );
+}
+
+#[test]
+fn shell_ready_only_at_a_prompt_on_the_last_line() {
+    let p = builtin("shell");
+    assert_eq!(p.classify("$"), Screen::Ready);
+    assert_eq!(p.classify("$ ls\nfile\n$"), Screen::Ready);
+    assert_eq!(p.classify("#"), Screen::Ready);
+    assert_eq!(p.classify("$\n$ sleep 10"), Screen::Other);
+    assert_eq!(p.classify("$ make\ncompiling"), Screen::Other);
+}
+
+// ---------------------------------------------------------------- claude
+
+#[test]
+fn claude_golden_screens() {
+    use Want::*;
+    let p = builtin("claude");
+    check(
+        &p,
+        "claude",
+        &[
+            // No network: banner, then `Unable to connect to Anthropic services`.
+            ("01-nokey-git-t0.5s", Error),
+            ("02-fakekey-git-t0.5s", Other),
+            ("02-fakekey-git-t15s", Error),
+            // Blank start-up screens with no network, then the real prompt.
+            ("39-startup-nonet-1", Other),
+            ("39-startup-nonet-10", Other),
+            ("39-startup-nonet-11", Ready),
+            ("39-startup-nonet-14", Ready),
+            ("38-api-error-noretry", Other),
+            // Trust dialog: "1" picks `1. Yes, I trust this folder`.
+            ("03-onboarded-fakekey-git-t2s", Answer(&["1"])),
+            ("26-positional-untrusted-1.5s", Answer(&["1"])),
+            ("28-trust-esc", Answer(&["1"])),
+            ("32-after-security-enter", Answer(&["1"])),
+            // API key from the environment: default is `2. No`; send "1".
+            ("04-after-trust-enter-0.5s", Answer(&["1"])),
+            // First run: theme picker, then security notes.
+            ("30-fresh-approvedkey-t1s", Answer(&["Enter"])),
+            ("31-after-theme-enter", Answer(&["Enter"])),
+            // Idle at an empty composer.
+            ("05-apikey-after-1", Ready),
+            ("09-after-esc-esc", Ready),
+            ("17-trust-key1-0.3s", Ready),
+            // Footer carries `Auto-updating…` on a second line.
+            ("17-trust-key1-1s", Ready),
+            ("18-fake-busy-t11s", Ready),
+            ("19-queued-after", Ready),
+            ("22-relaunch-continue-t2s", Ready),
+            ("25-resume-with-positional-4s", Ready),
+            ("38b-api-error-noretry-after-2nd-enter", Ready),
+            // Bypass mode replaces `? for shortcuts` with the mode line.
+            ("36-bypass-accept-2", Ready),
+            // Text in the composer: never ready.
+            ("06-typed-multiline-before-enter", Other),
+            ("08-after-esc-interrupt", Other),
+            ("11-long-onecall-enter-2s", Other),
+            ("14-typed-slash-exit", Other),
+            // `Press Ctrl-C again to exit` replaces the footer.
+            ("20-ctrlc-once", Other),
+            ("21-ctrlc-twice", Other),
+            ("22-relaunch-continue-t0.5s", Other),
+            // Working: spinner and/or `esc to interrupt`.
+            ("07-after-enter-t0.3s", Busy),
+            ("07-after-enter-t15s", Busy),
+            ("10-onecall-multiline-enter-0.4s", Busy),
+            // Footer shows `paste again to expand`; the spinner line tells.
+            ("12-long-then-separate-enter", Busy),
+            ("18-fake-busy-t0.3s", Busy),
+            ("18-fake-busy-t1s", Busy),
+            ("18-fake-busy-t2s", Busy),
+            ("18-fake-busy-t8s", Busy),
+            ("19-queued-while-busy", Busy),
+            ("25-resume-with-positional-1s", Busy),
+            ("37-bypass-busy", Busy),
+            // --dangerously-skip-permissions as root.
+            ("33-skip-perms-root", Error),
+        ],
+    );
+}
+
+#[test]
+fn claude_bypass_warning_never_gets_enter() {
+    let p = builtin("claude");
+    let s = screen("claude", "35-skip-perms-after-trust");
+    assert!(
+        s.contains("❯ 1. No, exit"),
+        "fixture shows the exit option highlighted"
+    );
+    let (d, answered) = dialog_on(&p, "claude", "35-skip-perms-after-trust");
+    assert!(
+        !d.keys.iter().any(|k| k == "Enter"),
+        "Enter would exit: {:?}",
+        d.keys
+    );
+    if answered {
+        assert_eq!(d.keys, ["2"]);
+    }
+    // Were option 2 the exit, the guard refuses.
+    let swapped = s
+        .replace("2. Yes, I accept", "2. No, exit")
+        .replace("❯ 1. No, exit", "❯ 1. Yes, I accept");
+    assert!(matches!(p.classify(&swapped), Screen::NeedsHuman(_)));
+}
+
+#[test]
+fn claude_trust_dialog_refused_when_exit_is_highlighted_or_option_1_exits() {
+    let p = builtin("claude");
+    let s = screen("claude", "03-onboarded-fakekey-git-t2s");
+    let highlighted_exit = s
+        .replace(
+            " ❯ 1. Yes, I trust this folder",
+            "   1. Yes, I trust this folder",
+        )
+        .replace("   2. No, exit", " ❯ 2. No, exit");
+    assert!(matches!(
+        p.classify(&highlighted_exit),
+        Screen::NeedsHuman(_)
+    ));
+    let reordered = s
+        .replace("1. Yes, I trust this folder", "1. No, exit")
+        .replace("   2. No, exit", "   2. Yes, I trust this folder");
+    assert!(matches!(p.classify(&reordered), Screen::NeedsHuman(_)));
+}
+
+#[test]
+fn claude_ready_input_line_is_arrow_and_nbsp() {
+    let s = screen("claude", "05-apikey-after-1");
+    assert!(s.contains("\n❯\u{a0}\n"));
+}
+
+#[test]
+fn claude_queued_and_ids() {
+    let p = builtin("claude");
+    let q = screen("claude", "19-queued-while-busy");
+    assert_eq!(p.classify(&q), Screen::Busy);
+    assert!(p.shows_queued(&q));
+    assert!(p.accepts_queued_input());
+    assert!(!p.shows_queued(&screen("claude", "19-queued-after")));
+    assert!(!p.shows_queued(&screen("claude", "18-fake-busy-t2s")));
+    assert_eq!(
+        p.conversation_id_on(&screen("claude", "15-after-slash-exit"))
+            .as_deref(),
+        Some("8a83c9e4-9a4b-4934-b236-53bb11d86ebb")
+    );
+    assert_eq!(
+        p.conversation_id_on(&screen("claude", "05-apikey-after-1")),
+        None
+    );
+}
+
+#[test]
+fn claude_start_and_resume_commands() {
+    let p = builtin("claude");
+    assert_eq!(p.spec.cmd.0, ["claude"]);
+    assert_eq!(
+        p.spec.new_session_args,
+        ["--session-id", "{conversation_id}"]
+    );
+    assert_eq!(
+        p.spec.resume_cmd.as_ref().unwrap().0,
+        ["claude", "--resume", "{conversation_id}"]
+    );
+    assert_eq!(
+        p.spec.continue_cmd.as_ref().unwrap().0,
+        ["claude", "--continue"]
+    );
+    assert_eq!(p.spec.trust_setup, Some(TrustSetup::ClaudeJson));
+    assert_eq!(p.spec.conversation_store.as_deref(), Some("claude"));
+    assert_eq!(p.spec.exit.text.as_deref(), Some("/exit"));
+}
+
+// ----------------------------------------------------------------- codex
+
+#[test]
+fn codex_golden_screens() {
+    use Want::*;
+    let p = builtin("codex");
+    check(
+        &p,
+        "codex",
+        &[
+            ("01-nokey-git-t0.5s", Other),
+            ("01-nokey-git-t1s", Other),
+            ("40-fresh-home-envkey-t0.5s", Other),
+            // Login screens need a human.
+            ("01-nokey-git-t15s", Human),
+            ("02-login-key3", Human),
+            ("03-login-apikey-entry", Human),
+            ("40-fresh-home-envkey-t15s", Human),
+            // Trust dialog: Enter on `› 1. Trust and continue`.
+            ("04-after-apikey-1s", Answer(&["Enter"])),
+            ("28-new-git-dir-t1s", Answer(&["Enter"])),
+            ("29-trust-key1", Answer(&["Enter"])),
+            // A prompt before `← for agents` is drawn (the trust dialog can
+            // still replace it): not ready.
+            ("05-after-trust-enter-1s", Other),
+            ("13-relaunch-fakeserver-t0.5s", Other),
+            ("27-plain-dir-t0.5s", Other),
+            ("28-new-git-dir-t0.5s", Other),
+            // Idle with the full footer.
+            ("06-idle", Ready),
+            ("09-after-esc", Ready),
+            ("13-relaunch-fakeserver-t4s", Ready),
+            ("18-after-slash-exit", Ready),
+            ("22-ctrlc-with-text", Ready),
+            ("25-busy-t8s", Ready),
+            ("27-plain-dir-t15s", Ready),
+            ("31-resume-last", Ready),
+            // Text in the composer (the shortcut hint is gone): not ready.
+            ("07-typed-multiline", Other),
+            ("14-fake-busy-t1s", Other),
+            ("19-typed-slash-exit-idle", Other),
+            ("24-long-2s-enter", Other),
+            ("10-f2-warnings", Other),
+            // Working: status line, or the turn's last block is still the
+            // user's message or a reply being streamed.
+            ("08-after-enter-t0.3s", Busy),
+            ("08-after-enter-t4s", Busy),
+            ("08-after-enter-t15s", Busy),
+            ("25-busy-t0.3s", Busy),
+            ("25-busy-t1s", Busy),
+            ("25-busy-t2s", Busy),
+            ("25-busy-t6s", Busy),
+            // Menus mam must not answer.
+            ("16-ctrlc-while-busy", Human),
+            ("30-trust-esc", Human),
+            // After exit.
+            ("11-ctrlc-once", Other),
+            ("26-ctrld-idle", Other),
+        ],
+    );
+}
+
+#[test]
+fn codex_trust_dialog_refused_unless_trust_is_highlighted() {
+    let p = builtin("codex");
+    let s = screen("codex", "28-new-git-dir-t1s");
+    let moved = s
+        .replace("› 1. Trust and continue", "  1. Trust and continue")
+        .replace(
+            "  2. Back to Agent Command Center",
+            "› 2. Back to Agent Command Center",
+        );
+    assert!(matches!(p.classify(&moved), Screen::NeedsHuman(_)));
+}
+
+#[test]
+fn codex_ids_and_commands() {
+    let p = builtin("codex");
+    assert_eq!(
+        p.conversation_id_on(&screen("codex", "26-ctrld-idle"))
+            .as_deref(),
+        Some("01a1fca1-e000-7690-b1eb-7bcee9d268f4")
+    );
+    assert_eq!(
+        p.conversation_id_on(&screen("codex", "11-ctrlc-once"))
+            .as_deref(),
+        Some("01a1fc9e-ad43-7ea1-a718-0d113637ee38")
+    );
+    assert!(!p.accepts_queued_input());
+    assert_eq!(p.spec.cmd.0, ["codex", "--no-daemon"]);
+    assert_eq!(
+        p.spec.resume_cmd.as_ref().unwrap().0,
+        ["codex", "resume", "--no-daemon", "{conversation_id}"]
+    );
+    assert_eq!(
+        p.spec.continue_cmd.as_ref().unwrap().0,
+        ["codex", "resume", "--no-daemon", "--last"]
+    );
+    assert!(p.spec.new_session_args.is_empty());
+    assert_eq!(p.spec.trust_args[0], "-c");
+    // The -c value must be valid TOML for `projects = …` with the dir filled in.
+    let value = p.spec.trust_args[1].replace("{workdir}", "/home/u/my.project");
+    let parsed: toml::Table = value.parse().unwrap();
+    assert_eq!(
+        parsed["projects"]["/home/u/my.project"]["trust_level"].as_str(),
+        Some("trusted")
+    );
+    assert_eq!(p.spec.conversation_store.as_deref(), Some("codex"));
+    assert_eq!(p.spec.exit.text.as_deref(), Some("/exit"));
+}
+
+// ---------------------------------------------------------------- gemini
+
+#[test]
+fn gemini_golden_screens() {
+    use Want::*;
+    let p = builtin("gemini");
+    check(
+        &p,
+        "gemini",
+        &[
+            ("01-nokey-git-t0.5s", Other),
+            ("13-relaunch-fakeserver-t1s", Other),
+            // Trust dialog: "1" picks `1. Trust folder (<name>)`.
+            ("01-nokey-git-t4s", Answer(&["1"])),
+            ("18-plain-dir-t2s", Answer(&["1"])),
+            // Restarting after trust: the old dialog is still on screen and
+            // must not be answered again.
+            ("02-after-trust-enter-1s", Other),
+            // Auth picker with no key: a human chooses.
+            ("02-after-trust-enter-3s", Human),
+            ("03-ctrlc-on-auth", Other),
+            // Auth picker with GEMINI_API_KEY: Enter, then Enter on the key.
+            ("04-fakekey-trusted-t4s", Answer(&["Enter"])),
+            ("05-after-auth-enter", Answer(&["Enter"])),
+            // Idle at the placeholder with `? for shortcuts`.
+            ("06-after-key-enter", Ready),
+            ("10-after-esc-cancel", Ready),
+            ("11-ctrld-once", Ready),
+            ("13-relaunch-fakeserver-t2s", Ready),
+            ("14-fake-busy-t8s", Ready),
+            ("14-fake-busy-t10s", Ready),
+            // The restart leaves the old trust dialog above a ready prompt.
+            ("19-trust-key1", Ready),
+            ("20-ctrlc-once-idle", Ready),
+            // Text in the composer.
+            ("07-typed-multiline", Other),
+            ("15-onecall-long", Other),
+            ("16-typed-quit", Other),
+            // Thinking (`esc to cancel`), also while the reply streams; 09
+            // is a request that never returned.
+            ("08-after-enter-t0.3s", Busy),
+            ("08-after-enter-t15s", Busy),
+            ("09-after-error", Busy),
+            ("14-fake-busy-t1s", Busy),
+            // After /quit.
+            ("12-ctrld-twice", Other),
+            ("17-after-quit", Other),
+        ],
+    );
+}
+
+#[test]
+fn gemini_guards() {
+    let p = builtin("gemini");
+    // Trust dialog whose option 1 would not trust: refused.
+    let s = screen("gemini", "01-nokey-git-t4s");
+    let swapped = s.replace("1. Trust folder (gemini-git)", "1. Don't trust           ");
+    assert!(matches!(p.classify(&swapped), Screen::NeedsHuman(_)));
+    // Auth picker with the key detected but Google sign-in highlighted.
+    let s = screen("gemini", "04-fakekey-trusted-t4s");
+    let moved = s
+        .replace("    1. Sign in with Google", "  ● 1. Sign in with Google")
+        .replace("  ● 2. Use Gemini API Key", "    2. Use Gemini API Key");
+    assert!(matches!(p.classify(&moved), Screen::NeedsHuman(_)));
+    // Key entry with an empty box.
+    let s = screen("gemini", "05-after-auth-enter");
+    let empty = s.replace("│ │ fake", "│ │     ");
+    assert!(matches!(
+        p.classify(&normalise_screen(&empty)),
+        Screen::NeedsHuman(_)
+    ));
+}
+
+#[test]
+fn gemini_ids_and_commands() {
+    let p = builtin("gemini");
+    assert_eq!(
+        p.conversation_id_on(&screen("gemini", "17-after-quit"))
+            .as_deref(),
+        Some("9a7ae91a-3adf-4832-b36c-ad03440757ca")
+    );
+    assert!(!p.accepts_queued_input());
+    assert_eq!(p.spec.trust_args, ["--skip-trust"]);
+    assert_eq!(
+        p.spec.new_session_args,
+        ["--session-id", "{conversation_id}"]
+    );
+    assert_eq!(
+        p.spec.resume_cmd.as_ref().unwrap().0,
+        ["gemini", "--resume", "{conversation_id}"]
+    );
+    assert_eq!(
+        p.spec.continue_cmd.as_ref().unwrap().0,
+        ["gemini", "--resume", "latest"]
+    );
+    assert_eq!(p.spec.conversation_store.as_deref(), Some("gemini"));
+    assert_eq!(p.spec.exit.text.as_deref(), Some("/quit"));
+}
+
+// ----------------------------------------------------------------- aider
+
+#[test]
+fn aider_golden_screens() {
+    use Want::*;
+    let p = builtin("aider");
+    check(
+        &p,
+        "aider",
+        &[
+            ("01-nokey-git-t0.5s", Other),
+            ("15-relaunch-t1s", Other),
+            // Pending y/n questions on the bottom line.
+            ("01-nokey-git-t2s", Answer(&["y", "Enter"])),
+            ("05-plain-fakekey-t2s", Answer(&["n", "Enter"])),
+            // Answered: moving on.
+            ("02-after-gitignore-enter", Other),
+            // No model and no key: start-up failed.
+            ("03-after-7s", Error),
+            ("04-openrouter-no", Error),
+            // Idle at an empty `>` under a rule (old answered questions above).
+            ("06-after-git-yes", Ready),
+            ("07-idle", Ready),
+            ("12-busy-t8s", Ready),
+            ("13-ctrlc-once", Ready),
+            ("15-relaunch-t15s", Ready),
+            // Text at the prompt.
+            ("08-typed-multiline", Other),
+            ("09-after-multiline-3s", Other),
+            ("10-bracketed-paste-multi", Other),
+            // Submitted, reply not started yet: looks like typed text.
+            ("12-busy-t0.3s", Other),
+            // Reply streaming.
+            ("11-bracketed-paste-enter-0.3s", Busy),
+            ("12-busy-t1s", Busy),
+            ("12-busy-t5s", Busy),
+        ],
+    );
+}
+
+#[test]
+fn aider_unknown_question_needs_a_human() {
+    let p = builtin("aider");
+    let s = format!(
+        "{}\nRun shell command? (Y)es/(N)o/(D)on't ask again [Yes]:",
+        screen("aider", "07-idle")
+    );
+    assert!(matches!(p.classify(&s), Screen::NeedsHuman(_)));
+}
+
+#[test]
+fn aider_commands() {
+    let p = builtin("aider");
+    assert_eq!(p.spec.cmd.0, ["aider"]);
+    assert!(p.spec.resume_cmd.is_none());
+    assert_eq!(
+        p.spec.continue_cmd.as_ref().unwrap().0,
+        ["aider", "--restore-chat-history"]
+    );
+    assert!(p.spec.new_session_args.is_empty());
+    assert!(p.conversation_id.is_none());
+    assert!(!p.accepts_queued_input());
+    assert_eq!(p.spec.exit.keys, ["C-d"]);
+    assert!(p.spec.exit.text.is_none());
+}

@@ -1,0 +1,433 @@
+//! Running agents: building a job's command line from its profile, starting
+//! its tmux session and recording it, turning a readiness probe into a job
+//! state, and stopping a job (exit keys, kill, reap the process tree).
+//! Commands call these; they hold no SQL and no tmux argv themselves.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use crate::app::Ctx;
+use crate::error::{Code, UserError, conflict};
+use crate::probe::{self, Outcome, ProbeReport, Typed};
+use crate::profiles::{Profile, TrustSetup};
+use crate::registry::Registry;
+use crate::registry::jobs::Job;
+use crate::tmux::{NewSession, Pane};
+
+/// How to start an agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StartMode {
+    /// A new conversation; mam-minted id if the profile takes one.
+    Fresh(Option<String>),
+    /// Resume this conversation id.
+    Resume(String),
+    /// The CLI's "continue the last conversation" form.
+    Continue,
+}
+
+fn fill(arg: &str, workdir: &str, id: Option<&str>) -> String {
+    let mut a = arg.replace("{workdir}", workdir);
+    if let Some(id) = id {
+        a = a.replace("{conversation_id}", id);
+    }
+    a
+}
+
+/// The argv for a job under a start mode.
+pub fn build_argv(job: &Job, profile: &Profile, mode: &StartMode) -> Vec<String> {
+    let wd = job.workdir.as_str();
+    if let Some(cmd) = &job.cmd {
+        return cmd.clone();
+    }
+    let spec = &profile.spec;
+    let (base, id, extra): (&[String], Option<&str>, &[String]) = match mode {
+        StartMode::Fresh(id) => (
+            &spec.cmd.0,
+            id.as_deref(),
+            if id.is_some() {
+                &spec.new_session_args
+            } else {
+                &[]
+            },
+        ),
+        StartMode::Resume(id) => (
+            spec.resume_cmd
+                .as_ref()
+                .map_or(&spec.cmd.0[..], |c| &c.0[..]),
+            Some(id.as_str()),
+            &[],
+        ),
+        StartMode::Continue => (
+            spec.continue_cmd
+                .as_ref()
+                .map_or(&spec.cmd.0[..], |c| &c.0[..]),
+            None,
+            &[],
+        ),
+    };
+    let mut argv: Vec<String> = base.iter().map(|a| fill(a, wd, id)).collect();
+    argv.extend(spec.trust_args.iter().map(|a| fill(a, wd, id)));
+    argv.extend(extra.iter().map(|a| fill(a, wd, id)));
+    argv
+}
+
+/// The start mode for resuming a job: its stored conversation id, else the
+/// profile's continue form, else a fresh start.
+pub fn resume_mode(job: &Job, profile: &Profile) -> StartMode {
+    match (&job.conversation_id, &profile.spec.resume_cmd) {
+        (Some(id), Some(_)) => StartMode::Resume(id.clone()),
+        _ if profile.spec.continue_cmd.is_some() => StartMode::Continue,
+        _ => StartMode::Fresh(mint_id(profile)),
+    }
+}
+
+/// A fresh conversation id when the profile lets mam choose it.
+pub fn mint_id(profile: &Profile) -> Option<String> {
+    if profile.spec.new_session_args.is_empty() {
+        None
+    } else {
+        Some(uuid_v4())
+    }
+}
+
+pub fn uuid_v4() -> String {
+    let mut b = [0u8; 16];
+    getrandom::fill(&mut b).expect("the OS has randomness");
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h = hex::encode(b);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// Trust the workdir up front where the profile knows how.
+pub fn prepare_trust(profile: &Profile, workdir: &Path) -> Result<()> {
+    match profile.spec.trust_setup {
+        Some(TrustSetup::ClaudeJson) => trust_claude(workdir),
+        None => Ok(()),
+    }
+}
+
+/// Record `projects[<dir>].hasTrustDialogAccepted = true` in `~/.claude.json`,
+/// keeping everything else, replacing the file atomically.
+fn trust_claude(workdir: &Path) -> Result<()> {
+    let Some(home) = std::env::var_os("HOME") else {
+        return Ok(());
+    };
+    let path = Path::new(&home).join(".claude.json");
+    let mut doc: serde_json::Value = match std::fs::read_to_string(&path) {
+        Ok(t) => serde_json::from_str(&t)
+            .with_context(|| format!("{} is not valid JSON; not touching it", path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let key = workdir.display().to_string();
+    let Some(obj) = doc.as_object_mut() else {
+        return Ok(());
+    };
+    let projects = obj
+        .entry("projects")
+        .or_insert_with(|| serde_json::json!({}));
+    let Some(projects) = projects.as_object_mut() else {
+        return Ok(());
+    };
+    let entry = projects.entry(key).or_insert_with(|| serde_json::json!({}));
+    if entry.get("hasTrustDialogAccepted") == Some(&serde_json::json!(true)) {
+        return Ok(());
+    }
+    entry["hasTrustDialogAccepted"] = serde_json::json!(true);
+    let tmp = path.with_extension(format!("json.mam-{}", std::process::id()));
+    std::fs::write(&tmp, serde_json::to_string_pretty(&doc)?)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// Start a job's tmux session and record it. The caller holds the job lock.
+pub fn start_session(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &Job,
+    profile: &Profile,
+    argv: &[String],
+) -> Result<(String, u32)> {
+    let name = ctx.session_name(&job.name);
+    let mut env: Vec<(String, String)> = vec![
+        ("MAM_AGENT".into(), job.name.clone()),
+        ("MAM_WORKSPACE".into(), ctx.paths.root.display().to_string()),
+    ];
+    if let Some(s) = ctx.tmux.socket() {
+        env.push(("MAM_TMUX_SOCKET".into(), s.to_string()));
+    }
+    if let Ok(s) = std::env::var("MAM_STATE_DIR") {
+        env.push(("MAM_STATE_DIR".into(), s));
+    }
+    env.extend(profile.spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    env.extend(job.env.iter().cloned());
+    let ws = reg.ws().to_string();
+    let tags = [("@mam_ws", ws.as_str()), ("@mam_job", job.name.as_str())];
+    let spec = NewSession {
+        name: &name,
+        cwd: Path::new(&job.workdir),
+        argv,
+        env: &env,
+        width: 200,
+        height: 50,
+        tags: &tags,
+    };
+    let (pane, pid) = ctx.tmux.new_session(&spec).map_err(|e| {
+        if crate::tmux::is_duplicate_session(&e) {
+            e.context(conflict(format!("a tmux session named {name} exists already"))
+                .hint(format!(
+                    "it is not this workspace's job; stop it, or set another [tmux] prefix (now {:?})",
+                    ctx.config.tmux.prefix
+                )))
+        } else {
+            e.context(format!("cannot start the tmux session for {}", job.name))
+        }
+    })?;
+    reg.write(|tx| tx.start_session(&job.name, &name, &pane, pid))?;
+    Ok((pane, pid))
+}
+
+/// Record what a probe found and turn a failure into the error to report.
+/// Ready → `ready`; a dialog a human must answer → `waiting`; an error,
+/// timeout or exit → `failed` / `exited` / `lost`. Failures are exit 5 and
+/// carry the last screen lines.
+pub fn record_probe(reg: &mut Registry, job: &str, report: &ProbeReport) -> Result<()> {
+    let (state, reason) = match &report.outcome {
+        Outcome::Ready => ("ready", None),
+        Outcome::NeedsHuman(d) => ("waiting", Some(format!("needs a human: {d}"))),
+        Outcome::Error(m) => ("failed", Some(format!("start-up error: {m}"))),
+        Outcome::Exited(s) => (
+            "exited",
+            Some(match s {
+                Some(s) => format!("the agent exited with status {s} during start-up"),
+                None => "the agent exited during start-up".into(),
+            }),
+        ),
+        Outcome::Gone => (
+            "lost",
+            Some("the tmux session disappeared during start-up".into()),
+        ),
+        Outcome::Timeout => ("failed", Some("not ready before the timeout".into())),
+    };
+    reg.write(|tx| {
+        if let Some(id) = &report.conversation_id {
+            tx.set_conversation_id(job, id)?;
+        }
+        if let Outcome::Exited(s) = &report.outcome {
+            tx.set_exit_status(job, s.map(i64::from))?;
+            tx.end_session(job, "exited")?;
+        }
+        if matches!(report.outcome, Outcome::Gone) {
+            tx.end_session(job, "gone")?;
+        }
+        tx.set_state(job, state, reason.as_deref())
+    })?;
+    match &report.outcome {
+        Outcome::Ready => Ok(()),
+        _ => {
+            let reason = reason.unwrap_or_default();
+            let screen = probe::tail_lines(&report.screen, 12);
+            let mut msg = format!(
+                "{job} is not ready after {:.1}s: {reason} (job is now {state})",
+                report.elapsed.as_secs_f64()
+            );
+            if !screen.is_empty() {
+                msg.push_str("\nlast screen lines:\n");
+                for l in screen.lines() {
+                    msg.push_str("  | ");
+                    msg.push_str(l);
+                    msg.push('\n');
+                }
+                msg.pop();
+            }
+            let hint = if matches!(report.outcome, Outcome::Gone) {
+                format!("`mam resume {job}` to try again")
+            } else {
+                format!(
+                    "the session is kept: `mam attach {job}` to look, `mam stop {job}` to end it"
+                )
+            };
+            Err(UserError::new(Code::Timeout, msg).hint(hint).into())
+        }
+    }
+}
+
+/// Type a prompt into a ready job and record the result.
+pub fn type_prompt(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &str,
+    pane: &str,
+    profile: &Profile,
+    text: &str,
+) -> Result<Typed> {
+    let typed = probe::type_text(
+        &ctx.tmux,
+        pane,
+        profile,
+        text,
+        &probe::TypeOptions::default(),
+    )?;
+    if let Typed::Delivered { how, .. } = &typed {
+        let state = if *how == "busy" || *how == "queued" {
+            "busy"
+        } else {
+            "ready"
+        };
+        reg.write(|tx| tx.set_state(job, state, Some("prompt delivered")))?;
+    }
+    Ok(typed)
+}
+
+/// The pane of a job's live session as tmux sees it, checked against our
+/// tags. `Ok(None)` if tmux has no such session; an error if a session of
+/// that name exists but is not this workspace's job.
+pub fn live_pane(panes: &[Pane], ws: &str, job: &Job, session_name: &str) -> Result<Option<Pane>> {
+    let Some(p) = panes.iter().find(|p| p.session == session_name) else {
+        return Ok(None);
+    };
+    if p.tag_ws != ws || p.tag_job != job.name {
+        return Err(conflict(format!(
+            "tmux session {session_name} is not this workspace's {} (its tags say workspace {:?}, job {:?}); leaving it alone",
+            job.name, p.tag_ws, p.tag_job
+        ))
+        .into());
+    }
+    Ok(Some(p.clone()))
+}
+
+/// What `stop_job` did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StopReport {
+    pub job: String,
+    pub action: &'static str,
+    pub exited_cleanly: bool,
+    pub reaped: usize,
+    pub survivors: Vec<i32>,
+}
+
+/// Stop a job: the profile's exit keys (unless `force`), wait up to `wait`
+/// for the agent to end, kill the session, and reap every process of the
+/// agent's tree. Idempotent. The caller holds the job lock.
+pub fn stop_job(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &Job,
+    force: bool,
+    wait: Duration,
+) -> Result<StopReport> {
+    let session_name = job
+        .session
+        .as_ref()
+        .map(|s| s.tmux_session.clone())
+        .unwrap_or_else(|| ctx.session_name(&job.name));
+    let panes = ctx.tmux.list_panes()?;
+    let pane = match live_pane(&panes, reg.ws(), job, &session_name) {
+        Ok(p) => p,
+        Err(e) if crate::error::code_of(&e) == Code::Conflict => {
+            // Someone else's session under our name: never touch it.
+            ctx.info(format!("mam: {e:#}"));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let mut report = StopReport {
+        job: job.name.clone(),
+        action: "stopped",
+        exited_cleanly: false,
+        reaped: 0,
+        survivors: Vec::new(),
+    };
+    match pane {
+        None => {
+            report.action =
+                if job.session.is_some() || crate::registry::jobs::is_live_state(&job.state) {
+                    "recorded"
+                } else {
+                    "already stopped"
+                };
+        }
+        Some(p) => {
+            let root = p.pid as i32;
+            let tree = crate::procs::agent_processes(root);
+            if !force
+                && !p.dead
+                && let Ok(profile) = ctx.profile(&job.kind)
+            {
+                send_exit(ctx, &p.pane_id, &profile)?;
+                report.exited_cleanly = wait_for_exit(ctx, &p.pane_id, root, wait)?;
+            }
+            ctx.tmux.kill_session(&session_name)?;
+            report.reaped = tree.len();
+            report.survivors = crate::procs::reap(root, tree, Duration::from_secs(2));
+        }
+    }
+    reg.write(|tx| {
+        tx.end_session(&job.name, "stopped")?;
+        if report.action != "already stopped" || crate::registry::jobs::is_live_state(&job.state) {
+            tx.set_state(
+                &job.name,
+                "stopped",
+                Some(if force {
+                    "mam stop --force"
+                } else {
+                    "mam stop"
+                }),
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(report)
+}
+
+fn send_exit(ctx: &Ctx, pane: &str, profile: &Profile) -> Result<()> {
+    let exit = &profile.spec.exit;
+    if let Some(text) = &exit.text {
+        ctx.tmux.send_literal(pane, text)?;
+        std::thread::sleep(Duration::from_millis(profile.spec.submit_delay_ms));
+        ctx.tmux
+            .send_keys(pane, std::slice::from_ref(&profile.spec.submit_key))?;
+    }
+    for key in &exit.keys {
+        ctx.tmux.send_keys(pane, std::slice::from_ref(key))?;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Ok(())
+}
+
+fn wait_for_exit(ctx: &Ctx, pane: &str, root: i32, wait: Duration) -> Result<bool> {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        match probe::snapshot(&ctx.tmux, pane)? {
+            None => return Ok(true),
+            Some(s) if s.dead => return Ok(true),
+            Some(_) if !crate::procs::alive(root) => return Ok(true),
+            Some(_) => {}
+        }
+        std::thread::sleep(probe::POLL);
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_look_right() {
+        let u = uuid_v4();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4");
+        assert_ne!(uuid_v4(), u);
+    }
+}
