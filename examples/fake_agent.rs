@@ -190,7 +190,12 @@ fn parse_options(args: &[String]) -> Options {
             }
         };
         match name {
-            "--log" => opts.log = Some(PathBuf::from(value)),
+            // `{agent}` in the path becomes $MAM_AGENT, so one profile can give
+            // every agent of a test its own log.
+            "--log" => {
+                let agent = std::env::var("MAM_AGENT").unwrap_or_else(|_| "agent".into());
+                opts.log = Some(PathBuf::from(value.replace("{agent}", &agent)))
+            }
             "--startup-delay" => opts.startup_delay = parse_millis(name, &value),
             "--slow-start" => opts.slow_start = parse_millis(name, &value),
             "--busy" => opts.busy = parse_seconds(name, &value),

@@ -96,7 +96,12 @@ pub struct CreateArgs {
     #[arg(long, value_enum, default_value = "worker")]
     pub role: Role,
     /// Task prompt typed into the agent once it is ready
-    #[arg(long, value_name = "TEXT", conflicts_with = "prompt_file")]
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with = "prompt_file",
+        allow_hyphen_values = true
+    )]
     pub prompt: Option<String>,
     /// Read the task prompt from a file ('-' for stdin)
     #[arg(long, value_name = "FILE")]

@@ -85,17 +85,23 @@ pub fn auth(msg: impl Into<String>) -> UserError {
 /// The exit code for any error: the first `UserError` in the cause chain
 /// decides; anything else is unexpected.
 pub fn code_of(err: &anyhow::Error) -> Code {
-    err.chain()
-        .find_map(|e| e.downcast_ref::<UserError>())
+    user_errors(err)
+        .next()
         .map(|u| u.code)
         .unwrap_or(Code::Unexpected)
 }
 
+/// Every `UserError` in the chain, outermost first. anyhow keeps a value
+/// attached with `.context(…)` where only its own `downcast_ref` sees it.
+fn user_errors(err: &anyhow::Error) -> impl Iterator<Item = &UserError> {
+    err.downcast_ref::<UserError>()
+        .into_iter()
+        .chain(err.chain().filter_map(|e| e.downcast_ref::<UserError>()))
+}
+
 /// The hint of the first `UserError` in the chain that has one.
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
-    err.chain()
-        .filter_map(|e| e.downcast_ref::<UserError>())
-        .find_map(|u| u.hint.as_deref())
+    user_errors(err).find_map(|u| u.hint.as_deref())
 }
 
 /// Render an error as `mam: error: …` lines: the cause chain, then the hint.
@@ -130,6 +136,13 @@ mod tests {
         assert!(text.starts_with("mam: error: while stopping\n"), "{text}");
         assert!(text.contains("caused by: no job named x"), "{text}");
         assert!(text.ends_with("hint: see mam status\n"), "{text}");
+    }
+
+    #[test]
+    fn a_user_error_attached_as_context_keeps_its_code() {
+        let e = anyhow::anyhow!("tmux said no").context(conflict("exists").hint("rename"));
+        assert_eq!(code_of(&e), Code::Conflict);
+        assert_eq!(hint_of(&e), Some("rename"));
     }
 
     #[test]

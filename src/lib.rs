@@ -35,13 +35,16 @@ where
     let cli = match cli::Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() {
-                Code::Usage
-            } else {
-                Code::Ok
-            };
-            let _ = e.print();
-            return code;
+            if !e.use_stderr() {
+                // --help and --version: print as clap does, exit 0.
+                let _ = e.print();
+                return Code::Ok;
+            }
+            // Usage errors in our own format: `mam: error: …`.
+            let text = e.render().to_string();
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            eprint!("mam: error: {text}");
+            return Code::Usage;
         }
     };
     match commands::dispatch(cli) {

@@ -45,6 +45,7 @@ pub fn write_man_pages(dir: &Path) -> Result<()> {
 }
 
 /// Completion scripts for every shell, by file name (for the drift test).
+#[allow(dead_code)]
 pub fn all_completions() -> Vec<(String, Vec<u8>)> {
     use clap_complete::Shell;
     [Shell::Bash, Shell::Zsh, Shell::Fish]
