@@ -62,3 +62,60 @@ fn man_pages_are_committed_and_current() {
         "man/ holds pages for commands that no longer exist"
     );
 }
+
+#[test]
+fn ci_runs_exactly_the_readme_test_command() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+    let test_cmd = "cargo test --locked";
+    assert!(
+        readme.contains(&format!("```sh\n{test_cmd}\n```")),
+        "README's test command changed"
+    );
+    let last = ci
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .unwrap();
+    assert_eq!(
+        last.trim(),
+        test_cmd,
+        ".ci/run must end with the README's test command"
+    );
+}
+
+#[test]
+fn the_readme_demo_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    require_tmux();
+    let home = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(root.join("examples/demo.sh"))
+        .env("MAM_BIN", mam_bin())
+        .env("FAKE_AGENT", fake_agent())
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env_remove("MAM_TMUX_SOCKET")
+        .env_remove("TMUX")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "pm is busy",
+        "alice is busy",
+        "bob is busy",
+        "NAME",
+        "alice: stopped",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "demo output lacks {expected:?}:\n{stdout}"
+        );
+    }
+}
