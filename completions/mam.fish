@@ -34,6 +34,17 @@ complete -c mam -n "__fish_mam_needs_command" -f -a "create" -d 'Start a new age
 complete -c mam -n "__fish_mam_needs_command" -f -a "status" -d 'Show jobs, their live state, progress and last activity'
 complete -c mam -n "__fish_mam_needs_command" -f -a "stop" -d 'Stop agents: their exit keys, then end the session and its processes'
 complete -c mam -n "__fish_mam_needs_command" -f -a "resume" -d 'Reopen stopped, lost, exited or failed jobs, resuming their conversation'
+complete -c mam -n "__fish_mam_needs_command" -f -a "send" -d 'Send a message to an agent (or `*` for every live agent)'
+complete -c mam -n "__fish_mam_needs_command" -f -a "ask" -d 'Ask an agent a question; the answer comes back as a reply'
+complete -c mam -n "__fish_mam_needs_command" -f -a "answer" -d 'Answer a question put to you'
+complete -c mam -n "__fish_mam_needs_command" -f -a "recv" -d 'Take your oldest waiting messages (marks them read)'
+complete -c mam -n "__fish_mam_needs_command" -f -a "inbox" -d 'List a job\'s messages without consuming them'
+complete -c mam -n "__fish_mam_needs_command" -f -a "threads" -d 'Open threads: questions asked and owed, messages queued'
+complete -c mam -n "__fish_mam_needs_command" -f -a "cancel" -d 'Cancel your queued message or open question'
+complete -c mam -n "__fish_mam_needs_command" -f -a "progress" -d 'Report progress on your job'
+complete -c mam -n "__fish_mam_needs_command" -f -a "done" -d 'Report your job done, with an optional verdict and artifacts'
+complete -c mam -n "__fish_mam_needs_command" -f -a "fail" -d 'Report your job failed'
+complete -c mam -n "__fish_mam_needs_command" -f -a "reconcile" -d 'One pass (or a daemon of passes) keeping registry and tmux honest'
 complete -c mam -n "__fish_mam_needs_command" -f -a "attach" -d 'Attach to an agent\'s tmux session (switch-client inside tmux)'
 complete -c mam -n "__fish_mam_needs_command" -f -a "logs" -d 'Print an agent pane\'s recent output'
 complete -c mam -n "__fish_mam_needs_command" -f -a "whoami" -d 'Who the caller is, from the registry'
@@ -89,6 +100,90 @@ complete -c mam -n "__fish_mam_using_subcommand resume" -s q -l quiet -d 'Print 
 complete -c mam -n "__fish_mam_using_subcommand resume" -s v -l verbose -d 'Print more about what is done'
 complete -c mam -n "__fish_mam_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c mam -n "__fish_mam_using_subcommand resume" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand send" -l reply-to -d 'Mark it as a reply to this message or question id' -r
+complete -c mam -n "__fish_mam_using_subcommand send" -l file -d 'Read the message from a file' -r -F
+complete -c mam -n "__fish_mam_using_subcommand send" -l from -d 'Send as NAME (operator only; agents are who MAM_AGENT says)' -r
+complete -c mam -n "__fish_mam_using_subcommand send" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand send" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand send" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand send" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand send" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand send" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand ask" -l from -d 'Send as NAME (operator only; agents are who MAM_AGENT says)' -r
+complete -c mam -n "__fish_mam_using_subcommand ask" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand ask" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand ask" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand ask" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand ask" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand ask" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand answer" -l from -d 'Send as NAME (operator only; agents are who MAM_AGENT says)' -r
+complete -c mam -n "__fish_mam_using_subcommand answer" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand answer" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand answer" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand answer" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand answer" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand answer" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand recv" -l batch -d 'Hand out up to N messages' -r
+complete -c mam -n "__fish_mam_using_subcommand recv" -l wait -d 'Wait up to SECS for a message to arrive' -r
+complete -c mam -n "__fish_mam_using_subcommand recv" -l as -d 'Receive as NAME (operator only)' -r
+complete -c mam -n "__fish_mam_using_subcommand recv" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand recv" -l peek -d 'Show without marking read'
+complete -c mam -n "__fish_mam_using_subcommand recv" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand recv" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand recv" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand recv" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand recv" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand inbox" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand inbox" -l all -d 'Include messages already read, failed or cancelled'
+complete -c mam -n "__fish_mam_using_subcommand inbox" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand inbox" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand inbox" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand inbox" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand inbox" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand threads" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand threads" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand threads" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand threads" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand threads" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand threads" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand cancel" -l from -d 'Send as NAME (operator only; agents are who MAM_AGENT says)' -r
+complete -c mam -n "__fish_mam_using_subcommand cancel" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand cancel" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand cancel" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand cancel" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand cancel" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand progress" -l job -d 'The job to report on (operator only; agents report on their own)' -r
+complete -c mam -n "__fish_mam_using_subcommand progress" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand progress" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand progress" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand progress" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand progress" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand done" -l verdict -d 'A review verdict' -r -f -a "pass\t''
+not-pass\t''"
+complete -c mam -n "__fish_mam_using_subcommand done" -l details -d 'Details of the result' -r
+complete -c mam -n "__fish_mam_using_subcommand done" -l details-file -d 'Read the details from a file' -r -F
+complete -c mam -n "__fish_mam_using_subcommand done" -l artifact -d 'A file the job produced (repeatable; must exist)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand done" -l job -d 'The job to report on (operator only; agents report on their own)' -r
+complete -c mam -n "__fish_mam_using_subcommand done" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand done" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand done" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand done" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand done" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand fail" -l job -d 'The job to report on (operator only; agents report on their own)' -r
+complete -c mam -n "__fish_mam_using_subcommand fail" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand fail" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand fail" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand fail" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand fail" -s V -l version -d 'Print version'
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -l interval -d 'Seconds between passes as a daemon (default: reconcile.interval)' -r
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -l once -d 'One pass, then exit (for cron)'
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -l dry-run -d 'Report what would change without changing it'
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -l json -d 'Print the report as JSON'
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -s q -l quiet -d 'Print less (only ids and errors)'
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -s v -l verbose -d 'Print more about what is done'
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -s h -l help -d 'Print help'
+complete -c mam -n "__fish_mam_using_subcommand reconcile" -s V -l version -d 'Print version'
 complete -c mam -n "__fish_mam_using_subcommand attach" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
 complete -c mam -n "__fish_mam_using_subcommand attach" -s q -l quiet -d 'Print less (only ids and errors)'
 complete -c mam -n "__fish_mam_using_subcommand attach" -s v -l verbose -d 'Print more about what is done'
@@ -123,15 +218,26 @@ complete -c mam -n "__fish_mam_using_subcommand man" -s q -l quiet -d 'Print les
 complete -c mam -n "__fish_mam_using_subcommand man" -s v -l verbose -d 'Print more about what is done'
 complete -c mam -n "__fish_mam_using_subcommand man" -s h -l help -d 'Print help'
 complete -c mam -n "__fish_mam_using_subcommand man" -s V -l version -d 'Print version'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "init" -d 'Create the .mam/ state directory (registry, config template, key); idempotent'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "create" -d 'Start a new agent job in its own tmux session and wait until it is ready'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "status" -d 'Show jobs, their live state, progress and last activity'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "stop" -d 'Stop agents: their exit keys, then end the session and its processes'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "resume" -d 'Reopen stopped, lost, exited or failed jobs, resuming their conversation'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "attach" -d 'Attach to an agent\'s tmux session (switch-client inside tmux)'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "logs" -d 'Print an agent pane\'s recent output'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "whoami" -d 'Who the caller is, from the registry'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "doctor" -d 'Check tmux, the state directory, the key file and the registry'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "completions" -d 'Print shell completions generated from this command line'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "man" -d 'Write man pages generated from this command line'
-complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume attach logs whoami doctor completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "init" -d 'Create the .mam/ state directory (registry, config template, key); idempotent'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "create" -d 'Start a new agent job in its own tmux session and wait until it is ready'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "status" -d 'Show jobs, their live state, progress and last activity'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "stop" -d 'Stop agents: their exit keys, then end the session and its processes'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "resume" -d 'Reopen stopped, lost, exited or failed jobs, resuming their conversation'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "send" -d 'Send a message to an agent (or `*` for every live agent)'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "ask" -d 'Ask an agent a question; the answer comes back as a reply'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "answer" -d 'Answer a question put to you'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "recv" -d 'Take your oldest waiting messages (marks them read)'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "inbox" -d 'List a job\'s messages without consuming them'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "threads" -d 'Open threads: questions asked and owed, messages queued'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "cancel" -d 'Cancel your queued message or open question'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "progress" -d 'Report progress on your job'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "done" -d 'Report your job done, with an optional verdict and artifacts'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "fail" -d 'Report your job failed'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "reconcile" -d 'One pass (or a daemon of passes) keeping registry and tmux honest'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "attach" -d 'Attach to an agent\'s tmux session (switch-client inside tmux)'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "logs" -d 'Print an agent pane\'s recent output'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "whoami" -d 'Who the caller is, from the registry'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "doctor" -d 'Check tmux, the state directory, the key file and the registry'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "completions" -d 'Print shell completions generated from this command line'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "man" -d 'Write man pages generated from this command line'
+complete -c mam -n "__fish_mam_using_subcommand help; and not __fish_seen_subcommand_from init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -107,6 +107,56 @@ fn user_config_file() -> Option<PathBuf> {
     directories::BaseDirs::new().map(|b| b.config_dir().join("mam/config.toml"))
 }
 
+impl Ctx {
+    /// Who acts: the caller, or `--from NAME` (operator only).
+    pub fn actor(&self, from: Option<&str>) -> Result<String> {
+        match from {
+            None => Ok(self.caller.clone()),
+            Some(_) if self.caller != "operator" => Err(usage(format!(
+                "--from is for the operator only; you are {} (MAM_AGENT)",
+                self.caller
+            ))
+            .into()),
+            Some(name) => {
+                if name != "operator" {
+                    check_name(name)?;
+                }
+                Ok(name.to_string())
+            }
+        }
+    }
+
+    /// The job an agent reports on: its own, or `--job NAME` for the operator.
+    pub fn own_job(&self, job: Option<&str>) -> Result<String> {
+        match (job, self.caller.as_str()) {
+            (Some(j), "operator") => {
+                check_name(j)?;
+                Ok(j.to_string())
+            }
+            (Some(j), me) if j == me => Ok(j.to_string()),
+            (Some(_), me) => {
+                Err(crate::error::conflict(format!("{me} can only report on its own job")).into())
+            }
+            (None, "operator") => {
+                Err(usage("as the operator, name the job with --job NAME").into())
+            }
+            (None, me) => Ok(me.to_string()),
+        }
+    }
+
+    /// Check that an agent caller is a job of this workspace.
+    pub fn check_actor(&self, reg: &crate::registry::Registry, actor: &str) -> Result<()> {
+        if actor == "operator" || reg.job(actor)?.is_some() {
+            return Ok(());
+        }
+        Err(
+            crate::error::not_found(format!("{actor:?} is not a job in this workspace"))
+                .hint("MAM_AGENT names the job you are; unset it to act as the operator")
+                .into(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

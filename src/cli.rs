@@ -41,6 +41,28 @@ pub enum Command {
     Stop(StopArgs),
     /// Reopen stopped, lost, exited or failed jobs, resuming their conversation
     Resume(ResumeArgs),
+    /// Send a message to an agent (or `*` for every live agent)
+    Send(SendArgs),
+    /// Ask an agent a question; the answer comes back as a reply
+    Ask(AskArgs),
+    /// Answer a question put to you
+    Answer(AnswerArgs),
+    /// Take your oldest waiting messages (marks them read)
+    Recv(RecvArgs),
+    /// List a job's messages without consuming them
+    Inbox(InboxArgs),
+    /// Open threads: questions asked and owed, messages queued
+    Threads(ThreadsArgs),
+    /// Cancel your queued message or open question
+    Cancel(CancelArgs),
+    /// Report progress on your job
+    Progress(ProgressArgs),
+    /// Report your job done, with an optional verdict and artifacts
+    Done(DoneArgs),
+    /// Report your job failed
+    Fail(FailArgs),
+    /// One pass (or a daemon of passes) keeping registry and tmux honest
+    Reconcile(ReconcileArgs),
     /// Attach to an agent's tmux session (switch-client inside tmux)
     Attach(AttachArgs),
     /// Print an agent pane's recent output
@@ -210,4 +232,188 @@ pub struct ManArgs {
     /// Write one page per command into DIR (default: print mam.1 to stdout)
     #[arg(long, value_name = "DIR")]
     pub out_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FromArg {
+    /// Send as NAME (operator only; agents are who MAM_AGENT says)
+    #[arg(long, value_name = "NAME")]
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Recipient: a job name, `operator`, or `*` for every live agent
+    pub to: String,
+    /// The message ('-' reads stdin); several words are joined with spaces
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
+    pub text: Vec<String>,
+    /// Mark it as a reply to this message or question id
+    #[arg(long, value_name = "ID")]
+    pub reply_to: Option<String>,
+    /// Read the message from a file
+    #[arg(long, value_name = "FILE", conflicts_with = "text")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub from: FromArg,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AskArgs {
+    /// Who to ask
+    pub to: String,
+    /// The question
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 1..)]
+    pub question: Vec<String>,
+    #[command(flatten)]
+    pub from: FromArg,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AnswerArgs {
+    /// Question id (q<N>)
+    pub qid: String,
+    /// The answer
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 1..)]
+    pub text: Vec<String>,
+    #[command(flatten)]
+    pub from: FromArg,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RecvArgs {
+    /// Hand out up to N messages
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub batch: u32,
+    /// Wait up to SECS for a message to arrive
+    #[arg(long, value_name = "SECS")]
+    pub wait: Option<f64>,
+    /// Show without marking read
+    #[arg(long)]
+    pub peek: bool,
+    /// Receive as NAME (operator only)
+    #[arg(long, value_name = "NAME")]
+    pub r#as: Option<String>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InboxArgs {
+    /// Whose inbox (default: yours)
+    pub name: Option<String>,
+    /// Include messages already read, failed or cancelled
+    #[arg(long)]
+    pub all: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ThreadsArgs {
+    /// Whose threads (default: yours; the operator sees the whole workspace)
+    pub name: Option<String>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    /// Message (m<N>) or question (q<N>) id
+    pub id: String,
+    #[command(flatten)]
+    pub from: FromArg,
+}
+
+#[derive(Debug, Args)]
+pub struct JobArg {
+    /// The job to report on (operator only; agents report on their own)
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProgressArgs {
+    /// Percent complete, 0-100
+    pub pct: i64,
+    /// A short note
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true)]
+    pub note: Vec<String>,
+    #[command(flatten)]
+    pub job: JobArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Verdict {
+    Pass,
+    NotPass,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::NotPass => "not-pass",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct DoneArgs {
+    /// A review verdict
+    #[arg(long, value_enum)]
+    pub verdict: Option<Verdict>,
+    /// Details of the result
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with = "details_file",
+        allow_hyphen_values = true
+    )]
+    pub details: Option<String>,
+    /// Read the details from a file
+    #[arg(long, value_name = "FILE")]
+    pub details_file: Option<PathBuf>,
+    /// A file the job produced (repeatable; must exist)
+    #[arg(long = "artifact", value_name = "PATH")]
+    pub artifacts: Vec<PathBuf>,
+    #[command(flatten)]
+    pub job: JobArg,
+}
+
+#[derive(Debug, Args)]
+pub struct FailArgs {
+    /// Why it failed
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 1..)]
+    pub reason: Vec<String>,
+    #[command(flatten)]
+    pub job: JobArg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// One pass, then exit (for cron)
+    #[arg(long)]
+    pub once: bool,
+    /// Seconds between passes as a daemon (default: reconcile.interval)
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<f64>,
+    /// Report what would change without changing it
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON
+    #[arg(long)]
+    pub json: bool,
 }

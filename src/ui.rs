@@ -56,6 +56,9 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in rows {
         for (i, cell) in r.iter().enumerate() {
+            if i >= widths.len() {
+                widths.push(0);
+            }
             widths[i] = widths[i].max(visible_width(cell));
         }
     }

@@ -7,9 +7,14 @@ pub mod create;
 pub mod doctor;
 pub mod init;
 pub mod logs;
+pub mod reconcile;
+pub mod recv;
+pub mod report;
 pub mod resume;
+pub mod send;
 pub mod status;
 pub mod stop;
+pub mod threads;
 pub mod whoami;
 
 use anyhow::Result;
@@ -31,6 +36,17 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Status(a) => status::run(&ctx, a),
         Command::Stop(a) => stop::run(&ctx, a),
         Command::Resume(a) => resume::run(&ctx, a),
+        Command::Send(a) => send::send(&ctx, a),
+        Command::Ask(a) => send::ask(&ctx, a),
+        Command::Answer(a) => send::answer(&ctx, a),
+        Command::Recv(a) => recv::recv(&ctx, a),
+        Command::Inbox(a) => recv::inbox(&ctx, a),
+        Command::Threads(a) => threads::run(&ctx, a),
+        Command::Cancel(a) => report::cancel(&ctx, a),
+        Command::Progress(a) => report::progress(&ctx, a),
+        Command::Done(a) => report::done(&ctx, a),
+        Command::Fail(a) => report::fail(&ctx, a),
+        Command::Reconcile(a) => reconcile::run(&ctx, a),
         Command::Attach(a) => attach::run(&ctx, a),
         Command::Logs(a) => logs::run(&ctx, a),
         Command::Whoami(a) => whoami::run(&ctx, a),

@@ -58,6 +58,18 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         }
     }
     let jobs = reg.jobs()?;
+    let counts = reg.message_counts()?;
+    let mut threads: HashMap<String, i64> = HashMap::new();
+    for q in reg.open_questions(None)? {
+        *threads.entry(q.asker).or_default() += 1;
+        *threads.entry(q.target).or_default() += 1;
+    }
+    let extra = |name: &str| -> (i64, i64) {
+        (
+            counts.get(name).map_or(0, |c| c.1),
+            threads.get(name).copied().unwrap_or(0),
+        )
+    };
     let panes = ctx.tmux.list_panes()?;
     let by_session: HashMap<&str, &Pane> = panes.iter().map(|p| (p.session.as_str(), p)).collect();
     let now = now_ms();
@@ -74,7 +86,16 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         .collect();
 
     if args.json {
-        let list: Vec<Value> = rows.iter().map(|r| row_json(r, now)).collect();
+        let list: Vec<Value> = rows
+            .iter()
+            .map(|r| {
+                let mut v = row_json(r, now);
+                let (inbox, open) = extra(&r.job.name);
+                v["inbox"] = inbox.into();
+                v["threads"] = open.into();
+                v
+            })
+            .collect();
         ui::print_json(&json!({"workspace": reg.ws(), "jobs": list}));
         return Ok(());
     }
@@ -109,12 +130,15 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             if let Some(n) = &r.note {
                 state.push_str(&format!(" ({n})"));
             }
+            let (inbox, open) = extra(&j.name);
             vec![
                 j.name.clone(),
                 j.kind.clone(),
                 j.role.clone(),
                 state,
                 progress,
+                inbox.to_string(),
+                open.to_string(),
                 ui::age(now - j.created_at),
                 activity,
             ]
@@ -124,7 +148,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         "{}",
         ui::table(
             &[
-                "NAME", "KIND", "ROLE", "STATE", "PROGRESS", "AGE", "ACTIVITY"
+                "NAME", "KIND", "ROLE", "STATE", "PROGRESS", "INBOX", "THREADS", "AGE", "ACTIVITY",
             ],
             &table_rows
         )

@@ -288,3 +288,79 @@ impl Tx<'_> {
         Ok(())
     }
 }
+
+/// How a job reports its end.
+#[derive(Debug, Clone)]
+pub struct Finish<'a> {
+    pub verdict: Option<&'a str>,
+    pub details: Option<&'a str>,
+    pub artifacts: &'a [String],
+}
+
+impl Tx<'_> {
+    pub fn set_progress(&self, job: &str, pct: i64, note: Option<&str>) -> Result<()> {
+        let n = self.tx.execute(
+            "UPDATE jobs SET progress = ?2, progress_note = ?3, updated_at = ?4 WHERE name = ?1",
+            params![job, pct, note, now_ms()],
+        )?;
+        if n == 0 {
+            return Err(unknown_job(job));
+        }
+        let mut body = json!({"pct": pct});
+        if let Some(note) = note {
+            body["note"] = json!(note);
+        }
+        self.emit("job.progress", job, body)?;
+        Ok(())
+    }
+
+    /// Move to a terminal state (`done` or `failed`) with one event
+    /// (`job.done` / `job.failed`), plus `review.verdict` when a verdict is given.
+    pub fn finish(&self, job: &str, state: &str, f: &Finish, reason: Option<&str>) -> Result<()> {
+        let now = now_ms();
+        let old: Option<String> =
+            opt(self
+                .tx
+                .query_row("SELECT state FROM jobs WHERE name = ?1", [job], |r| {
+                    r.get(0)
+                }))?;
+        let Some(old) = old else {
+            return Err(unknown_job(job));
+        };
+        self.tx.execute(
+            "UPDATE jobs SET state = ?2, reason = ?3, verdict = COALESCE(?4, verdict), details = COALESCE(?5, details), \
+             artifacts = ?6, progress = CASE WHEN ?2 = 'done' THEN 100 ELSE progress END, \
+             updated_at = ?7, state_since = ?7 WHERE name = ?1",
+            params![
+                job,
+                state,
+                reason,
+                f.verdict,
+                f.details,
+                serde_json::to_string(f.artifacts)?,
+                now
+            ],
+        )?;
+        let mut body = json!({"from": old, "artifacts": f.artifacts});
+        if let Some(v) = f.verdict {
+            body["verdict"] = json!(v);
+        }
+        if let Some(r) = reason {
+            body["reason"] = json!(r);
+        }
+        let kind = if state == "done" {
+            "job.done"
+        } else {
+            "job.failed"
+        };
+        self.emit(kind, job, body)?;
+        if let Some(v) = f.verdict {
+            let mut vb = json!({"verdict": v, "artifacts": f.artifacts});
+            if let Some(d) = f.details {
+                vb["details"] = json!(d);
+            }
+            self.emit("review.verdict", job, vb)?;
+        }
+        Ok(())
+    }
+}

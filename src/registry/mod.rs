@@ -6,6 +6,7 @@
 
 pub mod events;
 pub mod jobs;
+pub mod messages;
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,7 +23,7 @@ use crate::lock;
 use crate::workspace::Paths;
 
 /// Forward-only migrations; index + 1 is the schema version they produce.
-const MIGRATIONS: &[&str] = &[include_str!("v1.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("v1.sql"), include_str!("v2.sql")];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

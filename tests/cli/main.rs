@@ -4,4 +4,5 @@
 mod bad_input;
 mod core;
 mod docs;
+mod messaging;
 mod support;

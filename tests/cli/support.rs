@@ -50,7 +50,7 @@ pub struct Env {
 }
 
 /// Screen rules of the fake agent, shared by every fake profile.
-const FAKE_RULES: &str = r#"
+pub const FAKE_RULES: &str = r#"
 new_session_args = ["--session-id", "{conversation_id}"]
 ready = ['(?m)^> ?$', '(?m)^\? for shortcuts$']
 busy = ['(?m)Working \(esc to interrupt\)$']
@@ -136,6 +136,18 @@ impl Env {
         let state = self.root.join(".mam");
         std::fs::create_dir_all(&state).unwrap();
         std::fs::write(state.join("config.toml"), cfg).unwrap();
+    }
+
+    /// A fake-agent profile: `args` are extra fake_agent flags (TOML list
+    /// items), `rules` replace the shared screen rules when given.
+    pub fn fake_profile(&self, name: &str, args: &str, rules: Option<&str>) -> String {
+        let base = format!(
+            r#""{}", "--log", "{}""#,
+            fake_agent().display(),
+            self.logs.join("{agent}.jsonl").display()
+        );
+        let rules = rules.unwrap_or(FAKE_RULES);
+        format!("[agents.{name}]\ncmd = [{base}, {args}]\n{rules}\nsubmit_delay_ms = 150\n")
     }
 
     pub fn cmd(&self) -> Command {

@@ -1,0 +1,190 @@
+//! The deliverer: queued messages → ready panes, verified on screen.
+//!
+//! Used by `send` (an immediate attempt when the recipient is ready) and by
+//! `reconcile` (every queued message whose recipient is now ready). One
+//! message per recipient per pass: the typed text tells the agent how many
+//! more wait (`mam recv` hands them out). A message becomes `delivered` only
+//! when the screen shows the agent took it; otherwise it stays `queued` with
+//! `attempts` and `last_error`, and is retried later.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::app::Ctx;
+use crate::lock;
+use crate::probe::{self, Typed};
+use crate::registry::Registry;
+use crate::registry::jobs::is_live_state;
+use crate::registry::messages::Message;
+
+/// Typed attempts after which a message is given up as `failed`.
+pub const MAX_TYPED_ATTEMPTS: i64 = 5;
+
+/// What happened to one message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub enum Attempt {
+    Delivered { id: String, to: String, how: String },
+    Waiting { id: String, to: String, why: String },
+}
+
+/// Try to deliver the oldest queued message of `to`.
+pub fn deliver_next(ctx: &Ctx, reg: &mut Registry, to: &str) -> Result<Option<Attempt>> {
+    let Some(msg) = reg.queued_messages(Some(to))?.into_iter().next() else {
+        return Ok(None);
+    };
+    deliver(ctx, reg, &msg).map(Some)
+}
+
+/// One pass over every recipient with queued messages.
+pub fn deliver_all(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
+    let heads = reg.queued_heads()?;
+    let mut out = Vec::new();
+    for msg in heads {
+        out.push(deliver(ctx, reg, &msg)?);
+    }
+    Ok(out)
+}
+
+fn waiting(msg: &Message, why: impl Into<String>) -> Attempt {
+    Attempt::Waiting {
+        id: msg.id.clone(),
+        to: msg.to.clone(),
+        why: why.into(),
+    }
+}
+
+/// Deliver one message if its recipient can take it now.
+pub fn deliver(ctx: &Ctx, reg: &mut Registry, msg: &Message) -> Result<Attempt> {
+    let Some(job) = reg.job(&msg.to)? else {
+        return Ok(waiting(msg, "no such job"));
+    };
+    let Some(session) = job.session.clone().filter(|_| is_live_state(&job.state)) else {
+        let why = format!("{} is not running ({})", job.name, job.state);
+        reg.write(|tx| tx.note_attempt(&msg.id, &why, false))?;
+        return Ok(waiting(msg, why));
+    };
+    // Someone else typing into this pane right now: leave it to them.
+    let Some(_lock) = lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
+        return Ok(waiting(msg, "another mam command is working on this agent"));
+    };
+    // Re-read under the lock: another process may have delivered it.
+    match reg.message(&msg.id)? {
+        Some(m) if m.state == "queued" => {}
+        _ => return Ok(waiting(msg, "no longer queued")),
+    }
+    let profile = ctx.profile(&job.kind)?;
+    let text = compose(ctx, reg, msg)?;
+    let typed = probe::type_text(
+        &ctx.tmux,
+        &session.pane_id,
+        &profile,
+        &text,
+        &probe::TypeOptions::default(),
+    )?;
+    match typed {
+        Typed::Delivered { how, .. } => {
+            reg.write(|tx| {
+                tx.mark_delivered(&msg.id, how)?;
+                let state = if how == "busy" || how == "queued" {
+                    "busy"
+                } else {
+                    "ready"
+                };
+                if job.state != "waiting" {
+                    tx.set_state(&job.name, state, None)?;
+                }
+                Ok(())
+            })?;
+            Ok(Attempt::Delivered {
+                id: msg.id.clone(),
+                to: msg.to.clone(),
+                how: how.to_string(),
+            })
+        }
+        Typed::NotReady(why) => {
+            reg.write(|tx| tx.note_attempt(&msg.id, &why, false))?;
+            Ok(waiting(msg, why))
+        }
+        Typed::Unverified(why) => {
+            reg.write(|tx| {
+                tx.note_attempt(&msg.id, &why, true)?;
+                tx.fail_message_after(&msg.id, MAX_TYPED_ATTEMPTS)
+            })?;
+            Ok(waiting(msg, why))
+        }
+    }
+}
+
+/// Longest excerpt typed for a body saved as an attachment.
+const EXCERPT: usize = 240;
+
+/// The text typed for a message: a header naming it, the body (or an excerpt
+/// and the attachment path), and how many more wait.
+pub fn compose(ctx: &Ctx, reg: &Registry, msg: &Message) -> Result<String> {
+    let mut head = format!("[mam] {} from {}", msg.id, msg.from);
+    if let Some(r) = &msg.in_reply_to {
+        head.push_str(&format!(" (reply to {r})"));
+    }
+    let body = if msg.body.len() > ctx.config.messages.inline_max {
+        let path = write_attachment(ctx, msg)?;
+        let mut cut = EXCERPT.min(msg.body.len());
+        while !msg.body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!(
+            "{}… [{} bytes; full text: {}]",
+            msg.body[..cut].trim_end(),
+            msg.body.len(),
+            path.display()
+        )
+    } else {
+        msg.body.clone()
+    };
+    let mut text = format!("{head}: {body}");
+    match msg.kind.as_str() {
+        "question" => {
+            let q = msg.question.as_deref().unwrap_or("q?");
+            text.push_str(&format!("\n(answer with: mam answer {q} \"…\")"));
+        }
+        "broadcast" => text.push_str("\n(broadcast: may need no action from you)"),
+        _ => {}
+    }
+    let more = reg.queued_count(&msg.to)? - 1;
+    if more > 0 {
+        text.push_str(&format!("\n(+{more} more queued: mam recv)"));
+    }
+    Ok(probe::sanitize(&text))
+}
+
+/// Save a long body as `.mam/attachments/<id>.md` (0600, never through a symlink).
+pub fn write_attachment(ctx: &Ctx, msg: &Message) -> Result<PathBuf> {
+    let path = ctx.paths.attachments.join(format!("{}.md", msg.id));
+    let open = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path);
+    match open {
+        Ok(mut f) => {
+            f.write_all(msg.body.as_bytes())
+                .with_context(|| format!("cannot write attachment {}", path.display()))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let meta = std::fs::symlink_metadata(&path)?;
+            if !meta.file_type().is_file() {
+                anyhow::bail!(
+                    "attachment {} is not a regular file; refusing it",
+                    path.display()
+                );
+            }
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot create attachment {}", path.display()));
+        }
+    }
+    Ok(path)
+}

@@ -1,0 +1,513 @@
+//! send / broadcast / ask / answer / recv / inbox / threads / cancel /
+//! progress / done / fail, delivered into real panes and verified on screen.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+/// Rules without `queued`: input while busy is not accepted.
+fn no_queue_rules() -> String {
+    FAKE_RULES.replace("queued = ['Press up to edit queued messages']\n", "")
+}
+
+fn inbox(env: &Env, who: &str) -> Vec<Value> {
+    env.json(&["inbox", who, "--all", "--json"])["messages"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn a_message_to_a_ready_agent_arrives_once_and_is_marked_delivered() {
+    let env = Env::new();
+    env.ok(&["create", "alice", "--agent", "fake-plain"]);
+    let out = env.ok(&["send", "alice", "please", "look at", "-v flag;"]);
+    assert_eq!(out.trim(), "m1 to alice: delivered");
+    assert_eq!(
+        env.submits("alice"),
+        vec!["[mam] m1 from operator: please look at -v flag;"]
+    );
+    let msgs = inbox(&env, "alice");
+    assert_eq!(msgs[0]["state"], "delivered");
+    assert_eq!(msgs[0]["attempts"], 1);
+    // A reply names what it answers.
+    let out = env
+        .cmd()
+        .env("MAM_AGENT", "alice")
+        .args(["send", "operator", "--reply-to", "m1", "on it"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let m = &inbox(&env, "operator")[0];
+    assert_eq!(m["in_reply_to"], "m1");
+    assert_eq!(m["from"], "alice");
+}
+
+#[test]
+fn a_message_to_a_busy_agent_waits_and_arrives_once_it_is_idle() {
+    let env = Env::new();
+    env.write_config(&env.fake_profile("busy", r#""--busy", "2""#, Some(&no_queue_rules())));
+    env.ok(&["create", "b", "--agent", "busy", "--prompt", "long task"]);
+    let out = env.ok(&["send", "b", "when you are free"]);
+    assert_eq!(out.trim(), "m1 to b: queued");
+    assert_eq!(
+        env.submits("b"),
+        vec!["long task"],
+        "typed into a busy agent"
+    );
+    let m = &inbox(&env, "b")[0];
+    assert_eq!(m["state"], "queued");
+    assert!(m["last_error"].as_str().unwrap().contains("busy"), "{m}");
+    env.eventually(
+        "delivery after the agent is idle",
+        Duration::from_secs(10),
+        || {
+            env.ok(&["reconcile", "--once"]);
+            inbox(&env, "b")[0]["state"] == "delivered"
+        },
+    );
+    assert_eq!(
+        env.submits("b"),
+        vec!["long task", "[mam] m1 from operator: when you are free"]
+    );
+    // Another pass delivers nothing twice.
+    env.ok(&["reconcile", "--once"]);
+    assert_eq!(env.submits("b").len(), 2);
+}
+
+#[test]
+fn input_while_busy_counts_as_delivered_when_the_agent_shows_it_queued() {
+    let env = Env::new();
+    env.write_config(&env.fake_profile("busyq", r#""--busy", "2""#, None));
+    env.ok(&["create", "q", "--agent", "busyq", "--prompt", "long task"]);
+    let out = env.ok(&["send", "q", "queued while you work"]);
+    assert_eq!(out.trim(), "m1 to q: delivered");
+    let queued: Vec<_> = env
+        .log("q")
+        .into_iter()
+        .filter(|r| r["event"] == "queued")
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    env.eventually(
+        "the queued message to be processed",
+        Duration::from_secs(6),
+        || env.submits("q").len() == 2,
+    );
+    assert_eq!(
+        env.submits("q")[1],
+        "[mam] m1 from operator: queued while you work"
+    );
+}
+
+#[test]
+fn a_swallowed_enter_is_rescued_and_the_message_arrives_once() {
+    let env = Env::new();
+    env.ok(&["create", "h", "--agent", "fake-hasty"]);
+    env.ok(&["send", "h", "quick"]);
+    assert_eq!(env.submits("h"), vec!["[mam] m1 from operator: quick"]);
+}
+
+#[test]
+fn a_message_to_a_stopped_agent_waits_and_an_unknown_one_is_refused() {
+    let env = Env::new();
+    env.ok(&["create", "s", "--agent", "fake-plain"]);
+    env.ok(&["stop", "s"]);
+    assert_eq!(env.ok(&["send", "s", "later"]).trim(), "m1 to s: queued");
+    let err = env.fails(&["send", "nobody", "hi"], 3);
+    assert!(err.contains("nobody"), "{err}");
+    env.fails(&["send", "s"], 2); // empty message
+    env.ok(&["resume", "s"]);
+    env.ok(&["reconcile", "--once"]);
+    assert_eq!(
+        env.submits("s"),
+        vec!["/exit", "[mam] m1 from operator: later"],
+        "stop typed /exit first"
+    );
+}
+
+#[test]
+fn more_queued_messages_are_announced() {
+    let env = Env::new();
+    env.ok(&["create", "m", "--agent", "fake-plain"]);
+    env.ok(&["stop", "m"]);
+    for t in ["one", "two", "three"] {
+        env.ok(&["send", "m", t]);
+    }
+    env.ok(&["resume", "m"]);
+    env.ok(&["reconcile", "--once"]);
+    assert_eq!(
+        env.submits("m"),
+        vec![
+            "/exit",
+            "[mam] m1 from operator: one\n(+2 more queued: mam recv)"
+        ]
+    );
+    let out = env
+        .cmd()
+        .env("MAM_AGENT", "m")
+        .args(["recv", "--batch", "5"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("m1 from operator:") && text.contains("m3 from operator:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn concurrent_sends_lose_nothing() {
+    let env = Env::new();
+    env.ok(&["create", "sink", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&["stop", "--force", "sink"]);
+    let threads: Vec<_> = (0..32)
+        .map(|t| {
+            let mut cmds = Vec::new();
+            for i in 0..100 {
+                let mut c = env.cmd();
+                c.args(["send", "-q", "sink", &format!("t{t} n{i}")]);
+                cmds.push(c);
+            }
+            std::thread::spawn(move || {
+                let mut errors = Vec::new();
+                for mut c in cmds {
+                    let out = c.output().unwrap();
+                    if !out.status.success() || !out.stderr.is_empty() {
+                        errors.push(String::from_utf8_lossy(&out.stderr).into_owned());
+                    }
+                }
+                errors
+            })
+        })
+        .collect();
+    let errors: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} failures, e.g. {:?}",
+        errors.len(),
+        errors.first()
+    );
+    let msgs = inbox(&env, "sink");
+    assert_eq!(msgs.len(), 3200);
+    let ids: HashSet<&str> = msgs.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 3200);
+    let bodies: HashSet<&str> = msgs.iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies.len(), 3200);
+}
+
+#[test]
+fn a_broadcast_reaches_every_live_agent_but_the_sender_once() {
+    let env = Env::new();
+    for n in ["a", "b", "c"] {
+        env.ok(&["create", n, "--agent", "fake-plain"]);
+    }
+    env.ok(&["create", "off", "--agent", "fake-plain"]);
+    env.ok(&["stop", "off"]);
+    let out = env
+        .cmd()
+        .env("MAM_AGENT", "a")
+        .args(["send", "*", "standup in 5"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let expected_tail = "standup in 5\n(broadcast: may need no action from you)";
+    assert!(
+        env.submits("a").is_empty(),
+        "the sender got its own broadcast"
+    );
+    for n in ["b", "c"] {
+        let got = env.submits(n);
+        assert_eq!(got.len(), 1, "{n}: {got:?}");
+        assert!(
+            got[0].starts_with("[mam] m") && got[0].ends_with(expected_tail),
+            "{got:?}"
+        );
+    }
+    assert!(inbox(&env, "off").is_empty());
+}
+
+#[test]
+fn ask_answer_and_threads() {
+    let env = Env::new();
+    env.ok(&["create", "asker", "--agent", "fake-plain"]);
+    env.ok(&["create", "expert", "--agent", "fake-plain"]);
+    let as_ =
+        |who: &str, args: &[&str]| env.cmd().env("MAM_AGENT", who).args(args).output().unwrap();
+    let out = as_("asker", &["ask", "expert", "which", "port?"]);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "q1 asked of expert"
+    );
+    let typed = env.submits("expert");
+    assert_eq!(
+        typed,
+        vec!["[mam] m1 from asker: question q1: which port?\n(answer with: mam answer q1 \"…\")"]
+    );
+    // Threads: asker to one side, target to the other.
+    let t: Value = serde_json::from_slice(&as_("asker", &["threads", "--json"]).stdout).unwrap();
+    assert_eq!(t["threads"][0]["role"], "asker");
+    assert_eq!(t["threads"][0]["counterparty"], "expert");
+    let t: Value = serde_json::from_slice(&as_("expert", &["threads", "--json"]).stdout).unwrap();
+    assert_eq!(t["threads"][0]["role"], "target");
+    // Someone else cannot answer or cancel it.
+    env.ok(&["create", "other", "--agent", "fake-plain", "--no-wait"]);
+    assert_eq!(
+        as_("other", &["answer", "q1", "8080"]).status.code(),
+        Some(4)
+    );
+    assert_eq!(as_("other", &["cancel", "q1"]).status.code(), Some(4));
+    // The answer goes back as a reply to the question.
+    assert!(as_("expert", &["answer", "q1", "8080"]).status.success());
+    let reply = env.json(&["inbox", "asker", "--json"])["messages"][0].clone();
+    assert_eq!(reply["in_reply_to"], "q1");
+    assert_eq!(reply["kind"], "answer");
+    assert!(
+        env.submits("asker")[0].contains("(reply to q1)"),
+        "{:?}",
+        env.submits("asker")
+    );
+    // Answering twice: conflict.
+    let out = as_("expert", &["answer", "q1", "9090"]);
+    assert_eq!(out.status.code(), Some(4));
+    // Closed: gone from threads.
+    let t: Value = serde_json::from_slice(&as_("asker", &["threads", "--json"]).stdout).unwrap();
+    assert!(
+        t["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["id"] != "q1"),
+        "{t}"
+    );
+}
+
+#[test]
+fn cancelling_your_own_question_removes_it_from_threads() {
+    let env = Env::new();
+    env.ok(&["create", "x", "--agent", "fake-plain"]);
+    env.ok(&["stop", "x"]);
+    let out = env.ok(&["ask", "x", "still there?"]);
+    assert!(out.starts_with("q1"), "{out}");
+    assert_eq!(
+        env.json(&["threads", "--json"])["threads"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    env.ok(&["cancel", "q1"]);
+    assert!(
+        env.json(&["threads", "--json"])["threads"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(inbox(&env, "x")[0]["state"], "cancelled");
+    env.fails(&["cancel", "q1"], 4);
+    env.fails(&["cancel", "q99"], 3);
+    env.fails(&["cancel", "zz"], 2);
+}
+
+#[test]
+fn recv_hands_each_message_out_once_across_concurrent_callers() {
+    let env = Env::new();
+    for i in 0..60 {
+        env.ok(&[
+            "send",
+            "-q",
+            "operator",
+            "--from",
+            "operator",
+            &format!("n{i}"),
+        ]);
+    }
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let mut cmds: Vec<_> = (0..20)
+                .map(|_| {
+                    let mut c = env.cmd();
+                    c.args(["recv", "--batch", "3", "--json"]);
+                    c
+                })
+                .collect();
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                for c in cmds.iter_mut() {
+                    let out = c.output().unwrap();
+                    assert!(out.status.success());
+                    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+                    for m in v["messages"].as_array().unwrap() {
+                        got.push(m["id"].as_str().unwrap().to_string());
+                    }
+                }
+                got
+            })
+        })
+        .collect();
+    let all: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap())
+        .collect();
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(all.len(), 60, "handed out {} times", all.len());
+    assert_eq!(unique.len(), 60);
+    // Nothing left; --wait times out with exit 5.
+    let out = env.mam(&["recv", "--wait", "0.3"]);
+    assert_eq!(out.status.code(), Some(5));
+}
+
+#[test]
+fn hostile_bodies_are_sanitised_and_break_nothing() {
+    let env = Env::new();
+    env.ok(&["create", "h", "--agent", "fake-plain"]);
+    env.ok(&[
+        "send",
+        "h",
+        "\x1b]0;title\x07\x1b[2J wipe \x03 ctrl-c; -- -rf ;",
+    ]);
+    let huge = "x".repeat(1 << 20);
+    let file = env.path("huge.txt");
+    write(&file, &huge);
+    let out = env.ok(&["send", "h", "--file", "huge.txt"]);
+    assert_eq!(out.trim(), "m2 to h: delivered");
+    env.ok(&["send", "h", "after the storm"]);
+    let got = env.submits("h");
+    assert_eq!(
+        got[0],
+        "[mam] m1 from operator: ]0;title[2J wipe  ctrl-c; -- -rf ;"
+    );
+    let attachment = env.path(".mam/attachments/m2.md");
+    assert!(
+        got[1].contains(&attachment.display().to_string()),
+        "{}",
+        &got[1][..300.min(got[1].len())]
+    );
+    assert!(got[1].len() < 2000, "the excerpt is short");
+    assert_eq!(std::fs::read_to_string(&attachment).unwrap(), huge);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&attachment).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(got[2], "[mam] m3 from operator: after the storm");
+    assert!(env.tmux(&["list-sessions"]).status.success());
+}
+
+#[test]
+fn a_long_broadcast_gets_an_attachment_per_recipient() {
+    let env = Env::new();
+    env.ok(&["create", "a", "--agent", "fake-plain"]);
+    env.ok(&["create", "b", "--agent", "fake-plain"]);
+    let long = "word ".repeat(400);
+    env.ok(&["send", "*", &long]);
+    for (n, id) in [("a", "m1"), ("b", "m2")] {
+        let got = env.submits(n);
+        assert_eq!(got.len(), 1);
+        assert!(
+            got[0].contains(&format!("attachments/{id}.md")),
+            "{}",
+            got[0]
+        );
+    }
+}
+
+#[test]
+fn progress_done_and_fail_report_on_your_own_job() {
+    let env = Env::new();
+    env.ok(&["create", "w", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&[
+        "create",
+        "r",
+        "--agent",
+        "fake-plain",
+        "--no-wait",
+        "--role",
+        "reviewer",
+    ]);
+    let as_ =
+        |who: &str, args: &[&str]| env.cmd().env("MAM_AGENT", who).args(args).output().unwrap();
+    assert!(
+        as_("w", &["progress", "40", "parser", "done"])
+            .status
+            .success()
+    );
+    let j = env.job("w");
+    assert_eq!(j["progress"], 40);
+    assert_eq!(j["progress_note"], "parser done");
+    assert_eq!(as_("w", &["progress", "140"]).status.code(), Some(2));
+    assert_eq!(
+        as_("w", &["progress", "10", "--job", "r"]).status.code(),
+        Some(4)
+    );
+    env.fails(&["progress", "10"], 2); // the operator must name the job
+    write(&env.path("report.md"), "all good");
+    assert_eq!(
+        as_(
+            "r",
+            &["done", "--verdict", "pass", "--artifact", "missing.md"]
+        )
+        .status
+        .code(),
+        Some(3)
+    );
+    let out = as_(
+        "r",
+        &[
+            "done",
+            "--verdict",
+            "not-pass",
+            "--details",
+            "tests fail",
+            "--artifact",
+            "report.md",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j = env.job("r");
+    assert_eq!(j["recorded_state"], "done");
+    assert_eq!(j["verdict"], "not-pass");
+    env.ok(&["fail", "--job", "w", "out of", "disk"]);
+    let j = env.job("w");
+    assert_eq!(j["recorded_state"], "failed");
+    assert_eq!(j["reason"], "out of disk");
+    // Verdicts are structured events on their own topic.
+    let out = env.ok(&["status", "--all"]);
+    assert!(out.contains("not-pass"), "{out}");
+}
+
+#[test]
+fn from_is_for_the_operator_only() {
+    let env = Env::new();
+    env.ok(&["create", "a", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&["send", "--from", "a", "operator", "relayed"]);
+    assert_eq!(inbox(&env, "operator")[0]["from"], "a");
+    let out = env
+        .cmd()
+        .env("MAM_AGENT", "a")
+        .args(["send", "--from", "b", "operator", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = env
+        .cmd()
+        .env("MAM_AGENT", "ghost")
+        .args(["send", "operator", "x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+}
