@@ -35,6 +35,17 @@ impl Drop for FileLock {
 }
 
 fn open(path: &Path) -> Result<File> {
+    // The locks directory may be gone (tidied away, or an older layout).
+    if let Some(dir) = path.parent()
+        && !dir.is_dir()
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .recursive(true)
+            .create(dir)
+            .with_context(|| format!("cannot create lock directory {}", dir.display()))?;
+    }
     OpenOptions::new()
         .read(true)
         .write(true)

@@ -215,3 +215,27 @@ fn a_missing_workspace_dir_is_a_usage_error() {
     let err = env.fails(&["--workspace", "/no/such/ws", "status"], 2);
     assert!(err.contains("/no/such/ws"), "{err}");
 }
+
+/// A registry written by schema 1 (kept forever): every later build opens it,
+/// migrates it forward, and keeps its jobs.
+#[test]
+fn an_old_registry_is_migrated_and_kept() {
+    let env = Env::new();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/registry-v1.db");
+    std::fs::copy(fixture, env.path(".mam/mam.db")).unwrap();
+    let v = env.json(&["status", "--all", "--json"]);
+    assert_eq!(v["workspace"], "w0ld0000v1ws");
+    let job = &v["jobs"][0];
+    assert_eq!(job["name"], "veteran");
+    assert_eq!(job["role"], "pm");
+    assert_eq!(
+        job["conversation_id"],
+        "11111111-2222-4333-8444-555555555555"
+    );
+    // Tables of later schemas work on it.
+    assert_eq!(
+        env.ok(&["send", "veteran", "welcome back"]).trim(),
+        "m1 to veteran: queued"
+    );
+}
