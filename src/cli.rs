@@ -63,6 +63,12 @@ pub enum Command {
     Fail(FailArgs),
     /// One pass (or a daemon of passes) keeping registry and tmux honest
     Reconcile(ReconcileArgs),
+    /// The local event log, signatures checked
+    Events(EventsArgs),
+    /// Print verified events from the broker, and each rejection with its reason
+    Watch(WatchArgs),
+    /// Signing keys: rotate, show
+    Key(KeyArgs),
     /// Attach to an agent's tmux session (switch-client inside tmux)
     Attach(AttachArgs),
     /// Print an agent pane's recent output
@@ -416,4 +422,58 @@ pub struct ReconcileArgs {
     /// Print the report as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// Keep printing new events as they are written
+    #[arg(long)]
+    pub follow: bool,
+    /// Only events of this job
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+    /// Only events of this kind (e.g. job.state)
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Only events after this sequence number
+    #[arg(long, value_name = "SEQ", default_value_t = 0)]
+    pub since: i64,
+    /// JSON Lines: one object per event
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// JSON Lines: one object per message received
+    #[arg(long)]
+    pub json: bool,
+    /// Exit after this many messages (accepted or rejected)
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// Exit after this many seconds
+    #[arg(long = "for", value_name = "SECS")]
+    pub duration: Option<f64>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    #[command(subcommand)]
+    pub action: KeyAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Make a new signing key; the old one still verifies for security.key_grace
+    Rotate {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the key ids (never the secrets)
+    Show {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }

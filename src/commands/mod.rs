@@ -5,6 +5,7 @@ pub mod attach;
 pub mod completions;
 pub mod create;
 pub mod doctor;
+pub mod events;
 pub mod init;
 pub mod logs;
 pub mod reconcile;
@@ -15,6 +16,7 @@ pub mod send;
 pub mod status;
 pub mod stop;
 pub mod threads;
+// pub mod watch; (wired once events::mqtt lands)
 pub mod whoami;
 
 use anyhow::Result;
@@ -47,6 +49,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Done(a) => report::done(&ctx, a),
         Command::Fail(a) => report::fail(&ctx, a),
         Command::Reconcile(a) => reconcile::run(&ctx, a),
+        Command::Events(a) => events::events(&ctx, a),
+        Command::Watch(_) => anyhow::bail!("watch: not wired yet"),
+        Command::Key(a) => events::key(&ctx, a),
         Command::Attach(a) => attach::run(&ctx, a),
         Command::Logs(a) => logs::run(&ctx, a),
         Command::Whoami(a) => whoami::run(&ctx, a),

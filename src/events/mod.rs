@@ -1,6 +1,7 @@
 //! Events: the signed envelope, the workspace keys, and building an event for
 //! the outbox. Publishing to MQTT lives beside these.
 
+pub mod accept;
 pub mod envelope;
 pub mod keys;
 

@@ -1,0 +1,308 @@
+//! The receiver's acceptance rule (SPEC §6), in one place for `mam watch`
+//! and the reconcile daemon. An envelope is acted on only if:
+//! it was not retained; it parses as a v1 envelope; its key id is known and
+//! not retired past the grace period; its signature verifies for the topic it
+//! arrived on; its timestamp is within the replay window; and its
+//! `(src, seq)` was never accepted before. The accepted set lives in SQLite
+//! (written with synchronous=FULL) so a restart reopens no replay window.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use anyhow::Result;
+use rusqlite::params;
+
+use super::envelope::Envelope;
+use super::keys::KeyLookup;
+use crate::registry::Registry;
+
+/// Why an envelope was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    Retained,
+    Malformed(String),
+    UnknownKey(String),
+    RetiredKey(String),
+    BadSignature,
+    Stale {
+        skew_ms: i64,
+    },
+    Replay,
+    /// The same message again in this process (an MQTT QoS 1 redelivery):
+    /// dropped quietly.
+    Duplicate,
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::Retained => write!(f, "retained message"),
+            Rejection::Malformed(m) => write!(f, "malformed envelope: {m}"),
+            Rejection::UnknownKey(k) => write!(f, "unknown key {k}"),
+            Rejection::RetiredKey(k) => write!(f, "retired key {k}"),
+            Rejection::BadSignature => write!(f, "bad signature"),
+            Rejection::Stale { skew_ms } => {
+                write!(f, "stale: ts is {:.1}s from now", *skew_ms as f64 / 1000.0)
+            }
+            Rejection::Replay => write!(f, "replay: (src, seq) was accepted before"),
+            Rejection::Duplicate => write!(f, "duplicate delivery"),
+        }
+    }
+}
+
+impl Rejection {
+    /// A short machine-readable reason.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Rejection::Retained => "retained",
+            Rejection::Malformed(_) => "malformed",
+            Rejection::UnknownKey(_) => "unknown-key",
+            Rejection::RetiredKey(_) => "retired-key",
+            Rejection::BadSignature => "bad-signature",
+            Rejection::Stale { .. } => "stale",
+            Rejection::Replay => "replay",
+            Rejection::Duplicate => "duplicate",
+        }
+    }
+}
+
+/// A receiver: the rule plus this process's memory of what it accepted.
+pub struct Acceptor {
+    pub window: Duration,
+    pub grace: Duration,
+    seen_here: HashSet<(String, i64, String)>,
+}
+
+impl Acceptor {
+    pub fn new(window: Duration, grace: Duration) -> Acceptor {
+        Acceptor {
+            window,
+            grace,
+            seen_here: HashSet::new(),
+        }
+    }
+
+    /// Decide on one incoming message; on acceptance the `(src, seq)` is
+    /// recorded durably before this returns.
+    pub fn check(
+        &mut self,
+        reg: &mut Registry,
+        topic: &str,
+        payload: &[u8],
+        retain: bool,
+        now_ms: i64,
+    ) -> Result<std::result::Result<Envelope, Rejection>> {
+        if retain {
+            return Ok(Err(Rejection::Retained));
+        }
+        let env: Envelope = match serde_json::from_slice(payload) {
+            Ok(e) => e,
+            Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
+        };
+        if env.v != 1 {
+            return Ok(Err(Rejection::Malformed(format!("version {}", env.v))));
+        }
+        let grace_ms = self.grace.as_millis() as i64;
+        let key = match reg.ident.keys.verifying(&env.kid, now_ms, grace_ms) {
+            KeyLookup::Valid(k) => k.clone(),
+            KeyLookup::Unknown => return Ok(Err(Rejection::UnknownKey(env.kid.clone()))),
+            KeyLookup::Retired => return Ok(Err(Rejection::RetiredKey(env.kid.clone()))),
+        };
+        let secret = hex::decode(&key.secret).unwrap_or_default();
+        if !env.verify_sig(topic, &secret) {
+            return Ok(Err(Rejection::BadSignature));
+        }
+        let ts = match jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%.fZ", &env.ts)
+            .or_else(|_| env.ts.parse::<jiff::Timestamp>())
+        {
+            Ok(t) => t.as_millisecond(),
+            Err(e) => return Ok(Err(Rejection::Malformed(format!("ts {:?}: {e}", env.ts)))),
+        };
+        let skew = now_ms - ts;
+        if skew.abs() > self.window.as_millis() as i64 {
+            return Ok(Err(Rejection::Stale { skew_ms: skew }));
+        }
+        let here = (env.src.clone(), env.seq, env.id.clone());
+        let fresh = record_accepted(reg, &env.src, env.seq, ts, now_ms, self.window)?;
+        if !fresh {
+            return Ok(Err(if self.seen_here.contains(&here) {
+                Rejection::Duplicate
+            } else {
+                Rejection::Replay
+            }));
+        }
+        self.seen_here.insert(here);
+        Ok(Ok(env))
+    }
+}
+
+/// Insert `(src, seq)` into the accepted set durably; false if it was there.
+/// Rows older than twice the window are pruned (anything that old is
+/// rejected as stale before it gets here).
+fn record_accepted(
+    reg: &mut Registry,
+    src: &str,
+    seq: i64,
+    ts_ms: i64,
+    now_ms: i64,
+    window: Duration,
+) -> Result<bool> {
+    reg.conn().pragma_update(None, "synchronous", "FULL")?;
+    let res = reg.write(|tx| {
+        let n = tx.execute(
+            "INSERT OR IGNORE INTO accepted (src, seq, ts_ms) VALUES (?1, ?2, ?3)",
+            params![src, seq, ts_ms],
+        )?;
+        tx.execute(
+            "DELETE FROM accepted WHERE ts_ms < ?1",
+            [now_ms - 2 * window.as_millis() as i64],
+        )?;
+        Ok(n == 1)
+    });
+    reg.conn().pragma_update(None, "synchronous", "NORMAL")?;
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{rfc3339_ms, topic};
+    use crate::registry::now_ms;
+    use crate::workspace::Paths;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        reg: Registry,
+        paths: Paths,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
+        paths.ensure().unwrap();
+        let reg = Registry::open(&paths, "mam").unwrap();
+        Fixture {
+            _dir: dir,
+            reg,
+            paths,
+        }
+    }
+
+    fn signed(reg: &Registry, seq: i64, ts_ms: i64, job: &str) -> (String, Vec<u8>) {
+        let key = reg.ident.keys.current();
+        let t = topic("mam", reg.ws(), "job.done", job);
+        let mut e = Envelope {
+            v: 1,
+            id: crate::events::envelope::random_id(),
+            ws: reg.ws().to_string(),
+            src: reg.ident.src.clone(),
+            seq,
+            ts: rfc3339_ms(ts_ms),
+            kind: "job.done".into(),
+            job: job.into(),
+            body: serde_json::json!({"artifacts": []}),
+            kid: key.kid.clone(),
+            sig: String::new(),
+        };
+        e.sign(&t, &hex::decode(&key.secret).unwrap());
+        (t, e.to_wire().into_bytes())
+    }
+
+    const W: Duration = Duration::from_secs(300);
+    const G: Duration = Duration::from_secs(86400);
+
+    #[test]
+    fn genuine_once_then_replay_even_after_restart() {
+        let mut f = fixture();
+        let now = now_ms();
+        let (t, p) = signed(&f.reg, 1, now, "a");
+        let mut acc = Acceptor::new(W, G);
+        assert!(acc.check(&mut f.reg, &t, &p, false, now).unwrap().is_ok());
+        assert_eq!(
+            acc.check(&mut f.reg, &t, &p, false, now)
+                .unwrap()
+                .unwrap_err(),
+            Rejection::Duplicate
+        );
+        // A new process (restart): the durable set still knows it.
+        let mut reg2 = Registry::open(&f.paths, "mam").unwrap();
+        let mut acc2 = Acceptor::new(W, G);
+        assert_eq!(
+            acc2.check(&mut reg2, &t, &p, false, now)
+                .unwrap()
+                .unwrap_err(),
+            Rejection::Replay
+        );
+    }
+
+    #[test]
+    fn tampering_topics_keys_retain_and_time() {
+        let mut f = fixture();
+        let now = now_ms();
+        let mut acc = Acceptor::new(W, G);
+        // A flipped bit anywhere in the payload.
+        let (t, p) = signed(&f.reg, 2, now, "a");
+        for i in [10, p.len() / 2, p.len() - 5] {
+            let mut bad = p.clone();
+            bad[i] ^= 0x01;
+            let r = acc.check(&mut f.reg, &t, &bad, false, now).unwrap();
+            assert!(r.is_err(), "flipped byte {i} accepted");
+        }
+        // The same envelope on another topic.
+        let other = topic("mam", f.reg.ws(), "job.done", "b");
+        assert_eq!(
+            acc.check(&mut f.reg, &other, &p, false, now)
+                .unwrap()
+                .unwrap_err(),
+            Rejection::BadSignature
+        );
+        // Retained.
+        assert_eq!(
+            acc.check(&mut f.reg, &t, &p, true, now)
+                .unwrap()
+                .unwrap_err(),
+            Rejection::Retained
+        );
+        // Stale at ±301 s; fresh at ±299 s.
+        for (seq, skew, ok) in [
+            (3, 301_000, false),
+            (4, -301_000, false),
+            (5, 299_000, true),
+            (6, -299_000, true),
+        ] {
+            let (t, p) = signed(&f.reg, seq, now + skew, "a");
+            let r = acc.check(&mut f.reg, &t, &p, false, now).unwrap();
+            assert_eq!(r.is_ok(), ok, "skew {skew}: {r:?}");
+        }
+        // Unknown key id.
+        let (t, p) = signed(&f.reg, 7, now, "a");
+        let s = String::from_utf8(p).unwrap();
+        let kid = f.reg.ident.keys.current().kid.clone();
+        let forged = s.replace(&kid, "kdeadbeef");
+        assert_eq!(
+            acc.check(&mut f.reg, &t, forged.as_bytes(), false, now)
+                .unwrap()
+                .unwrap_err(),
+            Rejection::UnknownKey("kdeadbeef".into())
+        );
+    }
+
+    #[test]
+    fn a_retired_key_verifies_only_within_grace() {
+        let mut f = fixture();
+        let now = now_ms();
+        let (t, p) = signed(&f.reg, 8, now, "a");
+        crate::events::keys::KeyRing::rotate(&f.paths.key, now).unwrap();
+        let mut reg = Registry::open(&f.paths, "mam").unwrap();
+        let mut acc = Acceptor::new(W, Duration::from_secs(60));
+        assert!(
+            acc.check(&mut reg, &t, &p, false, now + 30_000)
+                .unwrap()
+                .is_ok()
+        );
+        let (t2, p2) = signed(&f.reg, 9, now + 120_000, "a");
+        let r = acc.check(&mut reg, &t2, &p2, false, now + 120_000).unwrap();
+        assert!(matches!(r, Err(Rejection::RetiredKey(_))), "{r:?}");
+        drop(f.reg);
+    }
+}
