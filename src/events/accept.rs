@@ -289,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_retired_key_verifies_only_within_grace() {
-        let mut f = fixture();
+        let f = fixture();
         let now = now_ms();
         let (t, p) = signed(&f.reg, 8, now, "a");
         crate::events::keys::KeyRing::rotate(&f.paths.key, now).unwrap();
