@@ -40,6 +40,9 @@ _mam() {
             mam,done)
                 cmd="mam__subcmd__done"
                 ;;
+            mam,events)
+                cmd="mam__subcmd__events"
+                ;;
             mam,fail)
                 cmd="mam__subcmd__fail"
                 ;;
@@ -51,6 +54,9 @@ _mam() {
                 ;;
             mam,init)
                 cmd="mam__subcmd__init"
+                ;;
+            mam,key)
+                cmd="mam__subcmd__key"
                 ;;
             mam,logs)
                 cmd="mam__subcmd__logs"
@@ -82,6 +88,9 @@ _mam() {
             mam,threads)
                 cmd="mam__subcmd__threads"
                 ;;
+            mam,watch)
+                cmd="mam__subcmd__watch"
+                ;;
             mam,whoami)
                 cmd="mam__subcmd__whoami"
                 ;;
@@ -109,6 +118,9 @@ _mam() {
             mam__subcmd__help,done)
                 cmd="mam__subcmd__help__subcmd__done"
                 ;;
+            mam__subcmd__help,events)
+                cmd="mam__subcmd__help__subcmd__events"
+                ;;
             mam__subcmd__help,fail)
                 cmd="mam__subcmd__help__subcmd__fail"
                 ;;
@@ -120,6 +132,9 @@ _mam() {
                 ;;
             mam__subcmd__help,init)
                 cmd="mam__subcmd__help__subcmd__init"
+                ;;
+            mam__subcmd__help,key)
+                cmd="mam__subcmd__help__subcmd__key"
                 ;;
             mam__subcmd__help,logs)
                 cmd="mam__subcmd__help__subcmd__logs"
@@ -151,8 +166,35 @@ _mam() {
             mam__subcmd__help,threads)
                 cmd="mam__subcmd__help__subcmd__threads"
                 ;;
+            mam__subcmd__help,watch)
+                cmd="mam__subcmd__help__subcmd__watch"
+                ;;
             mam__subcmd__help,whoami)
                 cmd="mam__subcmd__help__subcmd__whoami"
+                ;;
+            mam__subcmd__help__subcmd__key,rotate)
+                cmd="mam__subcmd__help__subcmd__key__subcmd__rotate"
+                ;;
+            mam__subcmd__help__subcmd__key,show)
+                cmd="mam__subcmd__help__subcmd__key__subcmd__show"
+                ;;
+            mam__subcmd__key,help)
+                cmd="mam__subcmd__key__subcmd__help"
+                ;;
+            mam__subcmd__key,rotate)
+                cmd="mam__subcmd__key__subcmd__rotate"
+                ;;
+            mam__subcmd__key,show)
+                cmd="mam__subcmd__key__subcmd__show"
+                ;;
+            mam__subcmd__key__subcmd__help,help)
+                cmd="mam__subcmd__key__subcmd__help__subcmd__help"
+                ;;
+            mam__subcmd__key__subcmd__help,rotate)
+                cmd="mam__subcmd__key__subcmd__help__subcmd__rotate"
+                ;;
+            mam__subcmd__key__subcmd__help,show)
+                cmd="mam__subcmd__key__subcmd__help__subcmd__show"
                 ;;
             *)
                 ;;
@@ -161,7 +203,7 @@ _mam() {
 
     case "${cmd}" in
         mam)
-            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help"
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile events watch key attach logs whoami doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -390,6 +432,36 @@ _mam() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mam__subcmd__events)
+            opts="-q -v -h -V --follow --job --kind --since --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --job)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mam__subcmd__fail)
             opts="-q -v -h -V --job --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -413,7 +485,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help)
-            opts="init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile attach logs whoami doctor completions man help"
+            opts="init create status stop resume send ask answer recv inbox threads cancel progress done fail reconcile events watch key attach logs whoami doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -538,6 +610,20 @@ _mam() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mam__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mam__subcmd__help__subcmd__fail)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -583,6 +669,48 @@ _mam() {
         mam__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__key)
+            opts="rotate show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__key__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__key__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -734,6 +862,20 @@ _mam() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mam__subcmd__help__subcmd__watch)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mam__subcmd__help__subcmd__whoami)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -769,6 +911,116 @@ _mam() {
         mam__subcmd__init)
             opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__key)
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version rotate show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__key__subcmd__help)
+            opts="rotate show help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__key__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__key__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__key__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__key__subcmd__rotate)
+            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__key__subcmd__show)
+            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1009,6 +1261,32 @@ _mam() {
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__watch)
+            opts="-q -v -h -V --json --count --for --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --for)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
