@@ -86,19 +86,40 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
                 }
             }
             _ => {
+                // A missing session counts as lost only on the second pass in
+                // a row that misses it (a session being replaced, or a slow
+                // tmux, is not drift).
+                let misses = job.misses + 1;
+                let lost = misses >= 2;
                 report.drift.push(Drift {
                     job: job.name.clone(),
                     from: job.state.clone(),
-                    to: "lost".into(),
-                    why: "its tmux session is gone".into(),
+                    to: if lost {
+                        "lost".into()
+                    } else {
+                        job.state.clone()
+                    },
+                    why: if lost {
+                        "its tmux session is gone (second pass in a row)".into()
+                    } else {
+                        "its tmux session is missing (first miss)".into()
+                    },
                 });
                 if !dry_run {
                     reg.write(|tx| {
-                        tx.end_session(&job.name, "lost")?;
-                        tx.set_state(&job.name, "lost", Some("its tmux session is gone"))
+                        tx.set_misses(&job.name, misses)?;
+                        if lost {
+                            tx.end_session(&job.name, "lost")?;
+                            tx.set_state(&job.name, "lost", Some("its tmux session is gone"))?;
+                        }
+                        Ok(())
                     })?;
                 }
+                continue;
             }
+        }
+        if job.misses > 0 && !dry_run {
+            reg.write(|tx| tx.set_misses(&job.name, 0))?;
         }
     }
     if !dry_run {

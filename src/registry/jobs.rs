@@ -280,6 +280,14 @@ impl Tx<'_> {
         Ok(())
     }
 
+    pub fn set_misses(&self, job: &str, misses: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE jobs SET misses = ?2 WHERE name = ?1",
+            params![job, misses],
+        )?;
+        Ok(())
+    }
+
     pub fn set_exit_status(&self, job: &str, status: Option<i64>) -> Result<()> {
         self.tx.execute(
             "UPDATE jobs SET exit_status = ?2 WHERE name = ?1",

@@ -5,4 +5,5 @@ mod bad_input;
 mod core;
 mod docs;
 mod messaging;
+mod reconcile;
 mod support;
