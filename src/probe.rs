@@ -202,10 +202,18 @@ pub fn wait_ready(
                 start,
             ));
         }
-        std::thread::sleep(
-            POLL.min(deadline.saturating_duration_since(Instant::now()))
-                .max(Duration::from_millis(1)),
-        );
+        // Poll on a fixed schedule (the capture itself takes time), and when
+        // the screen is ready but still settling, wake exactly when it will
+        // have been still for `settle`.
+        let mut next = now + POLL;
+        if class == Screen::Ready {
+            next = next.min(still_since + settle);
+        }
+        let pause = next
+            .min(deadline)
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1));
+        std::thread::sleep(pause);
     }
 }
 
