@@ -16,6 +16,10 @@ pub struct Report {
     /// Drift found and what was recorded: (job, from state, to state, why).
     pub drift: Vec<Drift>,
     pub deliveries: Vec<Attempt>,
+    /// Events published to the broker this pass (None: no broker configured).
+    pub published: Option<crate::events::outbox::Flushed>,
+    /// Why publishing failed, if it did (the events stay in the outbox).
+    pub publish_error: Option<String>,
     pub dry_run: bool,
 }
 
@@ -43,6 +47,17 @@ impl Report {
                 }
             }
         }
+        if let Some(p) = &self.published
+            && (p.published > 0 || p.pending > 0)
+        {
+            v.push(format!(
+                "events: {} published, {} waiting in the outbox",
+                p.published, p.pending
+            ));
+        }
+        if let Some(e) = &self.publish_error {
+            v.push(format!("events not published: {e}"));
+        }
         if v.is_empty() {
             v.push("nothing to do".into());
         }
@@ -67,7 +82,10 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         match by_session.get(sess.tmux_session.as_str()) {
             Some(p) if p.tag_job == job.name && p.tag_ws == reg.ws() => {
                 if p.dead {
-                    let why = match p.dead_status {
+                    // tmux marks a pane dead when its pty closes, which can
+                    // be a moment before it has reaped the exit status.
+                    let status = p.dead_status.or_else(|| exit_status_soon(ctx, &p.pane_id));
+                    let why = match status {
                         Some(s) => format!("the agent exited with status {s}"),
                         None => "the agent exited".into(),
                     };
@@ -79,7 +97,7 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
                     });
                     if !dry_run {
                         reg.write(|tx| {
-                            tx.set_exit_status(&job.name, p.dead_status.map(i64::from))?;
+                            tx.set_exit_status(&job.name, status.map(i64::from))?;
                             tx.set_state(&job.name, "exited", Some(&why))
                         })?;
                     }
@@ -124,6 +142,29 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
     }
     if !dry_run {
         report.deliveries = deliver::deliver_all(ctx, reg)?;
+        match crate::events::outbox::flush(
+            &ctx.paths,
+            &ctx.config.broker,
+            reg,
+            std::time::Duration::from_secs(3),
+        ) {
+            Ok(p) => report.published = p,
+            Err(e) => report.publish_error = Some(format!("{e:#}")),
+        }
     }
     Ok(report)
+}
+
+/// Re-read a dead pane's exit status for up to 300 ms.
+fn exit_status_soon(ctx: &Ctx, pane: &str) -> Option<i32> {
+    let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+    while std::time::Instant::now() < until {
+        if let Ok(Some(s)) = crate::probe::snapshot(&ctx.tmux, pane)
+            && s.dead_status.is_some()
+        {
+            return s.dead_status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    None
 }

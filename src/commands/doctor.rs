@@ -151,19 +151,36 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
             }
         }
     }
-    checks.push(if ctx.config.broker.url.is_empty() {
-        ok("broker", "none configured: events stay in the local log")
-    } else {
-        warn(
-            "broker",
-            format!(
-                "{} configured; MQTT publishing is not part of this build yet",
-                ctx.config.broker.url
+    checks.push(match crate::events::mqtt::endpoint(&ctx.config.broker) {
+        Ok(None) => ok("broker", "none configured: events stay in the local log"),
+        Err(e) => from_error("broker", &e),
+        Ok(Some(ep)) => match crate::events::mqtt::check(&ep, std::time::Duration::from_secs(3)) {
+            Ok(()) => ok(
+                "broker",
+                format!(
+                    "{} reachable{}",
+                    ctx.config.broker.url,
+                    if ctx.config.broker.url.starts_with("mqtts://") {
+                        " over TLS"
+                    } else {
+                        " (loopback, plain)"
+                    }
+                ),
             ),
-            "events stay in the local outbox until it is",
-        )
+            Err(e) => from_error("broker", &e),
+        },
     });
-
+    if let Ok(Some(reg)) = ctx.registry_if_exists()
+        && let Ok(n) = crate::events::outbox::unpublished_count(&reg)
+        && n > 0
+        && !ctx.config.broker.url.is_empty()
+    {
+        checks.push(warn(
+            "outbox",
+            format!("{n} events not yet published"),
+            "`mam reconcile --once` publishes them once the broker is reachable",
+        ));
+    }
     let failed = checks.iter().filter(|c| c.status == "fail").count();
     if args.json {
         let list: Vec<_> = checks

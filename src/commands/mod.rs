@@ -16,7 +16,7 @@ pub mod send;
 pub mod status;
 pub mod stop;
 pub mod threads;
-// pub mod watch; (wired once events::mqtt lands)
+pub mod watch;
 pub mod whoami;
 
 use anyhow::Result;
@@ -32,30 +32,71 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         _ => {}
     }
     let ctx = Ctx::new(cli.global.clone())?;
-    match cli.command {
-        Command::Init(a) => init::run(&ctx, a),
-        Command::Create(a) => create::run(&ctx, a),
-        Command::Status(a) => status::run(&ctx, a),
-        Command::Stop(a) => stop::run(&ctx, a),
-        Command::Resume(a) => resume::run(&ctx, a),
-        Command::Send(a) => send::send(&ctx, a),
-        Command::Ask(a) => send::ask(&ctx, a),
-        Command::Answer(a) => send::answer(&ctx, a),
-        Command::Recv(a) => recv::recv(&ctx, a),
-        Command::Inbox(a) => recv::inbox(&ctx, a),
-        Command::Threads(a) => threads::run(&ctx, a),
-        Command::Cancel(a) => report::cancel(&ctx, a),
-        Command::Progress(a) => report::progress(&ctx, a),
-        Command::Done(a) => report::done(&ctx, a),
-        Command::Fail(a) => report::fail(&ctx, a),
-        Command::Reconcile(a) => reconcile::run(&ctx, a),
-        Command::Events(a) => events::events(&ctx, a),
-        Command::Watch(_) => anyhow::bail!("watch: not wired yet"),
-        Command::Key(a) => events::key(&ctx, a),
-        Command::Attach(a) => attach::run(&ctx, a),
-        Command::Logs(a) => logs::run(&ctx, a),
-        Command::Whoami(a) => whoami::run(&ctx, a),
-        Command::Doctor(a) => doctor::run(&ctx, a),
+    let publishes = matches!(
+        cli.command,
+        Command::Init(_)
+            | Command::Create(_)
+            | Command::Stop(_)
+            | Command::Resume(_)
+            | Command::Send(_)
+            | Command::Ask(_)
+            | Command::Answer(_)
+            | Command::Cancel(_)
+            | Command::Progress(_)
+            | Command::Done(_)
+            | Command::Fail(_)
+    );
+    let result = run_command(&ctx, cli.command);
+    // Publish what the command wrote, after its commits, also when it failed
+    // part-way (its committed changes are real). Bounded; never an error.
+    if publishes && !ctx.config.broker.url.is_empty() {
+        flush_quietly(&ctx);
+    }
+    result
+}
+
+/// The per-command budget for publishing after commit.
+pub const PUBLISH_BUDGET: std::time::Duration = std::time::Duration::from_millis(200);
+
+fn flush_quietly(ctx: &Ctx) {
+    let res = ctx.registry_if_exists().and_then(|reg| match reg {
+        Some(mut reg) => {
+            crate::events::outbox::flush(&ctx.paths, &ctx.config.broker, &mut reg, PUBLISH_BUDGET)
+        }
+        None => Ok(None),
+    });
+    if let Err(e) = res
+        && ctx.global.verbose
+    {
+        eprintln!("mam: events not published yet (they stay in the outbox): {e:#}");
+    }
+}
+
+fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Init(a) => init::run(ctx, a),
+        Command::Create(a) => create::run(ctx, a),
+        Command::Status(a) => status::run(ctx, a),
+        Command::Stop(a) => stop::run(ctx, a),
+        Command::Resume(a) => resume::run(ctx, a),
+        Command::Send(a) => send::send(ctx, a),
+        Command::Ask(a) => send::ask(ctx, a),
+        Command::Answer(a) => send::answer(ctx, a),
+        Command::Recv(a) => recv::recv(ctx, a),
+        Command::Inbox(a) => recv::inbox(ctx, a),
+        Command::Threads(a) => threads::run(ctx, a),
+        Command::Cancel(a) => report::cancel(ctx, a),
+        Command::Progress(a) => report::progress(ctx, a),
+        Command::Done(a) => report::done(ctx, a),
+        Command::Fail(a) => report::fail(ctx, a),
+        Command::Reconcile(a) => reconcile::run(ctx, a),
+        Command::Events(a) => events::events(ctx, a),
+        Command::Watch(a) => watch::run(ctx, a),
+        Command::Key(a) => events::key(ctx, a),
+        Command::Attach(a) => attach::run(ctx, a),
+        Command::Logs(a) => logs::run(ctx, a),
+        Command::Whoami(a) => whoami::run(ctx, a),
+        Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
     }
 }

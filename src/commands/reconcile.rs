@@ -14,6 +14,14 @@ pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
     if args.once {
         let report = reconcile::pass(ctx, &mut reg, args.dry_run)?;
         print(ctx, &report, args.json);
+        if let Some(e) = report.publish_error {
+            // The pass itself ran; publishing is part of its job, so say so.
+            return Err(
+                crate::error::environment(format!("events not published: {e}"))
+                    .hint("`mam doctor` checks the broker; the events wait in the outbox")
+                    .into(),
+            );
+        }
         return Ok(());
     }
     let Some(_guard) = lock::try_lock(&ctx.paths.reconcile_lock)? else {

@@ -28,8 +28,8 @@ pub enum Rejection {
         skew_ms: i64,
     },
     Replay,
-    /// The same message again in this process (an MQTT QoS 1 redelivery):
-    /// dropped quietly.
+    /// An MQTT QoS 1 redelivery (DUP flag) of a message this process
+    /// accepted: dropped quietly.
     Duplicate,
 }
 
@@ -90,6 +90,7 @@ impl Acceptor {
         topic: &str,
         payload: &[u8],
         retain: bool,
+        dup: bool,
         now_ms: i64,
     ) -> Result<std::result::Result<Envelope, Rejection>> {
         if retain {
@@ -125,7 +126,9 @@ impl Acceptor {
         let here = (env.src.clone(), env.seq, env.id.clone());
         let fresh = record_accepted(reg, &env.src, env.seq, ts, now_ms, self.window)?;
         if !fresh {
-            return Ok(Err(if self.seen_here.contains(&here) {
+            // Quiet only for what MQTT itself redelivered (DUP flag) of a
+            // message this process accepted; any other repeat is a replay.
+            return Ok(Err(if dup && self.seen_here.contains(&here) {
                 Rejection::Duplicate
             } else {
                 Rejection::Replay
@@ -217,18 +220,30 @@ mod tests {
         let now = now_ms();
         let (t, p) = signed(&f.reg, 1, now, "a");
         let mut acc = Acceptor::new(W, G);
-        assert!(acc.check(&mut f.reg, &t, &p, false, now).unwrap().is_ok());
+        assert!(
+            acc.check(&mut f.reg, &t, &p, false, false, now)
+                .unwrap()
+                .is_ok()
+        );
+        // An MQTT redelivery (DUP) of what this process accepted: quiet.
         assert_eq!(
-            acc.check(&mut f.reg, &t, &p, false, now)
+            acc.check(&mut f.reg, &t, &p, false, true, now)
                 .unwrap()
                 .unwrap_err(),
             Rejection::Duplicate
+        );
+        // The same message without the DUP flag: a replay.
+        assert_eq!(
+            acc.check(&mut f.reg, &t, &p, false, false, now)
+                .unwrap()
+                .unwrap_err(),
+            Rejection::Replay
         );
         // A new process (restart): the durable set still knows it.
         let mut reg2 = Registry::open(&f.paths, "mam").unwrap();
         let mut acc2 = Acceptor::new(W, G);
         assert_eq!(
-            acc2.check(&mut reg2, &t, &p, false, now)
+            acc2.check(&mut reg2, &t, &p, false, false, now)
                 .unwrap()
                 .unwrap_err(),
             Rejection::Replay
@@ -245,20 +260,20 @@ mod tests {
         for i in [10, p.len() / 2, p.len() - 5] {
             let mut bad = p.clone();
             bad[i] ^= 0x01;
-            let r = acc.check(&mut f.reg, &t, &bad, false, now).unwrap();
+            let r = acc.check(&mut f.reg, &t, &bad, false, false, now).unwrap();
             assert!(r.is_err(), "flipped byte {i} accepted");
         }
         // The same envelope on another topic.
         let other = topic("mam", f.reg.ws(), "job.done", "b");
         assert_eq!(
-            acc.check(&mut f.reg, &other, &p, false, now)
+            acc.check(&mut f.reg, &other, &p, false, false, now)
                 .unwrap()
                 .unwrap_err(),
             Rejection::BadSignature
         );
         // Retained.
         assert_eq!(
-            acc.check(&mut f.reg, &t, &p, true, now)
+            acc.check(&mut f.reg, &t, &p, true, false, now)
                 .unwrap()
                 .unwrap_err(),
             Rejection::Retained
@@ -271,7 +286,7 @@ mod tests {
             (6, -299_000, true),
         ] {
             let (t, p) = signed(&f.reg, seq, now + skew, "a");
-            let r = acc.check(&mut f.reg, &t, &p, false, now).unwrap();
+            let r = acc.check(&mut f.reg, &t, &p, false, false, now).unwrap();
             assert_eq!(r.is_ok(), ok, "skew {skew}: {r:?}");
         }
         // Unknown key id.
@@ -280,7 +295,7 @@ mod tests {
         let kid = f.reg.ident.keys.current().kid.clone();
         let forged = s.replace(&kid, "kdeadbeef");
         assert_eq!(
-            acc.check(&mut f.reg, &t, forged.as_bytes(), false, now)
+            acc.check(&mut f.reg, &t, forged.as_bytes(), false, false, now)
                 .unwrap()
                 .unwrap_err(),
             Rejection::UnknownKey("kdeadbeef".into())
@@ -296,12 +311,14 @@ mod tests {
         let mut reg = Registry::open(&f.paths, "mam").unwrap();
         let mut acc = Acceptor::new(W, Duration::from_secs(60));
         assert!(
-            acc.check(&mut reg, &t, &p, false, now + 30_000)
+            acc.check(&mut reg, &t, &p, false, false, now + 30_000)
                 .unwrap()
                 .is_ok()
         );
         let (t2, p2) = signed(&f.reg, 9, now + 120_000, "a");
-        let r = acc.check(&mut reg, &t2, &p2, false, now + 120_000).unwrap();
+        let r = acc
+            .check(&mut reg, &t2, &p2, false, false, now + 120_000)
+            .unwrap();
         assert!(matches!(r, Err(Rejection::RetiredKey(_))), "{r:?}");
         drop(f.reg);
     }

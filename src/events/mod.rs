@@ -4,6 +4,8 @@
 pub mod accept;
 pub mod envelope;
 pub mod keys;
+pub mod mqtt;
+pub mod outbox;
 
 /// The MQTT topic of an event.
 pub fn topic(prefix: &str, ws: &str, kind: &str, job: &str) -> String {

@@ -2,8 +2,11 @@
 //! test, a real SQLite registry, and the scripted fake agent.
 
 mod bad_input;
+mod broker;
 mod core;
 mod docs;
+mod events;
 mod messaging;
+mod mqtt;
 mod reconcile;
 mod support;
