@@ -53,8 +53,14 @@ pub enum Command {
     Inbox(InboxArgs),
     /// Open threads: questions asked and owed, messages queued
     Threads(ThreadsArgs),
-    /// Cancel your queued message or open question
+    /// Cancel your queued message, open question or pending reminder
     Cancel(CancelArgs),
+    /// Schedule a reminder for an agent (or yourself)
+    Remind(RemindArgs),
+    /// List reminders: state, attempts, last error
+    Reminders(RemindersArgs),
+    /// Re-arm a failed reminder
+    Retry(RetryArgs),
     /// Report progress on your job
     Progress(ProgressArgs),
     /// Report your job done, with an optional verdict and artifacts
@@ -337,7 +343,7 @@ pub struct ThreadsArgs {
 
 #[derive(Debug, Args)]
 pub struct CancelArgs {
-    /// Message (m<N>) or question (q<N>) id
+    /// Message (m<N>), question (q<N>) or reminder (r<N>) id
     pub id: String,
     #[command(flatten)]
     pub from: FromArg,
@@ -476,4 +482,48 @@ pub enum KeyAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("when").required(true).args(["in_", "at"])))]
+pub struct RemindArgs {
+    /// Who to remind: a job name, or `operator`
+    pub to: String,
+    /// After this long (e.g. 90s, 15m, 2h)
+    #[arg(long = "in", id = "in_", value_name = "DUR")]
+    pub in_: Option<String>,
+    /// At this time: RFC 3339, `YYYY-MM-DD HH:MM` or `HH:MM` (local)
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Repeat every DUR after that
+    #[arg(long, value_name = "DUR")]
+    pub every: Option<String>,
+    /// The reminder text
+    #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 1..)]
+    pub text: Vec<String>,
+    #[command(flatten)]
+    pub from: FromArg,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemindersArgs {
+    /// Only reminders for or by NAME
+    pub name: Option<String>,
+    /// Include delivered and cancelled ones
+    #[arg(long)]
+    pub all: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RetryArgs {
+    /// Reminder id (r<N>)
+    pub rid: String,
+    #[command(flatten)]
+    pub from: FromArg,
 }

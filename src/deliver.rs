@@ -188,3 +188,157 @@ pub fn write_attachment(ctx: &Ctx, msg: &Message) -> Result<PathBuf> {
     }
     Ok(path)
 }
+
+/// One pass over due reminders: claim what the rate limits allow (one
+/// transaction), type each into its target with the same verification as
+/// messages, record the outcome. A target that is not running gets an
+/// attempt and `last_error`; a busy one keeps the reminder pending.
+pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
+    use crate::registry::reminders::RateLimit;
+    let now = crate::registry::now_ms();
+    let jobs = reg.jobs()?;
+    let running: std::collections::HashMap<String, crate::registry::jobs::Job> = jobs
+        .into_iter()
+        .filter(|j| j.session.is_some() && is_live_state(&j.state))
+        .map(|j| (j.name.clone(), j))
+        .collect();
+    let limit = RateLimit {
+        burst: ctx.config.reminders.burst,
+        per_hour: ctx.config.reminders.per_hour,
+    };
+    let (claimed, absent) = reg.write(|tx| {
+        let claimed = tx.claim_due(now, limit, &|t| t == "operator" || running.contains_key(t))?;
+        let absent: Vec<_> = reg_due_absent(tx, now, &running)?;
+        for (id, why) in &absent {
+            tx.reminder_missed(id, why, true)?;
+        }
+        Ok((claimed, absent))
+    })?;
+    let mut out: Vec<Attempt> = absent
+        .into_iter()
+        .map(|(id, why)| Attempt::Waiting {
+            id,
+            to: String::new(),
+            why,
+        })
+        .collect();
+    for r in claimed {
+        let header = format!("[mam] {} reminder from {}: {}", r.id, r.owner, r.text);
+        if r.target == "operator" {
+            // The operator reads reminders with `mam recv`.
+            reg.write(|tx| {
+                tx.insert_message(&crate::registry::messages::NewMessage {
+                    from: &r.owner,
+                    to: "operator",
+                    kind: "reminder",
+                    body: &format!("{} (reminder {})", r.text, r.id),
+                    in_reply_to: None,
+                    question_id: None,
+                })?;
+                tx.reminder_delivered(&r.id, now)
+            })?;
+            out.push(Attempt::Delivered {
+                id: r.id.clone(),
+                to: r.target.clone(),
+                how: "inbox".into(),
+            });
+            continue;
+        }
+        let job = &running[&r.target];
+        let pane = job
+            .session
+            .as_ref()
+            .map(|s| s.pane_id.clone())
+            .unwrap_or_default();
+        let Some(_lock) = lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
+            reg.write(|tx| {
+                tx.reminder_missed(&r.id, "another mam command is working on this agent", false)
+            })?;
+            out.push(Attempt::Waiting {
+                id: r.id.clone(),
+                to: r.target.clone(),
+                why: "agent locked".into(),
+            });
+            continue;
+        };
+        let profile = ctx.profile(&job.kind)?;
+        let typed = probe::type_text(
+            &ctx.tmux,
+            &pane,
+            &profile,
+            &probe::sanitize(&header),
+            &probe::TypeOptions::default(),
+        )?;
+        let attempt = match typed {
+            Typed::Delivered { how, .. } => {
+                reg.write(|tx| {
+                    tx.reminder_delivered(&r.id, crate::registry::now_ms())?;
+                    let state = if how == "busy" || how == "queued" {
+                        "busy"
+                    } else {
+                        "ready"
+                    };
+                    if job.state != "waiting" {
+                        tx.set_state(&job.name, state, None)?;
+                    }
+                    Ok(())
+                })?;
+                Attempt::Delivered {
+                    id: r.id.clone(),
+                    to: r.target.clone(),
+                    how: how.to_string(),
+                }
+            }
+            Typed::NotReady(why) => {
+                reg.write(|tx| tx.reminder_missed(&r.id, &why, false))?;
+                Attempt::Waiting {
+                    id: r.id.clone(),
+                    to: r.target.clone(),
+                    why,
+                }
+            }
+            Typed::Unverified(why) => {
+                reg.write(|tx| tx.reminder_missed(&r.id, &why, true))?;
+                Attempt::Waiting {
+                    id: r.id.clone(),
+                    to: r.target.clone(),
+                    why,
+                }
+            }
+        };
+        out.push(attempt);
+    }
+    Ok(out)
+}
+
+/// Due reminders whose target is not running (and is not the operator).
+fn reg_due_absent(
+    tx: &crate::registry::Tx,
+    now: i64,
+    running: &std::collections::HashMap<String, crate::registry::jobs::Job>,
+) -> Result<Vec<(String, String)>> {
+    let mut st = tx.prepare_cached(
+        "SELECT r.id, r.target, j.state FROM reminders r LEFT JOIN jobs j ON j.name = r.target \
+         WHERE r.state = 'pending' AND r.due_at <= ?1 AND r.target != 'operator'",
+    )?;
+    let rows = st.query_map([now], |x| {
+        Ok((
+            x.get::<_, i64>(0)?,
+            x.get::<_, String>(1)?,
+            x.get::<_, Option<String>>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, target, state) = row?;
+        if running.contains_key(&target) {
+            continue;
+        }
+        let why = match state {
+            Some(s) => format!("{target} is not running ({s})"),
+            None => format!("{target} does not exist"),
+        };
+        out.push((format!("r{id}"), why));
+    }
+    Ok(out)
+}

@@ -142,6 +142,9 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
     }
     if !dry_run {
         report.deliveries = deliver::deliver_all(ctx, reg)?;
+        report
+            .deliveries
+            .extend(deliver::deliver_reminders(ctx, reg)?);
         match crate::events::outbox::flush(
             &ctx.paths,
             &ctx.config.broker,

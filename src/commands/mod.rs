@@ -10,6 +10,7 @@ pub mod init;
 pub mod logs;
 pub mod reconcile;
 pub mod recv;
+pub mod remind;
 pub mod report;
 pub mod resume;
 pub mod send;
@@ -42,6 +43,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             | Command::Ask(_)
             | Command::Answer(_)
             | Command::Cancel(_)
+            | Command::Remind(_)
+            | Command::Retry(_)
             | Command::Progress(_)
             | Command::Done(_)
             | Command::Fail(_)
@@ -86,6 +89,9 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Inbox(a) => recv::inbox(ctx, a),
         Command::Threads(a) => threads::run(ctx, a),
         Command::Cancel(a) => report::cancel(ctx, a),
+        Command::Remind(a) => remind::remind(ctx, a),
+        Command::Reminders(a) => remind::list(ctx, a),
+        Command::Retry(a) => remind::retry(ctx, a),
         Command::Progress(a) => report::progress(ctx, a),
         Command::Done(a) => report::done(ctx, a),
         Command::Fail(a) => report::fail(ctx, a),

@@ -59,6 +59,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     }
     let jobs = reg.jobs()?;
     let counts = reg.message_counts()?;
+    let reminders = reg.pending_reminder_counts()?;
     let mut threads: HashMap<String, i64> = HashMap::new();
     for q in reg.open_questions(None)? {
         *threads.entry(q.asker).or_default() += 1;
@@ -92,6 +93,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 let mut v = row_json(r, now);
                 let (inbox, open) = extra(&r.job.name);
                 v["inbox"] = inbox.into();
+                v["reminders"] = reminders.get(&r.job.name).copied().unwrap_or(0).into();
                 v["threads"] = open.into();
                 v
             })
@@ -138,6 +140,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 state,
                 progress,
                 inbox.to_string(),
+                reminders.get(&j.name).copied().unwrap_or(0).to_string(),
                 open.to_string(),
                 ui::age(now - j.created_at),
                 activity,
@@ -148,7 +151,16 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         "{}",
         ui::table(
             &[
-                "NAME", "KIND", "ROLE", "STATE", "PROGRESS", "INBOX", "THREADS", "AGE", "ACTIVITY",
+                "NAME",
+                "KIND",
+                "ROLE",
+                "STATE",
+                "PROGRESS",
+                "INBOX",
+                "REMINDERS",
+                "THREADS",
+                "AGE",
+                "ACTIVITY",
             ],
             &table_rows
         )

@@ -226,10 +226,8 @@ impl Tx<'_> {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             ))?,
             _ => {
-                return Err(not_found(format!(
-                    "no {id} here: reminders are not part of this build"
-                ))
-                .into());
+                self.cancel_reminder(id, by)?;
+                return Ok(by.to_string());
             }
         }
         .ok_or_else(|| not_found(format!("no {id} in this workspace")))?;

@@ -7,6 +7,7 @@
 pub mod events;
 pub mod jobs;
 pub mod messages;
+pub mod reminders;
 
 use std::path::Path;
 use std::time::Duration;
@@ -23,7 +24,11 @@ use crate::lock;
 use crate::workspace::Paths;
 
 /// Forward-only migrations; index + 1 is the schema version they produce.
-const MIGRATIONS: &[&str] = &[include_str!("v1.sql"), include_str!("v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("v1.sql"),
+    include_str!("v2.sql"),
+    include_str!("v3.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

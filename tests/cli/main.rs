@@ -9,4 +9,5 @@ mod events;
 mod messaging;
 mod mqtt;
 mod reconcile;
+mod reminders;
 mod support;
