@@ -133,7 +133,7 @@ pub fn list(ctx: &Ctx, args: RemindersArgs) -> Result<()> {
                 r.owner.clone(),
                 r.state.clone(),
                 due,
-                r.every_ms.map(|e| ui::age(e)).unwrap_or_else(|| "-".into()),
+                r.every_ms.map(ui::age).unwrap_or_else(|| "-".into()),
                 r.attempts.to_string(),
                 r.last_error.clone().unwrap_or_default(),
             ]
