@@ -341,7 +341,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__create)
-            opts="-a -q -v -h -V --agent --cmd --workdir --role --prompt --prompt-file --env --ready-timeout --no-wait --json --workspace --quiet --verbose --help --version"
+            opts="-a -q -v -h -V --agent --cmd --workdir --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,6 +381,10 @@ _mam() {
                     ;;
                 --ready-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-done)
+                    COMPREPLY=($(compgen -W "stop keep" -- "${cur}"))
                     return 0
                     ;;
                 --workspace)

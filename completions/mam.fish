@@ -74,6 +74,8 @@ complete -c mam -n "__fish_mam_using_subcommand create" -l prompt -d 'Task promp
 complete -c mam -n "__fish_mam_using_subcommand create" -l prompt-file -d 'Read the task prompt from a file (\'-\' for stdin)' -r -F
 complete -c mam -n "__fish_mam_using_subcommand create" -l env -d 'Extra environment for the agent (repeatable)' -r
 complete -c mam -n "__fish_mam_using_subcommand create" -l ready-timeout -d 'Seconds to wait for the agent to become ready' -r
+complete -c mam -n "__fish_mam_using_subcommand create" -l on-done -d 'When the job reports done (a verified event), `stop` its session or `keep` it' -r -f -a "stop\t''
+keep\t''"
 complete -c mam -n "__fish_mam_using_subcommand create" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
 complete -c mam -n "__fish_mam_using_subcommand create" -l no-wait -d 'Return once the session is started, without waiting for readiness'
 complete -c mam -n "__fish_mam_using_subcommand create" -l json -d 'Print the result as JSON'

@@ -149,9 +149,27 @@ pub struct CreateArgs {
     /// Return once the session is started, without waiting for readiness
     #[arg(long)]
     pub no_wait: bool,
+    /// When the job reports done (a verified event), `stop` its session or `keep` it
+    #[arg(long, value_enum, default_value = "stop")]
+    pub on_done: OnDone,
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnDone {
+    Stop,
+    Keep,
+}
+
+impl OnDone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnDone::Stop => "stop",
+            OnDone::Keep => "keep",
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -171,3 +171,197 @@ fn exit_status_soon(ctx: &Ctx, pane: &str) -> Option<i32> {
     }
     None
 }
+
+/// What the daemon did with one message from the broker.
+#[derive(Debug, Clone, Serialize)]
+pub struct Heard {
+    pub topic: String,
+    pub kind: Option<String>,
+    pub job: Option<String>,
+    /// accepted / rejected
+    pub verdict: String,
+    /// The rejection reason, or what was done (or why nothing was).
+    pub detail: String,
+}
+
+/// Act on a verified terminal event: tear the job's session down only if the
+/// job exists, wants that (`on_done = stop`), its live session's tags are
+/// ours, and every artifact the event lists exists.
+pub fn act_on_terminal(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    env: &crate::events::envelope::Envelope,
+) -> Result<String> {
+    let Some(job) = reg.job(&env.job)? else {
+        return Ok(format!("not acting: no job named {}", env.job));
+    };
+    if job.on_done != "stop" {
+        return Ok(format!(
+            "not acting: {} keeps its session (on_done = {})",
+            job.name, job.on_done
+        ));
+    }
+    let Some(sess) = &job.session else {
+        return Ok(format!("not acting: {} has no live session", job.name));
+    };
+    let panes = ctx.tmux.list_panes()?;
+    match crate::runtime::live_pane(&panes, reg.ws(), &job, &sess.tmux_session) {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return Ok(format!(
+                "not acting: tmux has no session {}",
+                sess.tmux_session
+            ));
+        }
+        Err(e) => return Ok(format!("not acting: {e:#}")),
+    }
+    let artifacts: Vec<String> = env.body["artifacts"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(missing) = artifacts.iter().find(|a| !std::path::Path::new(a).exists()) {
+        return Ok(format!("not acting: artifact {missing} does not exist"));
+    }
+    let _lock = crate::lock::lock(
+        &ctx.paths.job_lock(&job.name),
+        std::time::Duration::from_secs(30),
+        false,
+    )?;
+    let job = reg.require_job(&job.name)?;
+    crate::runtime::stop_job(ctx, reg, &job, false, std::time::Duration::from_secs(10))?;
+    Ok(format!(
+        "{}: session torn down after a verified {}",
+        job.name, env.kind
+    ))
+}
+
+/// Handle one message from the broker with the shared acceptance rule.
+pub fn hear(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    acc: &mut crate::events::accept::Acceptor,
+    msg: &crate::events::mqtt::Incoming,
+) -> Result<Option<Heard>> {
+    use crate::events::accept::Rejection;
+    let verdict = acc.check(
+        reg,
+        &msg.topic,
+        &msg.payload,
+        msg.retain,
+        msg.dup,
+        crate::registry::now_ms(),
+    )?;
+    let heard = match verdict {
+        Err(Rejection::Duplicate) => return Ok(None),
+        Err(why) => Heard {
+            topic: msg.topic.clone(),
+            kind: None,
+            job: None,
+            verdict: "rejected".into(),
+            detail: why.to_string(),
+        },
+        Ok(env) => {
+            let detail = if env.kind == "job.done" || env.kind == "job.failed" {
+                act_on_terminal(ctx, reg, &env)?
+            } else {
+                return Ok(None); // informational events need nothing from the daemon
+            };
+            Heard {
+                topic: msg.topic.clone(),
+                kind: Some(env.kind.clone()),
+                job: Some(env.job.clone()),
+                verdict: "accepted".into(),
+                detail,
+            }
+        }
+    };
+    Ok(Some(heard))
+}
+
+/// What the daemon reports, line by line.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum DaemonEvent {
+    Pass(Report),
+    Heard(Heard),
+    Broker { state: String, detail: String },
+}
+
+/// The daemon: passes every `interval`, one wildcard subscription between
+/// them, until SIGINT/SIGTERM (which let the current pass finish). The caller
+/// holds the daemon lock.
+pub fn run_daemon(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    interval: std::time::Duration,
+    dry_run: bool,
+    stop: &std::sync::atomic::AtomicBool,
+    mut report: impl FnMut(DaemonEvent),
+) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    let endpoint = crate::events::mqtt::endpoint(&ctx.config.broker)?;
+    let filter = format!("{}/{}/#", ctx.config.broker.topic_prefix, reg.ws());
+    let mut acc =
+        crate::events::accept::Acceptor::new(ctx.config.replay_window(), ctx.config.key_grace());
+    let mut sub: Option<crate::events::mqtt::Subscription> = None;
+    let mut backoff = Duration::from_millis(250);
+    let mut next_connect = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        report(DaemonEvent::Pass(pass(ctx, reg, dry_run)?));
+        let until = Instant::now() + interval;
+        while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+            if sub.is_none()
+                && let Some(ep) = &endpoint
+                && Instant::now() >= next_connect
+            {
+                match crate::events::mqtt::subscribe_within(ep, &filter, Duration::from_secs(3)) {
+                    Ok(s) => {
+                        sub = Some(s);
+                        backoff = Duration::from_millis(250);
+                        report(DaemonEvent::Broker {
+                            state: "subscribed".into(),
+                            detail: filter.clone(),
+                        });
+                    }
+                    Err(e) => {
+                        next_connect = Instant::now() + backoff;
+                        report(DaemonEvent::Broker {
+                            state: "unreachable".into(),
+                            detail: format!("{e:#}; retrying in {:.1}s", backoff.as_secs_f64()),
+                        });
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    }
+                }
+            }
+            let wait = until
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(100));
+            match sub.as_mut() {
+                Some(s) => match s.next(wait) {
+                    Ok(Some(msg)) => {
+                        if let Some(h) = hear(ctx, reg, &mut acc, &msg)? {
+                            report(DaemonEvent::Heard(h));
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        sub = None;
+                        next_connect = Instant::now() + backoff;
+                        report(DaemonEvent::Broker {
+                            state: "lost".into(),
+                            detail: format!("{e:#}"),
+                        });
+                    }
+                },
+                None => std::thread::sleep(wait.max(Duration::from_millis(1))),
+            }
+        }
+    }
+    drop(sub); // disconnect cleanly
+    Ok(())
+}

@@ -374,7 +374,12 @@ pub fn stop_job(
     }
     reg.write(|tx| {
         tx.end_session(&job.name, "stopped")?;
-        if report.action != "already stopped" || crate::registry::jobs::is_live_state(&job.state) {
+        // A job that reported done or failed keeps that state; its session just ends.
+        let terminal = matches!(job.state.as_str(), "done" | "failed");
+        if !terminal
+            && (report.action != "already stopped"
+                || crate::registry::jobs::is_live_state(&job.state))
+        {
             tx.set_state(
                 &job.name,
                 "stopped",

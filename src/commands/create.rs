@@ -50,6 +50,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             env: &env,
             prompt: prompt.as_deref(),
             conversation_id: conversation_id.as_deref(),
+            on_done: args.on_done.as_str(),
         })
     })?;
     let _lock = lock::lock(

@@ -66,6 +66,7 @@ pub struct NewJob<'a> {
     pub env: &'a [(String, String)],
     pub prompt: Option<&'a str>,
     pub conversation_id: Option<&'a str>,
+    pub on_done: &'a str,
 }
 
 const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
@@ -159,7 +160,7 @@ impl Tx<'_> {
         let now = now_ms();
         let res = self.tx.execute(
             "INSERT INTO jobs (name, kind, role, workdir, cmd, env, prompt, state, conversation_id, \
-             created_at, updated_at, state_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9)",
+             created_at, updated_at, state_since, on_done) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10)",
             params![
                 j.name,
                 j.kind,
@@ -169,7 +170,8 @@ impl Tx<'_> {
                 serde_json::to_string(j.env)?,
                 j.prompt,
                 j.conversation_id,
-                now
+                now,
+                j.on_done
             ],
         );
         match res {

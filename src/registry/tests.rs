@@ -61,6 +61,7 @@ fn state_changes_emit_signed_events_in_order() {
             env: &[],
             prompt: None,
             conversation_id: None,
+            on_done: "stop",
         })?;
         tx.set_state("alice", "ready", None)?;
         tx.set_state("alice", "ready", None)?; // unchanged: no event
@@ -88,6 +89,7 @@ fn state_changes_emit_signed_events_in_order() {
                 env: &[],
                 prompt: None,
                 conversation_id: None,
+                on_done: "stop",
             })
         })
         .unwrap_err();

@@ -4,6 +4,7 @@
 mod bad_input;
 mod broker;
 mod core;
+mod daemon;
 mod docs;
 mod events;
 mod messaging;

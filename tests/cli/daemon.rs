@@ -1,0 +1,317 @@
+//! The reconcile daemon: one per workspace, clean shutdown on signals, and
+//! sessions torn down only on verified terminal events that check out.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use mam::events::envelope::Envelope;
+use serde_json::{Value, json};
+
+use crate::broker::Broker;
+use crate::support::*;
+
+/// A running daemon with its JSON lines arriving on a channel.
+struct Daemon {
+    child: Child,
+    lines: mpsc::Receiver<Value>,
+}
+
+impl Daemon {
+    fn start(env: &Env) -> Daemon {
+        let mut child = env
+            .cmd()
+            .args(["reconcile", "--interval", "0.3", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        Daemon { child, lines: rx }
+    }
+
+    /// Wait for a line matching `f`.
+    fn wait_for(&self, what: &str, timeout: Duration, f: impl Fn(&Value) -> bool) -> Value {
+        let until = Instant::now() + timeout;
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) if f(&v) => return v,
+                Ok(_) => {}
+                Err(_) => panic!("daemon never reported {what}"),
+            }
+        }
+    }
+
+    fn heard(&self, timeout: Duration) -> Value {
+        self.wait_for("a message from the broker", timeout, |v| {
+            v["type"] == "heard"
+        })
+    }
+
+    /// SIGTERM, then the exit status (killed after 10 s if it hangs).
+    fn terminate(mut self) -> std::process::ExitStatus {
+        unsafe_kill(self.child.id() as i32, 15);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the daemon did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_kill(pid: i32, sig: i32) {
+    std::process::Command::new("kill")
+        .arg(format!("-{sig}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+}
+
+fn key(env: &Env) -> (String, String) {
+    let ring: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path(".mam/secret.key")).unwrap())
+            .unwrap();
+    let k = ring["keys"].as_array().unwrap().last().unwrap().clone();
+    (
+        k["kid"].as_str().unwrap().into(),
+        k["secret"].as_str().unwrap().into(),
+    )
+}
+
+fn done_event(env: &Env, ws: &str, job: &str, seq: i64, artifacts: &[&str]) -> (String, Vec<u8>) {
+    let (kid, secret) = key(env);
+    let topic = mam::events::topic("mam", ws, "job.done", job);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut e = Envelope {
+        v: 1,
+        id: mam::events::envelope::random_id(),
+        ws: ws.into(),
+        src: "s-other-host".into(),
+        seq,
+        ts: mam::events::rfc3339_ms(now),
+        kind: "job.done".into(),
+        job: job.into(),
+        body: json!({"artifacts": artifacts}),
+        kid,
+        sig: String::new(),
+    };
+    e.sign(&topic, &hex::decode(secret).unwrap());
+    (topic, e.to_wire().into_bytes())
+}
+
+#[test]
+fn only_one_daemon_per_workspace() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let first = Daemon::start(&env);
+    first.wait_for("a first pass", Duration::from_secs(10), |v| {
+        v["type"] == "pass"
+    });
+    let err = env.fails(&["reconcile"], 4);
+    assert!(err.contains(&format!("pid {}", first.child.id())), "{err}");
+    // --once still works beside it.
+    env.ok(&["reconcile", "--once"]);
+    let status = first.terminate();
+    assert!(status.success(), "{status:?}");
+    // The lock was released: another daemon may start.
+    let second = Daemon::start(&env);
+    second.wait_for("a pass", Duration::from_secs(10), |v| v["type"] == "pass");
+    assert!(second.terminate().success());
+}
+
+#[test]
+fn two_daemons_started_at_once_one_runs() {
+    let env = Env::new();
+    env.ok(&["init"]);
+    let a = env
+        .cmd()
+        .args(["reconcile", "--interval", "0.3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let b = env
+        .cmd()
+        .args(["reconcile", "--interval", "0.3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let mut children = vec![a, b];
+    let mut exited: Vec<i32> = Vec::new();
+    for c in children.iter_mut() {
+        if let Some(s) = c.try_wait().unwrap() {
+            exited.push(s.code().unwrap_or(-1));
+        }
+    }
+    assert_eq!(exited, vec![4], "exactly one exits 4, the other runs");
+    for c in children.iter_mut() {
+        unsafe_kill(c.id() as i32, 15);
+        let _ = c.wait();
+    }
+}
+
+#[test]
+fn sigterm_during_a_pass_finishes_it_and_releases_the_lock() {
+    let env = Env::new();
+    env.ok(&["create", "a", "--agent", "fake-plain"]);
+    env.ok(&["stop", "a"]);
+    for i in 0..3 {
+        env.ok(&["send", "-q", "a", &format!("msg {i}")]);
+    }
+    env.ok(&["resume", "a"]);
+    let d = Daemon::start(&env);
+    // Signal as soon as the daemon runs; it is typing into the pane by then.
+    std::thread::sleep(Duration::from_millis(150));
+    let status = d.terminate();
+    assert!(status.success(), "{status:?}");
+    // No half-delivered message: each is delivered and seen once, or still queued and unseen.
+    let inbox = env.json(&["inbox", "a", "--all", "--json"]);
+    let typed = env.submits("a");
+    for m in inbox["messages"].as_array().unwrap() {
+        let seen = typed
+            .iter()
+            .filter(|t| t.contains(m["body"].as_str().unwrap()))
+            .count();
+        match m["state"].as_str().unwrap() {
+            "delivered" => assert_eq!(seen, 1, "{m}"),
+            "queued" => assert_eq!(seen, 0, "{m}"),
+            other => panic!("unexpected state {other}"),
+        }
+    }
+    assert!(mam_lock_free(&env), "the daemon lock is still held");
+}
+
+fn mam_lock_free(env: &Env) -> bool {
+    let out = env
+        .cmd()
+        .args(["reconcile", "--interval", "5"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let mut c = out.unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let running = c.try_wait().unwrap().is_none();
+    unsafe_kill(c.id() as i32, 15);
+    let _ = c.wait();
+    running
+}
+
+#[test]
+fn only_a_verified_terminal_event_that_checks_out_tears_a_session_down() {
+    let broker = Broker::plain();
+    let env = Env::new();
+    env.write_config(&broker.config_toml());
+    let ws = env.ok(&["init", "-q"]).trim().to_string();
+    env.ok(&["create", "w", "--agent", "fake-plain"]);
+    env.ok(&["create", "k", "--agent", "fake-plain", "--on-done", "keep"]);
+    write(&env.path("report.md"), "done");
+    let report = env.path("report.md").display().to_string();
+
+    // Retained before the daemon subscribes: rejected.
+    let (topic, retained) = done_event(&env, &ws, "w", 1, &[&report]);
+    broker.publish_raw(&topic, &retained, true);
+    let d = Daemon::start(&env);
+    d.wait_for("the subscription", Duration::from_secs(10), |v| {
+        v["type"] == "broker" && v["state"] == "subscribed"
+    });
+    let h = d.heard(Duration::from_secs(5));
+    assert!(h["detail"].as_str().unwrap().contains("retained"), "{h}");
+    // Clearing the retained copy reaches live subscribers as an empty message.
+    broker.publish_raw(&topic, b"", true);
+    let h = d.heard(Duration::from_secs(5));
+    assert!(h["detail"].as_str().unwrap().contains("malformed"), "{h}");
+
+    // Forged: a flipped bit.
+    let (_, good) = done_event(&env, &ws, "w", 2, &[&report]);
+    let mut forged = good.clone();
+    let i = forged.len() - 20;
+    forged[i] ^= 0x02;
+    broker.publish_raw(&topic, &forged, false);
+    let h = d.heard(Duration::from_secs(5));
+    assert_eq!(h["verdict"], "rejected", "{h}");
+
+    // Genuine, but its artifact is missing: says why, kills nothing.
+    let (_, missing) = done_event(&env, &ws, "w", 3, &["/no/such/artifact.md"]);
+    broker.publish_raw(&topic, &missing, false);
+    let h = d.heard(Duration::from_secs(5));
+    assert!(
+        h["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/no/such/artifact.md"),
+        "{h}"
+    );
+    // A job that keeps its session is not torn down either.
+    let (ktopic, keep) = done_event(&env, &ws, "k", 4, &[]);
+    broker.publish_raw(&ktopic, &keep, false);
+    let h = d.heard(Duration::from_secs(5));
+    assert!(
+        h["detail"].as_str().unwrap().contains("keeps its session"),
+        "{h}"
+    );
+    assert!(env.has_session("mam-w") && env.has_session("mam-k"));
+
+    // Genuine with its artifact: torn down.
+    broker.publish_raw(&topic, &good, false);
+    let h = d.heard(Duration::from_secs(15));
+    assert!(h["detail"].as_str().unwrap().contains("torn down"), "{h}");
+    assert!(!env.has_session("mam-w"));
+    assert!(env.has_session("mam-k"));
+
+    // Replayed, also across a daemon restart, after the job is back: nothing.
+    env.ok(&["resume", "w"]);
+    broker.publish_raw(&topic, &good, false);
+    let h = d.heard(Duration::from_secs(5));
+    assert!(h["detail"].as_str().unwrap().contains("replay"), "{h}");
+    assert!(d.terminate().success());
+    let d = Daemon::start(&env);
+    d.wait_for("the subscription", Duration::from_secs(10), |v| {
+        v["type"] == "broker" && v["state"] == "subscribed"
+    });
+    broker.publish_raw(&topic, &good, false);
+    let h = d.heard(Duration::from_secs(5));
+    assert!(h["detail"].as_str().unwrap().contains("replay"), "{h}");
+    assert!(env.has_session("mam-w"));
+
+    // The agent's own `mam done` is the genuine article end to end.
+    let out = env
+        .cmd()
+        .env("MAM_AGENT", "w")
+        .args(["done", "--artifact", &report])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let h = d.heard(Duration::from_secs(15));
+    assert!(h["detail"].as_str().unwrap().contains("torn down"), "{h}");
+    assert!(!env.has_session("mam-w"));
+    assert_eq!(env.job("w")["recorded_state"], "done", "done stays done");
+}
