@@ -161,7 +161,7 @@ fn two_daemons_started_at_once_one_runs() {
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(800));
-    let mut children = vec![a, b];
+    let mut children = [a, b];
     let mut exited: Vec<i32> = Vec::new();
     for c in children.iter_mut() {
         if let Some(s) = c.try_wait().unwrap() {
