@@ -16,11 +16,21 @@ pub struct Report {
     /// Drift found and what was recorded: (job, from state, to state, why).
     pub drift: Vec<Drift>,
     pub deliveries: Vec<Attempt>,
+    pub adopted: Vec<Adopted>,
     /// Events published to the broker this pass (None: no broker configured).
     pub published: Option<crate::events::outbox::Flushed>,
     /// Why publishing failed, if it did (the events stay in the outbox).
     pub publish_error: Option<String>,
     pub dry_run: bool,
+}
+
+/// A tagged session of this workspace that the registry did not know.
+#[derive(Debug, Serialize)]
+pub struct Adopted {
+    pub job: String,
+    pub session: String,
+    pub kind: String,
+    pub state: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,6 +46,12 @@ impl Report {
         let mut v = Vec::new();
         for d in &self.drift {
             v.push(format!("{}: {} -> {} ({})", d.job, d.from, d.to, d.why));
+        }
+        for a in &self.adopted {
+            v.push(format!(
+                "{}: adopted session {} ({}, {})",
+                a.job, a.session, a.kind, a.state
+            ));
         }
         for a in &self.deliveries {
             match a {
@@ -140,6 +156,7 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
             reg.write(|tx| tx.set_misses(&job.name, 0))?;
         }
     }
+    report.adopted = adopt(ctx, reg, &panes, dry_run)?;
     if !dry_run {
         report.deliveries = deliver::deliver_all(ctx, reg)?;
         report
@@ -364,4 +381,89 @@ pub fn run_daemon(
     }
     drop(sub); // disconnect cleanly
     Ok(())
+}
+
+/// Adopt sessions tagged with this workspace's id whose job the registry
+/// lacks. Sessions without our tags are never touched, whatever their name.
+fn adopt(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    panes: &[crate::tmux::Pane],
+    dry_run: bool,
+) -> Result<Vec<Adopted>> {
+    let ws = reg.ws().to_string();
+    let mut out = Vec::new();
+    for p in panes
+        .iter()
+        .filter(|p| p.tag_ws == ws && !p.tag_job.is_empty())
+    {
+        if !crate::app::valid_name(&p.tag_job) || reg.job(&p.tag_job)?.is_some() {
+            continue;
+        }
+        let info = ctx.tmux.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            &p.pane_id,
+            "#{pane_current_path}\t#{@mam_kind}\t#{@mam_role}",
+        ])?;
+        let mut f = info.trim_end_matches('\n').splitn(3, '\t');
+        let workdir = f.next().unwrap_or("").to_string();
+        let kind = Some(f.next().unwrap_or(""))
+            .filter(|k| !k.is_empty())
+            .unwrap_or("shell")
+            .to_string();
+        let role = match f.next().unwrap_or("") {
+            r @ ("pm" | "reviewer") => r.to_string(),
+            _ => "worker".to_string(),
+        };
+        let state = if p.dead {
+            "exited"
+        } else {
+            match (
+                ctx.profile(&kind),
+                crate::probe::snapshot(&ctx.tmux, &p.pane_id)?,
+            ) {
+                (Ok(profile), Some(snap)) => match profile.classify(&snap.screen) {
+                    crate::profiles::Screen::Ready => "ready",
+                    crate::profiles::Screen::Dialog(_) | crate::profiles::Screen::NeedsHuman(_) => {
+                        "waiting"
+                    }
+                    _ => "busy",
+                },
+                _ => "busy",
+            }
+        };
+        out.push(Adopted {
+            job: p.tag_job.clone(),
+            session: p.session.clone(),
+            kind: kind.clone(),
+            state: state.into(),
+        });
+        if dry_run {
+            continue;
+        }
+        reg.write(|tx| {
+            tx.insert_job(&crate::registry::jobs::NewJob {
+                name: &p.tag_job,
+                kind: &kind,
+                role: &role,
+                workdir: &workdir,
+                cmd: None,
+                env: &[],
+                prompt: None,
+                conversation_id: None,
+                on_done: "stop",
+            })?;
+            tx.start_session(&p.tag_job, &p.session, &p.pane_id, p.pid)?;
+            tx.emit(
+                "job.adopted",
+                &p.tag_job,
+                serde_json::json!({"session": p.session, "kind": kind}),
+            )?;
+            tx.set_state(&p.tag_job, state, Some("adopted by reconcile"))?;
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }

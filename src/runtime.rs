@@ -172,7 +172,12 @@ pub fn start_session(
     env.extend(profile.spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     env.extend(job.env.iter().cloned());
     let ws = reg.ws().to_string();
-    let tags = [("@mam_ws", ws.as_str()), ("@mam_job", job.name.as_str())];
+    let tags = [
+        ("@mam_ws", ws.as_str()),
+        ("@mam_job", job.name.as_str()),
+        ("@mam_kind", job.kind.as_str()),
+        ("@mam_role", job.role.as_str()),
+    ];
     let spec = NewSession {
         name: &name,
         cwd: Path::new(&job.workdir),
