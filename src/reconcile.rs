@@ -97,6 +97,9 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         }
         match by_session.get(sess.tmux_session.as_str()) {
             Some(p) if p.tag_job == job.name && p.tag_ws == reg.ws() => {
+                if !p.dead {
+                    watch_screen(ctx, reg, &job, p, dry_run, &mut report)?;
+                }
                 if p.dead {
                     // tmux marks a pane dead when its pty closes, which can
                     // be a moment before it has reaped the exit status.
@@ -466,4 +469,85 @@ fn adopt(
         })?;
     }
     Ok(out)
+}
+
+/// Follow a live agent between passes without reading every screen: tmux's
+/// window_activity (from the one list-panes call) says whether anything was
+/// drawn since the last pass. Only then is the screen read and the job's
+/// state corrected (a turn ended: busy → ready; a dialog: waiting). A busy
+/// agent whose screen has not changed for `reconcile.stuck_after` is flagged
+/// stuck, once.
+fn watch_screen(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &crate::registry::jobs::Job,
+    p: &crate::tmux::Pane,
+    dry_run: bool,
+    report: &mut Report,
+) -> Result<()> {
+    if !matches!(job.state.as_str(), "starting" | "busy" | "waiting") {
+        return Ok(());
+    }
+    let now = crate::registry::now_ms();
+    if job.activity_seen == Some(p.activity) {
+        let idle_ms = now - p.activity * 1000;
+        if job.state == "busy"
+            && job.stuck_at.is_none()
+            && idle_ms >= ctx.config.stuck_after().as_millis() as i64
+        {
+            report.drift.push(Drift {
+                job: job.name.clone(),
+                from: job.state.clone(),
+                to: job.state.clone(),
+                why: format!(
+                    "stuck: busy with an unchanged screen for {}",
+                    crate::ui::age(idle_ms)
+                ),
+            });
+            if !dry_run {
+                reg.write(|tx| tx.observe(&job.name, Some(p.activity), Some(true)))?;
+            }
+        }
+        return Ok(());
+    }
+    // Something was drawn: read the screen once and see where the agent is.
+    let Ok(profile) = ctx.profile(&job.kind) else {
+        return Ok(());
+    };
+    let Some(snap) = crate::probe::snapshot(&ctx.tmux, &p.pane_id)? else {
+        return Ok(());
+    };
+    let state = match profile.classify(&snap.screen) {
+        crate::profiles::Screen::Ready => "ready",
+        crate::profiles::Screen::Busy => "busy",
+        crate::profiles::Screen::Dialog(_) | crate::profiles::Screen::NeedsHuman(_) => "waiting",
+        _ => job.state.as_str(),
+    };
+    if state != job.state {
+        report.drift.push(Drift {
+            job: job.name.clone(),
+            from: job.state.clone(),
+            to: state.to_string(),
+            why: "seen on screen".into(),
+        });
+    }
+    if !dry_run {
+        let id = if job.conversation_id.is_none() {
+            profile.conversation_id_on(&snap.screen)
+        } else {
+            None
+        };
+        // window_activity has one-second resolution: what we read counts as
+        // seen only if that second had ended before we read it (else a later
+        // redraw in the same second would go unnoticed).
+        let settled = now >= (p.activity + 1) * 1000;
+        reg.write(|tx| {
+            tx.observe(&job.name, settled.then_some(p.activity), Some(false))?;
+            if let Some(id) = &id {
+                tx.set_conversation_id(&job.name, id)?;
+            }
+            tx.set_state(&job.name, state, None).map(drop)
+        })?;
+    }
+    Ok(())
 }

