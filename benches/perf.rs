@@ -6,7 +6,9 @@
 //! at the end and on panic), in temporary workspaces with a temporary HOME.
 //! Nothing here asserts on timings: targets are printed as MET / MISSED.
 //!
-//! `MAM_BENCH_RUNS` (default 20) sets how many timed runs each figure takes.
+//! `MAM_BENCH_RUNS` (default 20) sets how many timed runs each figure takes;
+//! `MAM_BENCH_SENDS` (default 100) how many sends each of the 32 concurrent
+//! processes makes in the messaging load figure.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -24,6 +26,12 @@ const FAKE_SETTLE_MS: u64 = 200;
 const CREATE_PARALLELISM: usize = 8;
 /// Job counts at which `mam status --json` is timed.
 const STATUS_SIZES: [usize; 3] = [10, 100, 500];
+/// submit_delay_ms of the fake profiles (as fake-plain in tests/cli/support.rs).
+const FAKE_SUBMIT_DELAY_MS: u64 = 150;
+/// Concurrent `mam send` processes in the messaging load figure.
+const LOAD_PROCS: usize = 32;
+/// Default sends per process in the load figure (`MAM_BENCH_SENDS`).
+const LOAD_SENDS: usize = 100;
 
 /// Screen rules of the fake agent, as in tests/cli/support.rs (FAKE_RULES).
 const FAKE_RULES: &str = r#"
@@ -39,7 +47,6 @@ dialogs = [
 conversation_id = 'conversation ([0-9a-f-]{36})'
 exit = { text = "/exit" }
 settle_ms = 200
-submit_delay_ms = 150
 "#;
 
 // ---------------------------------------------------------------------------
@@ -95,23 +102,23 @@ fn mtime(p: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(p).and_then(|m| m.modified()).ok()
 }
 
-/// The fake agent example (`cargo bench` does not build examples): built with
-/// `cargo build --release --example fake_agent` when missing or older than
-/// its source.
-fn fake_agent_bin() -> PathBuf {
-    let p = profile_dir().join("examples").join("fake_agent");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fake_agent.rs");
+/// An example binary (`cargo bench` does not build examples): built with
+/// `cargo build --release --example NAME` when missing or older than its
+/// source.
+fn example_bin(name: &str) -> PathBuf {
+    let p = profile_dir().join("examples").join(name);
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
     let stale = match (mtime(&p), mtime(&src)) {
         (Some(bin), Some(src)) => bin < src,
         (None, _) => true,
         _ => false,
     };
     if stale {
-        cargo_build(&["--example", "fake_agent"]);
+        cargo_build(&["--example", name]);
     }
     assert!(
         p.exists(),
-        "fake agent not found at {}: run `cargo build --release --example fake_agent`",
+        "{name} not found at {}: run `cargo build --release --example {name}`",
         p.display()
     );
     p
@@ -135,7 +142,9 @@ struct Bench {
     socket: String,
     mam: PathBuf,
     fake: PathBuf,
+    floor_commit: PathBuf,
     runs: usize,
+    sends: usize,
 }
 
 impl Drop for Bench {
@@ -159,12 +168,19 @@ impl Bench {
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|&n| n > 0)
             .unwrap_or(20);
+        let sends = std::env::var("MAM_BENCH_SENDS")
+            .ok()
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(LOAD_SENDS);
         Bench {
             home,
             socket: format!("mam-bench-{}", std::process::id()),
             mam: mam_bin(),
-            fake: fake_agent_bin(),
+            fake: example_bin("fake_agent"),
+            floor_commit: example_bin("floor_commit"),
             runs,
+            sends,
             dir,
         }
     }
@@ -308,6 +324,17 @@ impl Stat {
         }
     }
 
+    /// Nearest-rank percentile, `q` in (0, 1].
+    fn pct(&self, q: f64) -> f64 {
+        let v = &self.samples;
+        v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1]
+    }
+
+    /// Every sample shifted by `-ms`.
+    fn minus(&self, ms: f64) -> Stat {
+        Stat::of_ms(self.samples.iter().map(|x| x - ms).collect())
+    }
+
     fn json(&self) -> Value {
         json!({"median_ms": round2(self.median), "p90_ms": round2(self.p90),
                "runs": self.samples.len()})
@@ -334,17 +361,32 @@ impl Row {
     }
 }
 
-/// A target line: `value ≤ limit`.
+/// A target line: `value ≤ limit`, or `value ≥ limit` when `at_least`.
 struct Target {
     text: String,
     value: f64,
     limit: f64,
     unit: &'static str,
+    at_least: bool,
 }
 
 impl Target {
     fn met(&self) -> bool {
-        self.value <= self.limit
+        if self.at_least {
+            self.value >= self.limit
+        } else {
+            self.value <= self.limit
+        }
+    }
+
+    fn at_most(text: impl Into<String>, value: f64, limit: f64, unit: &'static str) -> Target {
+        Target {
+            text: text.into(),
+            value,
+            limit,
+            unit,
+            at_least: false,
+        }
     }
 }
 
@@ -451,7 +493,9 @@ fn bench_create(b: &Bench, rows: &mut Vec<Row>) {
         .map(|a| format!("{a:?}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let config = format!("[agents.fakebench]\ncmd = [{cmd_toml}]\n{FAKE_RULES}");
+    let config = format!(
+        "[agents.fakebench]\ncmd = [{cmd_toml}]\n{FAKE_RULES}submit_delay_ms = {FAKE_SUBMIT_DELAY_MS}\n"
+    );
     let root = b.workspace("create", &config);
     // Keep the server up between runs so no run pays for starting it.
     b.tmux_ok(&[
@@ -648,6 +692,351 @@ fn bench_status(b: &Bench, rows: &mut Vec<Row>) {
 }
 
 // ---------------------------------------------------------------------------
+// 4. Messaging: `mam send` to a stopped job, to a ready agent, under load
+// ---------------------------------------------------------------------------
+
+/// The send workspace: a fake profile whose agent is never busy (`--busy 0`)
+/// with the fake screen rules and `submit_delay_ms`, like fake-plain in
+/// tests/cli/support.rs.
+fn send_config(b: &Bench) -> String {
+    format!(
+        "[agents.fakeplain]\ncmd = [{:?}, \"--busy\", \"0\"]\n{FAKE_RULES}submit_delay_ms = {FAKE_SUBMIT_DELAY_MS}\n",
+        b.fake.display().to_string()
+    )
+}
+
+/// `floor_commit DB TEXT`: one process committing one row (WAL, busy_timeout,
+/// synchronous=NORMAL, BEGIN IMMEDIATE), as the registry does.
+fn floor_commit_cmd(b: &Bench, db: &Path, text: &str) -> Command {
+    let mut c = Command::new(&b.floor_commit);
+    c.arg(db).arg(text).stdin(Stdio::null());
+    c
+}
+
+/// Run `mam send` and return its wall time; panics unless it exits 0 and
+/// stdout says `expect` (`queued` or `delivered`).
+fn timed_send(b: &Bench, root: &Path, to: &str, text: &str, expect: &str) -> Duration {
+    let mut cmd = b.mam_cmd(root, &["send", to, text]);
+    let t = Instant::now();
+    let out = cmd.output().expect("run mam send");
+    let d = t.elapsed();
+    check_ok(&format!("mam send {to}"), &out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(expect),
+        "mam send {to} should say {expect:?}\nstdout: {stdout}\nstderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    d
+}
+
+/// Start the fake agent in its own tmux session and wait for its ready
+/// screen; returns the pane id.
+fn start_fake_session(b: &Bench, name: &str, argv: &[String]) -> String {
+    let mut args: Vec<&str> = vec![
+        "new-session",
+        "-d",
+        "-s",
+        name,
+        "-x",
+        "200",
+        "-y",
+        "50",
+        "-P",
+        "-F",
+        "#{pane_id}",
+        "--",
+    ];
+    args.extend(argv.iter().map(String::as_str));
+    let pane = b.tmux_ok(&args).trim().to_string();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let screen = b.tmux_ok(&["capture-pane", "-p", "-t", &pane]);
+        if fake_is_ready(&screen) {
+            return pane;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fake agent never became ready:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The delivery floor: what `mam send` does to a ready pane, done by hand
+/// with the fewest tmux calls. Read the screen (is it ready?), paste the text
+/// as mam does (load-buffer + paste-buffer -p in one call), wait
+/// submit_delay_ms, press Enter, then read the screen every 5 ms until it
+/// shows the ready prompt again on a changed screen.
+fn deliver_by_hand(b: &Bench, pane: &str, text: &str) -> Duration {
+    let t = Instant::now();
+    let before = b.tmux_ok(&["capture-pane", "-p", "-t", pane]);
+    assert!(fake_is_ready(&before), "floor pane not ready:\n{before}");
+    let mut paste = b.tmux_cmd(&[
+        "load-buffer",
+        "-b",
+        "benchfloor",
+        "-",
+        ";",
+        "paste-buffer",
+        "-p",
+        "-d",
+        "-b",
+        "benchfloor",
+        "-t",
+        pane,
+    ]);
+    paste.stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = paste.spawn().expect("run tmux load-buffer");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(text.as_bytes()).unwrap();
+    }
+    assert!(child.wait().unwrap().success(), "tmux paste failed");
+    let delay = Duration::from_millis(FAKE_SUBMIT_DELAY_MS);
+    if t.elapsed() < delay {
+        std::thread::sleep(delay - t.elapsed());
+    }
+    let typed = b.tmux_ok(&["capture-pane", "-p", "-t", pane]);
+    b.tmux_ok(&["send-keys", "-t", pane, "Enter"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        std::thread::sleep(Duration::from_millis(5));
+        let s = b.tmux_ok(&["capture-pane", "-p", "-t", pane]);
+        if fake_is_ready(&s) && s != typed {
+            return t.elapsed();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "fake agent did not take the text:\n{s}"
+        );
+    }
+}
+
+/// Results of the concurrent load: every send's latency, wall time, errors.
+struct Load {
+    procs: usize,
+    sends: usize,
+    wall: Duration,
+    lat: Stat,
+    errors: usize,
+    first_error: Option<String>,
+}
+
+impl Load {
+    fn total(&self) -> usize {
+        self.procs * self.sends
+    }
+
+    fn rate(&self) -> f64 {
+        self.total() as f64 / self.wall.as_secs_f64()
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "processes": self.procs,
+            "sends_per_process": self.sends,
+            "total": self.total(),
+            "wall_s": round2(self.wall.as_secs_f64()),
+            "per_s": round2(self.rate()),
+            "p50_ms": round2(self.lat.pct(0.5)),
+            "p90_ms": round2(self.lat.pct(0.9)),
+            "p99_ms": round2(self.lat.pct(0.99)),
+            "errors": self.errors,
+        })
+    }
+}
+
+/// `procs` threads, each running `sends` processes made by `make` one after
+/// the other. An error is a non-zero exit or anything on stderr.
+fn run_load(procs: usize, sends: usize, make: impl Fn(usize, usize) -> Command + Sync) -> Load {
+    let start = std::sync::Barrier::new(procs + 1);
+    let t = std::sync::Mutex::new(None::<Instant>);
+    let results: Vec<(Vec<f64>, usize, Option<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..procs)
+            .map(|p| {
+                let (make, start) = (&make, &start);
+                s.spawn(move || {
+                    let mut lat = Vec::with_capacity(sends);
+                    let mut errors = 0;
+                    let mut first = None;
+                    start.wait();
+                    for i in 0..sends {
+                        let mut cmd = make(p, i);
+                        let t0 = Instant::now();
+                        let out = cmd.output().expect("spawn");
+                        lat.push(t0.elapsed().as_secs_f64() * 1000.0);
+                        if !out.status.success() || !out.stderr.is_empty() {
+                            errors += 1;
+                            first.get_or_insert_with(|| {
+                                format!(
+                                    "{}: {}",
+                                    out.status,
+                                    String::from_utf8_lossy(&out.stderr).trim()
+                                )
+                            });
+                        }
+                    }
+                    (lat, errors, first)
+                })
+            })
+            .collect();
+        *t.lock().unwrap() = Some(Instant::now());
+        start.wait();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let wall = t.lock().unwrap().unwrap().elapsed();
+    let errors = results.iter().map(|r| r.1).sum();
+    let first_error = results.iter().find_map(|r| r.2.clone());
+    Load {
+        procs,
+        sends,
+        wall,
+        lat: Stat::of_ms(results.into_iter().flat_map(|r| r.0).collect()),
+        errors,
+        first_error,
+    }
+}
+
+/// Messages stored in a workspace's registry.
+fn count_messages(root: &Path) -> i64 {
+    let conn = rusqlite::Connection::open_with_flags(
+        root.join(".mam/mam.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open registry");
+    conn.query_row("SELECT count(*) FROM messages", [], |r| r.get(0))
+        .expect("count messages")
+}
+
+/// Returns the `mam send` load, the floor_commit load and the `true` load.
+fn bench_send(b: &Bench, rows: &mut Vec<Row>) -> (Load, Load, Load) {
+    let config = send_config(b);
+    let root = b.workspace("send", &config);
+    // Keep the server up so no run pays for starting it.
+    b.tmux_ok(&[
+        "new-session",
+        "-d",
+        "-s",
+        "keepalive",
+        "--",
+        "sleep",
+        "100000",
+    ]);
+
+    // 1. To a stopped job: store and return.
+    eprintln!("perf: mam send → stopped job (vs floor_commit)");
+    b.mam_ok(&root, &["create", "idle", "--agent", "fakeplain", "-q"]);
+    b.mam_ok(&root, &["stop", "idle", "-q"]);
+    let floor_dir = b.dir.path().join("floor");
+    std::fs::create_dir_all(&floor_dir).unwrap();
+    let floor_db = floor_dir.join("floor.db");
+    let text = "bench message: please look at src/lib.rs when you are free";
+    // Warm-up (first floor run creates its database), then interleaved runs.
+    timed_send(b, &root, "idle", text, "queued");
+    b.time("floor_commit", floor_commit_cmd(b, &floor_db, text));
+    let mut sends = Vec::new();
+    let mut floors = Vec::new();
+    for _ in 0..b.runs {
+        sends.push(timed_send(b, &root, "idle", text, "queued"));
+        floors.push(b.time("floor_commit", floor_commit_cmd(b, &floor_db, text)));
+    }
+    rows.push(Row {
+        key: "send_stopped".into(),
+        label: "send → stopped job (store only)".into(),
+        value: Stat::of(sends),
+        floor_label: "floor_commit (open + 1 commit)".into(),
+        floor: Stat::of(floors),
+        note: "process, config, registry open + key load, checks, insert + event".into(),
+    });
+
+    // 2. To a ready agent, verified delivered.
+    eprintln!("perf: mam send → ready fake agent (submit_delay_ms = {FAKE_SUBMIT_DELAY_MS})");
+    b.mam_ok(&root, &["create", "rcv", "--agent", "fakeplain", "-q"]);
+    let argv = vec![b.fake.display().to_string(), "--busy".into(), "0".into()];
+    let pane = start_fake_session(b, "floor-rcv", &argv);
+    let hand_text = format!("[message m1 from operator] {text}");
+    timed_send(b, &root, "rcv", text, "delivered");
+    deliver_by_hand(b, &pane, &hand_text);
+    let mut sends = Vec::new();
+    let mut floors = Vec::new();
+    for _ in 0..b.runs {
+        sends.push(timed_send(b, &root, "rcv", text, "delivered"));
+        floors.push(deliver_by_hand(b, &pane, &hand_text));
+    }
+    let value = Stat::of(sends);
+    let floor = Stat::of(floors);
+    let delay = FAKE_SUBMIT_DELAY_MS as f64;
+    let floor_label = "by hand: paste, delay, Enter, 5 ms polls".to_string();
+    rows.push(Row {
+        key: "send_ready".into(),
+        label: format!("send → ready fake, delivered ({FAKE_SUBMIT_DELAY_MS} ms delay)"),
+        value: value.clone(),
+        floor_label: floor_label.clone(),
+        floor: floor.clone(),
+        note: format!("whole `mam send`, typed and verified; includes submit_delay_ms = {FAKE_SUBMIT_DELAY_MS}"),
+    });
+    rows.push(Row {
+        key: "send_ready_excl_delay".into(),
+        label: "send → ready − submit_delay_ms".into(),
+        value: value.minus(delay),
+        floor_label: format!("{floor_label} − delay"),
+        floor: floor.minus(delay),
+        note: "spawns, registry, lock, snapshots, 40 ms verify polls, 2 writes".into(),
+    });
+    b.kill_server();
+
+    // 3. Load: LOAD_PROCS concurrent processes × b.sends sends to a stopped
+    // job, in a fresh workspace; the same load of floor_commit as the floor.
+    let n = b.sends;
+    eprintln!("perf: {LOAD_PROCS} concurrent processes × {n} mam send → stopped job");
+    let root = b.workspace("send-load", &config);
+    b.mam_ok(&root, &["create", "idle", "--agent", "fakeplain", "-q"]);
+    b.mam_ok(&root, &["stop", "idle", "-q"]);
+    b.kill_server();
+    let before = count_messages(&root);
+    let load = run_load(LOAD_PROCS, n, |p, i| {
+        let msg = format!("load message {i} from sender {p}");
+        b.mam_cmd(&root, &["send", "idle", &msg])
+    });
+    let stored = count_messages(&root) - before;
+    let ok = load.total() - load.errors;
+    assert!(
+        stored as usize >= ok,
+        "{ok} sends succeeded but only {stored} messages were stored"
+    );
+    eprintln!(
+        "perf:   {} sends in {:.2} s, {stored} stored, {} errors",
+        load.total(),
+        load.wall.as_secs_f64(),
+        load.errors
+    );
+    eprintln!("perf: {LOAD_PROCS} concurrent processes × {n} floor_commit");
+    let load_db = floor_dir.join("load.db");
+    b.time("floor_commit", floor_commit_cmd(b, &load_db, text));
+    let floor = run_load(LOAD_PROCS, n, |p, i| {
+        floor_commit_cmd(b, &load_db, &format!("load message {i} from sender {p}"))
+    });
+    // The spawn ceiling: the same load of `true`.
+    eprintln!("perf: {LOAD_PROCS} concurrent processes × {n} true");
+    let spawn = run_load(LOAD_PROCS, n, |_, _| {
+        let mut c = Command::new("true");
+        c.stdin(Stdio::null());
+        c
+    });
+    rows.push(Row {
+        key: "send_load_latency".into(),
+        label: format!("send → stopped, {LOAD_PROCS} concurrent × {n}"),
+        value: load.lat.clone(),
+        floor_label: format!("floor_commit, {LOAD_PROCS} concurrent × {n}"),
+        floor: floor.lat.clone(),
+        note: "per-send latency under load (p50 shown as median)".into(),
+    });
+    (load, floor, spawn)
+}
+
+// ---------------------------------------------------------------------------
 // Output
 // ---------------------------------------------------------------------------
 
@@ -714,6 +1103,36 @@ fn print_table(rows: &[Row]) {
     }
 }
 
+/// The load figure: wall time, rate, latency percentiles and errors of the
+/// concurrent sends beside the same load of floor_commit and of `true`.
+fn print_load(load: &Load, floor: &Load, spawn: &Load) {
+    println!(
+        "send load: {} processes × {} sends = {} messages to a stopped job (MAM_BENCH_SENDS={})",
+        load.procs,
+        load.sends,
+        load.total(),
+        load.sends
+    );
+    for (what, l) in [("mam send", load), ("floor_commit", floor), ("true", spawn)] {
+        println!(
+            "  {what:<12}  wall {:>6.2} s  {:>7.0}/s  p50 {:>6.1} ms  p90 {:>6.1} ms  p99 {:>6.1} ms  errors {}",
+            l.wall.as_secs_f64(),
+            l.rate(),
+            l.lat.pct(0.5),
+            l.lat.pct(0.9),
+            l.lat.pct(0.99),
+            l.errors
+        );
+        if let Some(e) = &l.first_error {
+            println!("  {what:<12}  first error: {e}");
+        }
+    }
+    println!(
+        "  ratio (floor rate / mam rate): {:.2}×",
+        floor.rate() / load.rate()
+    );
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; there are no options, so it is ignored.
     let tmux_version = require_tmux();
@@ -731,44 +1150,74 @@ fn main() {
     bench_oneshot(&b, &mut rows);
     bench_create(&b, &mut rows);
     bench_status(&b, &mut rows);
+    let (load, load_floor, load_spawn) = bench_send(&b, &mut rows);
 
     let get = |k: &str| rows.iter().find(|r| r.key == k).expect(k);
     let s500 = get("status_json_500");
     let ov = get("create_overhead");
     let ov_ex = get("create_overhead_excl_settle");
-    let targets = [
-        Target {
-            text: "status --json at 500 jobs, median".into(),
-            value: s500.value.median,
-            limit: 50.0,
-            unit: "ms",
-        },
-        Target {
-            text: "status --json at 500 jobs / list-panes, median ratio".into(),
-            value: s500.ratio(),
-            limit: 10.0,
-            unit: "×",
-        },
-        Target {
-            text: format!("create overhead incl. settle_ms ({FAKE_SETTLE_MS}), median"),
-            value: ov.value.median,
-            limit: 150.0,
-            unit: "ms",
-        },
-        Target {
-            text: "create overhead excl. settle_ms, median".into(),
-            value: ov_ex.value.median,
-            limit: 150.0,
-            unit: "ms",
-        },
+    let send_stopped = get("send_stopped");
+    let send_ready = get("send_ready");
+    let mut targets = vec![
+        Target::at_most(
+            "status --json at 500 jobs, median",
+            s500.value.median,
+            50.0,
+            "ms",
+        ),
+        Target::at_most(
+            "status --json at 500 jobs / list-panes, median ratio",
+            s500.ratio(),
+            10.0,
+            "×",
+        ),
+        Target::at_most(
+            format!("create overhead incl. settle_ms ({FAKE_SETTLE_MS}), median"),
+            ov.value.median,
+            150.0,
+            "ms",
+        ),
+        Target::at_most(
+            "create overhead excl. settle_ms, median",
+            ov_ex.value.median,
+            150.0,
+            "ms",
+        ),
+        Target::at_most(
+            "send → stopped job / floor_commit, median ratio",
+            send_stopped.ratio(),
+            2.0,
+            "×",
+        ),
+        Target::at_most(
+            format!(
+                "send → ready, delivered, median (submit_delay_ms {FAKE_SUBMIT_DELAY_MS} + 200)"
+            ),
+            send_ready.value.median,
+            FAKE_SUBMIT_DELAY_MS as f64 + 200.0,
+            "ms",
+        ),
     ];
+    targets.push(Target {
+        text: format!(
+            "send throughput, {LOAD_PROCS} concurrent × {} → stopped job, messages/s",
+            load.sends
+        ),
+        value: load.rate(),
+        limit: 2000.0,
+        unit: "/s",
+        at_least: true,
+    });
 
     print_table(&rows);
     println!();
+    print_load(&load, &load_floor, &load_spawn);
+    println!();
     for t in &targets {
         println!(
-            "target: {} ≤ {}{u} … {:.1}{u} {}",
+            "target: {} {} {}{u} … {:.1}{u} {}",
             t.text,
+            if t.at_least { "≥" } else { "≤" },
             t.limit,
             t.value,
             if t.met() { "MET" } else { "MISSED" },
@@ -795,8 +1244,15 @@ fn main() {
             "ratio": round2(r.ratio()),
             "note": r.note,
         })).collect::<Vec<_>>(),
+        "send_load": {
+            "mam_send": load.json(),
+            "floor_commit": load_floor.json(),
+            "true": load_spawn.json(),
+            "ratio": round2(load_floor.rate() / load.rate()),
+        },
         "targets": targets.iter().map(|t| json!({
             "text": t.text,
+            "cmp": if t.at_least { ">=" } else { "<=" },
             "limit": t.limit,
             "value": round2(t.value),
             "unit": t.unit,

@@ -207,7 +207,10 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
         per_hour: ctx.config.reminders.per_hour,
     };
     let (claimed, absent) = reg.write(|tx| {
-        let claimed = tx.claim_due(now, limit, &|t| t == "operator" || running.contains_key(t))?;
+        // Only a ready agent can take one now; a busy one keeps its
+        // reminders pending without spending its rate limit.
+        let ready = |t: &str| t == "operator" || running.get(t).is_some_and(|j| j.state == "ready");
+        let claimed = tx.claim_due(now, limit, &ready)?;
         let absent: Vec<_> = reg_due_absent(tx, now, &running)?;
         for (id, why) in &absent {
             tx.reminder_missed(id, why, true)?;
@@ -290,7 +293,11 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
                 }
             }
             Typed::NotReady(why) => {
-                reg.write(|tx| tx.reminder_missed(&r.id, &why, false))?;
+                // Nothing was typed: the claim gives its rate-limit slot back.
+                reg.write(|tx| {
+                    tx.refund_fire(&r.target, now)?;
+                    tx.reminder_missed(&r.id, &why, false)
+                })?;
                 Attempt::Waiting {
                     id: r.id.clone(),
                     to: r.target.clone(),

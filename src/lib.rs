@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod deliver;
+pub mod discover;
 pub mod error;
 pub mod events;
 pub mod lock;

@@ -320,13 +320,17 @@ pub fn type_text(
             "the pane disappeared while typing".into(),
         ));
     };
-    if typed.screen == before.screen {
+    let mut typed_screen = typed.screen;
+    if typed_screen == before.screen {
         // Nothing echoed: the agent may still be drawing; give it a moment.
         let until = Instant::now() + Duration::from_millis(500);
         while Instant::now() < until {
             std::thread::sleep(POLL);
             match snapshot(tmux, pane)? {
-                Some(s) if s.screen != before.screen => break,
+                Some(s) if s.screen != before.screen => {
+                    typed_screen = s.screen;
+                    break;
+                }
                 Some(_) => {}
                 None => {
                     return Ok(Typed::Unverified(
@@ -336,13 +340,16 @@ pub fn type_text(
             }
         }
     }
-    let typed_screen = snapshot(tmux, pane)?.map(|s| s.screen).unwrap_or_default();
     let submit = vec![profile.spec.submit_key.clone()];
     tmux.send_keys(pane, &submit)?;
     let sent_at = Instant::now();
     let mut rescued = false;
+    // Look soon after the submit key (most agents react within a few ms),
+    // then back off to the normal poll interval.
+    let mut pause = Duration::from_millis(8);
     loop {
-        std::thread::sleep(POLL);
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(POLL);
         let Some(s) = snapshot(tmux, pane)? else {
             return Ok(Typed::Unverified(
                 "the pane disappeared after submit".into(),

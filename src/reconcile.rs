@@ -161,10 +161,14 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
     }
     report.adopted = adopt(ctx, reg, &panes, dry_run)?;
     if !dry_run {
+        discover_ids(ctx, reg)?;
+    }
+    if !dry_run {
         report.deliveries = deliver::deliver_all(ctx, reg)?;
         report
             .deliveries
             .extend(deliver::deliver_reminders(ctx, reg)?);
+        reg.checkpoint()?;
         match crate::events::outbox::flush(
             &ctx.paths,
             &ctx.config.broker,
@@ -548,6 +552,43 @@ fn watch_screen(
             }
             tx.set_state(&job.name, state, None).map(drop)
         })?;
+    }
+    Ok(())
+}
+
+/// Find conversation ids for live jobs that lack one, from where their CLI
+/// keeps its sessions (`conversation_store` of the profile).
+fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
+    let jobs = reg.jobs()?;
+    let owned: std::collections::HashSet<String> = jobs
+        .iter()
+        .filter_map(|j| j.conversation_id.clone())
+        .collect();
+    let Some(home) = std::env::var_os("HOME").map(std::path::PathBuf::from) else {
+        return Ok(());
+    };
+    for job in jobs
+        .iter()
+        .filter(|j| j.conversation_id.is_none() && j.session.is_some())
+    {
+        let store = ctx
+            .profile(&job.kind)
+            .ok()
+            .and_then(|p| p.spec.conversation_store);
+        let Some(store) = store else { continue };
+        let since = job
+            .session
+            .as_ref()
+            .map_or(job.created_at, |s| s.started_at);
+        let lookup = crate::discover::Lookup {
+            home: &home,
+            workdir: std::path::Path::new(&job.workdir),
+            since_ms: since,
+            owned: &owned,
+        };
+        if let Ok(Some(id)) = crate::discover::discover(&store, &lookup) {
+            reg.write(|tx| tx.set_conversation_id(&job.name, &id))?;
+        }
     }
     Ok(())
 }

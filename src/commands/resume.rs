@@ -74,6 +74,41 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
             first_error = err;
         }
     }
+    // Then tell every resumed agent what happened, once all are up (so a PM
+    // hears it after its workers are back).
+    for job in &jobs {
+        let Some(now) = reg.job(&job.name)? else {
+            continue;
+        };
+        if !matches!(now.state.as_str(), "ready" | "busy") {
+            continue;
+        }
+        let why = match (&job.state[..], &job.reason) {
+            (state, Some(r)) => format!("it was {state}: {r}"),
+            (state, None) => format!("it was {state}"),
+        };
+        let how = match &now.conversation_id {
+            Some(id) if job.conversation_id.as_deref() == Some(id.as_str()) => {
+                format!("your conversation {id} was resumed")
+            }
+            _ => "a new conversation was started".to_string(),
+        };
+        let body = format!(
+            "you were restarted by mam resume ({why}); {how}. Check `mam inbox` and `mam threads` for anything pending."
+        );
+        reg.write(|tx| {
+            tx.insert_message(&crate::registry::messages::NewMessage {
+                from: "operator",
+                to: &job.name,
+                kind: "system",
+                body: &body,
+                in_reply_to: None,
+                question_id: None,
+            })
+            .map(drop)
+        })?;
+        crate::deliver::deliver_next(ctx, &mut reg, &job.name)?;
+    }
     if args.json {
         ui::print_json(&json!({"resumed": results}));
     }

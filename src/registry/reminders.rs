@@ -131,6 +131,15 @@ impl Tx<'_> {
         Ok(claimed)
     }
 
+    /// Give back one rate-limit slot taken at `at` for `target`.
+    pub fn refund_fire(&self, target: &str, at: i64) -> Result<()> {
+        self.tx.execute(
+            "DELETE FROM reminder_fires WHERE rowid = (SELECT max(rowid) FROM reminder_fires WHERE target = ?1 AND at = ?2)",
+            params![target, at],
+        )?;
+        Ok(())
+    }
+
     /// A reminder was seen delivered: done, or re-armed when it repeats.
     pub fn reminder_delivered(&self, id: &str, now: i64) -> Result<()> {
         let n = num(id)?;

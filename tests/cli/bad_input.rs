@@ -111,14 +111,8 @@ fn a_newer_registry_schema_is_refused() {
 }
 
 fn rusqlite_set_version(db: &std::path::Path, v: i64) -> bool {
-    // Use the sqlite3 CLI if present, else a tiny Rust program is overkill:
-    // the registry is plain SQLite, so write the header field directly.
-    // user_version lives at byte offset 60 of the database header (big-endian).
-    use std::io::{Seek, SeekFrom, Write};
-    // Make sure the WAL is checkpointed into the main file first.
-    let mut f = std::fs::OpenOptions::new().write(true).open(db).unwrap();
-    f.seek(SeekFrom::Start(60)).unwrap();
-    f.write_all(&(v as u32).to_be_bytes()).unwrap();
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.pragma_update(None, "user_version", v).unwrap();
     true
 }
 

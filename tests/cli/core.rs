@@ -385,6 +385,15 @@ fn resume_all_starts_pm_roles_first() {
     let out = env.ok(&["resume", "--all"]);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines, vec!["boss: resumed, ready", "w1: resumed, ready"]);
+    // Each resumed agent is told it was restarted and why.
+    for n in ["boss", "w1"] {
+        let last = env.submits(n).pop().unwrap();
+        assert!(
+            last.contains("you were restarted by mam resume (it was stopped: mam stop)"),
+            "{last}"
+        );
+        assert!(last.contains("was resumed"), "{last}");
+    }
 }
 
 #[test]

@@ -119,12 +119,19 @@ fn a_message_to_a_stopped_agent_waits_and_an_unknown_one_is_refused() {
     let err = env.fails(&["send", "nobody", "hi"], 3);
     assert!(err.contains("nobody"), "{err}");
     env.fails(&["send", "s"], 2); // empty message
+    // resume delivers the oldest waiting message at once, then says why it restarted.
     env.ok(&["resume", "s"]);
-    env.ok(&["reconcile", "--once"]);
+    let got = env.submits("s");
+    assert_eq!(got[0], "/exit", "stop typed /exit first");
     assert_eq!(
-        env.submits("s"),
-        vec!["/exit", "[mam] m1 from operator: later"],
-        "stop typed /exit first"
+        got[1],
+        "[mam] m1 from operator: later\n(+1 more queued: mam recv)"
+    );
+    env.ok(&["reconcile", "--once"]); // one message per pass: now the notice
+    let got = env.submits("s");
+    assert!(
+        got[2].contains("you were restarted by mam resume"),
+        "{got:?}"
     );
 }
 
@@ -136,14 +143,10 @@ fn more_queued_messages_are_announced() {
     for t in ["one", "two", "three"] {
         env.ok(&["send", "m", t]);
     }
-    env.ok(&["resume", "m"]);
-    env.ok(&["reconcile", "--once"]);
+    env.ok(&["resume", "m"]); // delivers the oldest (m1); the restart notice is m4
     assert_eq!(
-        env.submits("m"),
-        vec![
-            "/exit",
-            "[mam] m1 from operator: one\n(+2 more queued: mam recv)"
-        ]
+        env.submits("m")[1],
+        "[mam] m1 from operator: one\n(+3 more queued: mam recv)"
     );
     let out = env
         .cmd()
