@@ -315,3 +315,41 @@ fn only_a_verified_terminal_event_that_checks_out_tears_a_session_down() {
     assert!(!env.has_session("mam-w"));
     assert_eq!(env.job("w")["recorded_state"], "done", "done stays done");
 }
+
+#[test]
+fn the_daemon_reconnects_when_the_broker_comes_back() {
+    let mut broker = Broker::plain();
+    let env = Env::new();
+    env.write_config(&broker.config_toml());
+    env.ok(&["init"]);
+    let d = Daemon::start(&env);
+    d.wait_for("the subscription", Duration::from_secs(10), |v| {
+        v["type"] == "broker" && v["state"] == "subscribed"
+    });
+    broker.stop();
+    d.wait_for(
+        "the broker to be noticed gone",
+        Duration::from_secs(10),
+        |v| v["type"] == "broker" && (v["state"] == "lost" || v["state"] == "unreachable"),
+    );
+    broker.start();
+    d.wait_for("a new subscription", Duration::from_secs(20), |v| {
+        v["type"] == "broker" && v["state"] == "subscribed"
+    });
+    // And it works: a genuine terminal event for a missing job is heard.
+    let ws = env.json(&["init", "--json"])["workspace"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (topic, ev) = done_event(&env, &ws, "nobody", 1, &[]);
+    broker.publish_raw(&topic, &ev, false);
+    let h = d.heard(Duration::from_secs(5));
+    assert!(
+        h["detail"]
+            .as_str()
+            .unwrap()
+            .contains("no job named nobody"),
+        "{h}"
+    );
+    assert!(d.terminate().success());
+}
