@@ -88,15 +88,7 @@ pub fn deliver(ctx: &Ctx, reg: &mut Registry, msg: &Message) -> Result<Attempt> 
         Typed::Delivered { how, .. } => {
             reg.write(|tx| {
                 tx.mark_delivered(&msg.id, how)?;
-                let state = if how == "busy" || how == "queued" {
-                    "busy"
-                } else {
-                    "ready"
-                };
-                if job.state != "waiting" {
-                    tx.set_state(&job.name, state, None)?;
-                }
-                Ok(())
+                tx.note_typed(&job.name, how)
             })?;
             Ok(Attempt::Delivered {
                 id: msg.id.clone(),
@@ -276,15 +268,7 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
             Typed::Delivered { how, .. } => {
                 reg.write(|tx| {
                     tx.reminder_delivered(&r.id, crate::registry::now_ms())?;
-                    let state = if how == "busy" || how == "queued" {
-                        "busy"
-                    } else {
-                        "ready"
-                    };
-                    if job.state != "waiting" {
-                        tx.set_state(&job.name, state, None)?;
-                    }
-                    Ok(())
+                    tx.note_typed(&job.name, how)
                 })?;
                 Attempt::Delivered {
                     id: r.id.clone(),

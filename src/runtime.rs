@@ -284,12 +284,7 @@ pub fn type_prompt(
         &probe::TypeOptions::default(),
     )?;
     if let Typed::Delivered { how, .. } = &typed {
-        let state = if *how == "busy" || *how == "queued" {
-            "busy"
-        } else {
-            "ready"
-        };
-        reg.write(|tx| tx.set_state(job, state, Some("prompt delivered")))?;
+        reg.write(|tx| tx.note_typed(job, how))?;
     }
     Ok(typed)
 }

@@ -245,19 +245,36 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// A job's recorded state (exit 3 when there is no such job).
+    fn current_state(&self, job: &str) -> Result<String> {
+        opt(self
+            .tx
+            .query_row("SELECT state FROM jobs WHERE name = ?1", [job], |r| {
+                r.get(0)
+            }))?
+        .ok_or_else(|| unknown_job(job))
+    }
+
+    /// Record what a verified typing showed of the agent: busy when it went
+    /// busy or queued the input, else ready (a job waiting on a human keeps
+    /// that state).
+    pub fn note_typed(&self, job: &str, how: &str) -> Result<()> {
+        if self.current_state(job)? == "waiting" {
+            return Ok(());
+        }
+        let state = if how == "busy" || how == "queued" {
+            "busy"
+        } else {
+            "ready"
+        };
+        self.set_state(job, state, None).map(drop)
+    }
+
     /// Change a job's state (no-op when unchanged), with its event.
     pub fn set_state(&self, job: &str, state: &str, reason: Option<&str>) -> Result<bool> {
         debug_assert!(STATES.contains(&state));
         let now = now_ms();
-        let old: Option<String> =
-            opt(self
-                .tx
-                .query_row("SELECT state FROM jobs WHERE name = ?1", [job], |r| {
-                    r.get(0)
-                }))?;
-        let Some(old) = old else {
-            return Err(unknown_job(job));
-        };
+        let old = self.current_state(job)?;
         if old == state {
             self.tx.execute(
                 "UPDATE jobs SET reason = COALESCE(?2, reason), updated_at = ?3 WHERE name = ?1",
@@ -360,15 +377,7 @@ impl Tx<'_> {
     /// (`job.done` / `job.failed`), plus `review.verdict` when a verdict is given.
     pub fn finish(&self, job: &str, state: &str, f: &Finish, reason: Option<&str>) -> Result<()> {
         let now = now_ms();
-        let old: Option<String> =
-            opt(self
-                .tx
-                .query_row("SELECT state FROM jobs WHERE name = ?1", [job], |r| {
-                    r.get(0)
-                }))?;
-        let Some(old) = old else {
-            return Err(unknown_job(job));
-        };
+        let old = self.current_state(job)?;
         self.tx.execute(
             "UPDATE jobs SET state = ?2, reason = ?3, verdict = COALESCE(?4, verdict), details = COALESCE(?5, details), \
              artifacts = ?6, progress = CASE WHEN ?2 = 'done' THEN 100 ELSE progress END, \
