@@ -4,6 +4,12 @@
 //!
 //! Everything runs against a private tmux server (`-L mam-bench-<pid>`, killed
 //! at the end and on panic), in temporary workspaces with a temporary HOME.
+//! The publishing figures also start a private Mosquitto on a free
+//! 127.0.0.1 port and a counting `mosquitto_sub`, and use a Python venv in
+//! `target/bench-venv` (paho-mqtt); the daemon figure starts
+//! `mam reconcile --interval 1`. Every such process is held by a guard that
+//! kills it on drop, also on panic. Missing Mosquitto or paho-mqtt makes
+//! those figures print SKIPPED with the reason.
 //! Nothing here asserts on timings: targets are printed as MET / MISSED.
 //!
 //! `MAM_BENCH_RUNS` (default 20) sets how many timed runs each figure takes;
@@ -362,16 +368,22 @@ impl Row {
 }
 
 /// A target line: `value ≤ limit`, or `value ≥ limit` when `at_least`.
+/// A skipped target (its figure could not be measured) carries the reason
+/// and no value.
 struct Target {
     text: String,
     value: f64,
     limit: f64,
     unit: &'static str,
     at_least: bool,
+    skipped: Option<String>,
 }
 
 impl Target {
     fn met(&self) -> bool {
+        if self.skipped.is_some() {
+            return false;
+        }
         if self.at_least {
             self.value >= self.limit
         } else {
@@ -386,7 +398,60 @@ impl Target {
             limit,
             unit,
             at_least: false,
+            skipped: None,
         }
+    }
+
+    fn at_least(text: impl Into<String>, value: f64, limit: f64, unit: &'static str) -> Target {
+        Target {
+            at_least: true,
+            ..Target::at_most(text, value, limit, unit)
+        }
+    }
+
+    /// A target whose figure was not measured, with the reason.
+    fn skipped(
+        text: impl Into<String>,
+        at_least: bool,
+        limit: f64,
+        unit: &'static str,
+        why: String,
+    ) -> Target {
+        Target {
+            at_least,
+            skipped: Some(why),
+            ..Target::at_most(text, f64::NAN, limit, unit)
+        }
+    }
+
+    fn line(&self) -> String {
+        let cmp = if self.at_least { "≥" } else { "≤" };
+        let u = self.unit;
+        match &self.skipped {
+            Some(why) => format!(
+                "target: {} {cmp} {}{u} … SKIPPED ({why})",
+                self.text, self.limit
+            ),
+            None => format!(
+                "target: {} {cmp} {}{u} … {:.1}{u} {}",
+                self.text,
+                self.limit,
+                self.value,
+                if self.met() { "MET" } else { "MISSED" }
+            ),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "text": self.text,
+            "cmp": if self.at_least { ">=" } else { "<=" },
+            "limit": self.limit,
+            "value": if self.skipped.is_some() { Value::Null } else { json!(round2(self.value)) },
+            "unit": self.unit,
+            "met": if self.skipped.is_some() { Value::Null } else { json!(self.met()) },
+            "skipped": self.skipped,
+        })
     }
 }
 
@@ -641,8 +706,9 @@ fn populate(b: &Bench, root: &Path, from: usize, to: usize) {
     );
 }
 
-fn bench_status(b: &Bench, rows: &mut Vec<Row>) {
-    eprintln!("perf: status --json at {STATUS_SIZES:?} jobs");
+/// Returns the reconcile daemon's memory at the largest size.
+fn bench_status(b: &Bench, rows: &mut Vec<Row>) -> DaemonMem {
+    eprintln!("perf: status --json and reconcile --once at {STATUS_SIZES:?} jobs");
     let config = "[agents.sleeper]\ncmd = [\"sleep\", \"100000\"]\nready = ['^']\n";
     let root = b.workspace("status", config);
     let mut have = 0;
@@ -687,8 +753,234 @@ fn bench_status(b: &Bench, rows: &mut Vec<Row>) {
                 note: "same status runs, stricter floor".into(),
             });
         }
+        bench_reconcile_once(b, &root, n, rows);
     }
+    let mem = daemon_memory(b, &root, *STATUS_SIZES.last().unwrap());
     b.kill_server();
+    mem
+}
+
+// ---------------------------------------------------------------------------
+// 5. reconcile at 10, 100 and 500 sessions; the daemon's memory at 500
+// ---------------------------------------------------------------------------
+
+/// `mam reconcile --once --json` in `root`: the pass report.
+fn reconcile_report(b: &Bench, root: &Path) -> Value {
+    let out = b.mam_ok(root, &["reconcile", "--once", "--json"]);
+    serde_json::from_slice(&out.stdout).expect("reconcile --once --json prints JSON")
+}
+
+/// Whether a pass report says "nothing to do" (the `lines()` of
+/// src/reconcile.rs: no drift, no adoption, no delivery, nothing published).
+fn nothing_to_do(r: &Value) -> bool {
+    let empty = |k: &str| r[k].as_array().is_some_and(Vec::is_empty);
+    empty("drift") && empty("deliveries") && empty("adopted") && r["publish_error"].is_null()
+}
+
+/// `mam reconcile --once` (no broker) with `n` live sleeper sessions and
+/// nothing to do, beside one `tmux list-panes -a` on the same server.
+fn bench_reconcile_once(b: &Bench, root: &Path, n: usize, rows: &mut Vec<Row>) {
+    // The jobs just created are `starting`: the first pass sees their screens
+    // and records them ready. Settle, then require a pass with nothing to do.
+    let mut settled = false;
+    for _ in 0..3 {
+        if nothing_to_do(&reconcile_report(b, root)) {
+            settled = true;
+            break;
+        }
+    }
+    assert!(
+        settled,
+        "reconcile --once at {n} sessions still has work after 3 passes: {}",
+        reconcile_report(b, root)
+    );
+    let floor = b.sample("tmux list-panes -a", || b.tmux_cmd(&["list-panes", "-a"]));
+    let once = b.sample("mam reconcile --once", || {
+        b.mam_cmd(root, &["reconcile", "--once"])
+    });
+    let after = reconcile_report(b, root);
+    assert!(
+        nothing_to_do(&after),
+        "reconcile --once at {n} sessions found work after the timed runs: {after}"
+    );
+    rows.push(Row {
+        key: format!("reconcile_once_{n}"),
+        label: format!("reconcile --once, {n} sessions, idle"),
+        value: once,
+        floor_label: "list-panes -a".into(),
+        floor,
+        note: if n == *STATUS_SIZES.last().unwrap() {
+            "no broker; one pass: list-panes, jobs, ids, deliveries, reminders, checkpoint".into()
+        } else {
+            String::new()
+        },
+    });
+}
+
+/// What `/proc/<pid>/status` says about a process's memory, in kB.
+fn proc_kb(pid: u32, field: &str) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    s.lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// A child process killed (SIGKILL) and reaped on drop unless it was waited
+/// for: nothing the bench starts outlives it, also on panic.
+struct Reaped(Option<std::process::Child>);
+
+impl Reaped {
+    fn id(&self) -> u32 {
+        self.0.as_ref().expect("child").id()
+    }
+
+    /// SIGTERM, then wait up to `within`; SIGKILL if it is still there.
+    /// Returns the exit status, or None if it had to be killed.
+    fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let mut child = self.0.take()?;
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                return Some(st);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The reconcile daemon's memory after a few passes, and how it stopped.
+struct DaemonMem {
+    sessions: usize,
+    passes: usize,
+    rss_kb: u64,
+    hwm_kb: u64,
+    sleep_rss_kb: u64,
+    /// Exit status after SIGTERM; None if it had to be killed.
+    exit: Option<std::process::ExitStatus>,
+    stderr: String,
+}
+
+impl DaemonMem {
+    fn exited_ok(&self) -> bool {
+        self.exit.is_some_and(|s| s.success())
+    }
+
+    fn exit_text(&self) -> String {
+        match self.exit {
+            Some(s) => s.to_string(),
+            None => "did not exit within 10 s of SIGTERM (killed)".into(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        json!({
+            "sessions": self.sessions,
+            "passes": self.passes,
+            "vmrss_kb": self.rss_kb,
+            "vmhwm_kb": self.hwm_kb,
+            "sleep_vmrss_kb": self.sleep_rss_kb,
+            "exit": self.exit.and_then(|s| s.code()),
+            "exited_ok": self.exited_ok(),
+        })
+    }
+}
+
+/// Passes the daemon must have reported before its memory is read.
+const DAEMON_PASSES: usize = 3;
+
+/// Start `mam reconcile --interval 1 --json` (no broker) with `n` live
+/// sessions, wait for DAEMON_PASSES passes, read VmRSS and VmHWM, SIGTERM it
+/// and record its exit. The floor is the VmRSS of `sleep`.
+fn daemon_memory(b: &Bench, root: &Path, n: usize) -> DaemonMem {
+    eprintln!("perf: reconcile daemon (--interval 1) memory at {n} sessions");
+    let err_path = b.dir.path().join("daemon.stderr");
+    let mut cmd = b.mam_cmd(root, &["reconcile", "--interval", "1", "--json"]);
+    cmd.stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&err_path).expect("daemon stderr file"));
+    let mut daemon = Reaped(Some(cmd.spawn().expect("start mam reconcile")));
+    let stdout = daemon.0.as_mut().unwrap().stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut passes = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while passes < DAEMON_PASSES {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let v: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("daemon printed non-JSON ({e}): {line}"));
+                if v["type"] == "pass" {
+                    passes += 1;
+                }
+            }
+            Err(_) => {
+                let status = daemon.terminate(Duration::from_secs(2));
+                panic!(
+                    "reconcile daemon reported {passes} passes in 30 s (exit {status:?})\nstderr: {}",
+                    std::fs::read_to_string(&err_path).unwrap_or_default()
+                );
+            }
+        }
+    }
+    let pid = daemon.id();
+    let rss_kb = proc_kb(pid, "VmRSS").expect("daemon VmRSS");
+    let hwm_kb = proc_kb(pid, "VmHWM").expect("daemon VmHWM");
+    let exit = daemon.terminate(Duration::from_secs(10));
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
+
+    // The floor: a process that does nothing at all.
+    let sleep = Reaped(Some(
+        Command::new("sleep")
+            .arg("30")
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start sleep"),
+    ));
+    let sp = sleep.id();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    // Until the child has exec'd (before that /proc shows the bench's fork).
+    while std::fs::read_to_string(format!("/proc/{sp}/comm")).map_or(true, |c| c.trim() != "sleep")
+    {
+        assert!(Instant::now() < deadline, "sleep never started");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    std::thread::sleep(Duration::from_millis(20));
+    let sleep_rss_kb = proc_kb(sp, "VmRSS").expect("sleep VmRSS");
+    drop(sleep);
+    DaemonMem {
+        sessions: n,
+        passes,
+        rss_kb,
+        hwm_kb,
+        sleep_rss_kb,
+        exit,
+        stderr,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1037,6 +1329,597 @@ fn bench_send(b: &Bench, rows: &mut Vec<Row>) -> (Load, Load, Load) {
 }
 
 // ---------------------------------------------------------------------------
+// 6. Publishing: `mam send` with a QoS 1 publish to a loopback Mosquitto,
+//    and the same job done by a Python paho-mqtt publisher
+// ---------------------------------------------------------------------------
+
+const MOSQUITTO_HINT: &str = "install `mosquitto` and `mosquitto-clients` \
+     (`sudo apt-get install mosquitto mosquitto-clients`)";
+
+/// A program on PATH or in the sbin directories (where Debian installs
+/// `mosquitto`), as in tests/cli/broker.rs.
+fn find_program(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(
+            [
+                "/usr/sbin",
+                "/usr/local/sbin",
+                "/opt/homebrew/sbin",
+                "/sbin",
+            ]
+            .map(PathBuf::from),
+        )
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A private anonymous Mosquitto on a free 127.0.0.1 port (plain MQTT, no
+/// persistence), killed on drop.
+struct Mosquitto {
+    port: u16,
+    proc: Reaped,
+    log: PathBuf,
+    pub_bin: PathBuf,
+    sub_bin: PathBuf,
+}
+
+impl Mosquitto {
+    fn start(dir: &Path) -> Result<Mosquitto, String> {
+        let need = |p: &str| find_program(p).ok_or_else(|| format!("no `{p}`: {MOSQUITTO_HINT}"));
+        let bin = need("mosquitto")?;
+        let pub_bin = need("mosquitto_pub")?;
+        let sub_bin = need("mosquitto_sub")?;
+        let conf = dir.join("mosquitto.conf");
+        let log = dir.join("mosquitto.log");
+        let mut last = String::new();
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| format!("bind 127.0.0.1:0: {e}"))?
+                .port();
+            let mut text = format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+                 set_tcp_nodelay true\nlog_dest stderr\n"
+            );
+            // As root, Mosquitto would drop to the `mosquitto` user.
+            if unsafe { libc::geteuid() } == 0 {
+                text.push_str("user root\n");
+            }
+            std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+            let logf = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+            let child = Command::new(&bin)
+                .arg("-c")
+                .arg(&conf)
+                .stdin(Stdio::null())
+                .stdout(logf.try_clone().map_err(|e| e.to_string())?)
+                .stderr(logf)
+                .spawn()
+                .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
+            let mut m = Mosquitto {
+                port,
+                proc: Reaped(Some(child)),
+                log: log.clone(),
+                pub_bin: pub_bin.clone(),
+                sub_bin: sub_bin.clone(),
+            };
+            if m.wait_listening() {
+                return Ok(m);
+            }
+            last = std::fs::read_to_string(&log).unwrap_or_default();
+        }
+        Err(format!("mosquitto did not start: {}", last.trim()))
+    }
+
+    /// Until this process listens on its port (false if it exits, or 10 s).
+    fn wait_listening(&mut self) -> bool {
+        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let child = self.proc.0.as_mut().unwrap();
+            if let Ok(Some(_)) = child.try_wait() {
+                self.proc.0 = None;
+                return false;
+            }
+            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+                && owns_listener(child.id(), self.port).unwrap_or(true)
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// `mosquitto_pub -q 1` of `payload` to `topic` (waits for the PUBACK).
+    fn pub_cmd(&self, topic: &str, payload: &str) -> Command {
+        let mut c = Command::new(&self.pub_bin);
+        c.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"])
+            .args(["-t", topic, "-m", payload])
+            .stdin(Stdio::null());
+        c
+    }
+}
+
+/// Whether the socket listening on 127.0.0.1:`port` belongs to `pid` (None
+/// without /proc), so a connect never mistakes another server for ours.
+fn owns_listener(pid: u32, port: u16) -> Option<bool> {
+    let tcp = std::fs::read_to_string("/proc/net/tcp").ok()?;
+    let want = format!(":{port:04X}");
+    let inodes: Vec<String> = tcp
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A").then(|| f[9].to_string())
+        })
+        .collect();
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(fds.flatten().any(|fd| {
+        std::fs::read_link(fd.path()).is_ok_and(|t| {
+            let t = t.to_string_lossy();
+            inodes.iter().any(|i| t == format!("socket:[{i}]"))
+        })
+    }))
+}
+
+/// A `mosquitto_sub` on `mam/#` and `bench/#` counting what the broker
+/// delivered, per topic kind; killed on drop.
+struct Counter {
+    _proc: Reaped,
+    rx: std::sync::mpsc::Receiver<String>,
+    counts: std::collections::HashMap<&'static str, usize>,
+}
+
+/// Topic kinds the counter tells apart.
+const FLOOR_TOPIC: &str = "bench/floor/events";
+const PYTHON_TOPIC: &str = "bench/python/events";
+const SYNC_TOPIC: &str = "bench/sync";
+
+fn topic_kind(t: &str) -> &'static str {
+    match t {
+        FLOOR_TOPIC => "floor",
+        PYTHON_TOPIC => "python",
+        SYNC_TOPIC => "sync",
+        t if t.starts_with("mam/") => "mam",
+        _ => "other",
+    }
+}
+
+impl Counter {
+    /// Subscribe and wait until the subscription is live (a sync message
+    /// published until it comes back).
+    fn start(broker: &Mosquitto) -> Counter {
+        let mut cmd = Command::new(&broker.sub_bin);
+        cmd.args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "-q", "1"])
+            .args(["-t", "mam/#", "-t", "bench/#", "-F", "%t"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        let mut child = cmd.spawn().expect("start mosquitto_sub");
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut c = Counter {
+            _proc: Reaped(Some(child)),
+            rx,
+            counts: Default::default(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while c.get("sync") == 0 {
+            assert!(Instant::now() < deadline, "mosquitto_sub never subscribed");
+            let out = broker
+                .pub_cmd(SYNC_TOPIC, "sync")
+                .output()
+                .expect("run mosquitto_pub");
+            check_ok("mosquitto_pub (sync)", &out);
+            c.wait_for("sync", 1, Duration::from_millis(200));
+        }
+        c
+    }
+
+    fn get(&self, kind: &str) -> usize {
+        self.counts.get(kind).copied().unwrap_or(0)
+    }
+
+    /// Count what has arrived until `kind` reaches `n` or `within` passes;
+    /// returns the count of `kind`.
+    fn wait_for(&mut self, kind: &str, n: usize, within: Duration) -> usize {
+        let deadline = Instant::now() + within;
+        while self.get(kind) < n {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(t) => *self.counts.entry(topic_kind(&t)).or_default() += 1,
+                Err(_) => break,
+            }
+        }
+        self.get(kind)
+    }
+}
+
+/// The "old scripts" publisher: start Python, import paho-mqtt, connect,
+/// publish one QoS 1 message, wait for its PUBACK, disconnect, exit 0 (1 if
+/// no PUBACK within 10 s).
+const PY_PUBLISHER: &str = r#"import sys
+import paho.mqtt.client as mqtt
+
+host, port, topic, payload = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+try:
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+except AttributeError:  # paho-mqtt 1.x
+    client = mqtt.Client()
+client.connect(host, port)
+client.loop_start()
+info = client.publish(topic, payload.encode(), qos=1)
+info.wait_for_publish(timeout=10)
+ok = info.is_published()
+client.disconnect()
+client.loop_stop()
+sys.exit(0 if ok else 1)
+"#;
+
+/// `target/`, beside `target/<profile>/`.
+fn target_dir() -> PathBuf {
+    profile_dir()
+        .parent()
+        .map_or_else(|| PathBuf::from("target"), Path::to_path_buf)
+}
+
+/// Run `cmd` with output to files in `dir`, killing it after `within`.
+fn run_within(cmd: &mut Command, dir: &Path, within: Duration) -> Result<Output, String> {
+    let out_p = dir.join("run.stdout");
+    let err_p = dir.join("run.stderr");
+    let f = |p: &Path| std::fs::File::create(p).map_err(|e| e.to_string());
+    cmd.stdin(Stdio::null())
+        .stdout(f(&out_p)?)
+        .stderr(f(&err_p)?);
+    let mut child = Reaped(Some(
+        cmd.spawn().map_err(|e| format!("spawn {cmd:?}: {e}"))?,
+    ));
+    let deadline = Instant::now() + within;
+    let status = loop {
+        if let Ok(Some(st)) = child.0.as_mut().unwrap().try_wait() {
+            child.0 = None;
+            break st;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("timed out after {} s", within.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Ok(Output {
+        status,
+        stdout: std::fs::read(&out_p).unwrap_or_default(),
+        stderr: std::fs::read(&err_p).unwrap_or_default(),
+    })
+}
+
+fn last_line(b: &[u8]) -> String {
+    String::from_utf8_lossy(b)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The Python of `target/bench-venv` with paho-mqtt importable: the venv is
+/// created and paho-mqtt installed with pip when missing. Returns the
+/// interpreter and "paho-mqtt X, Python Y", or why it cannot be had.
+fn paho_python(scratch: &Path) -> Result<(PathBuf, String), String> {
+    let venv = target_dir().join("bench-venv");
+    let py = venv.join("bin/python");
+    let probe = |py: &Path| -> Result<String, String> {
+        let mut c = Command::new(py);
+        c.args([
+            "-c",
+            "import sys, paho.mqtt; print('paho-mqtt', paho.mqtt.__version__, '/ Python', sys.version.split()[0])",
+        ]);
+        let o = run_within(&mut c, scratch, Duration::from_secs(30))?;
+        if o.status.success() {
+            Ok(String::from_utf8_lossy(&o.stdout).trim().to_string())
+        } else {
+            Err(last_line(&o.stderr))
+        }
+    };
+    if py.exists()
+        && let Ok(v) = probe(&py)
+    {
+        return Ok((py, v));
+    }
+    if !py.exists() {
+        let python3 = find_program("python3").ok_or("no python3 on PATH")?;
+        eprintln!("perf: creating {} (python3 -m venv)", venv.display());
+        let mut c = Command::new(python3);
+        c.args(["-m", "venv"]).arg(&venv);
+        let o = run_within(&mut c, scratch, Duration::from_secs(120))
+            .map_err(|e| format!("python3 -m venv: {e}"))?;
+        if !o.status.success() {
+            return Err(format!("python3 -m venv failed: {}", last_line(&o.stderr)));
+        }
+    }
+    eprintln!("perf: pip install paho-mqtt into {}", venv.display());
+    let mut c = Command::new(&py);
+    c.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ])
+    .args(["--timeout", "30", "--retries", "1", "paho-mqtt"]);
+    let o = run_within(&mut c, scratch, Duration::from_secs(180))
+        .map_err(|e| format!("pip install paho-mqtt: {e}"))?;
+    if !o.status.success() {
+        return Err(format!(
+            "pip install paho-mqtt failed: {}",
+            last_line(&o.stderr)
+        ));
+    }
+    probe(&py)
+        .map(|v| (py, v))
+        .map_err(|e| format!("paho-mqtt installed but not importable: {e}"))
+}
+
+/// What the publish figures measured (or why they could not).
+struct Publish {
+    /// Why the broker figures were skipped (no Mosquitto).
+    broker_skipped: Option<String>,
+    /// Why the Python figure was skipped (no venv / pip failed).
+    python_skipped: Option<String>,
+    /// "paho-mqtt X / Python Y" when measured.
+    python_version: String,
+    /// Envelope size published (bytes).
+    payload_bytes: usize,
+    /// Messages the counting subscriber saw: (mam, floor, python) and what
+    /// was expected of each.
+    seen: [(usize, usize); 3],
+}
+
+impl Publish {
+    fn json(&self) -> Value {
+        json!({
+            "broker_skipped": self.broker_skipped,
+            "python_skipped": self.python_skipped,
+            "python": self.python_version,
+            "payload_bytes": self.payload_bytes,
+            "seen": {
+                "mam": {"got": self.seen[0].0, "expected": self.seen[0].1},
+                "floor": {"got": self.seen[1].0, "expected": self.seen[1].1},
+                "python": {"got": self.seen[2].0, "expected": self.seen[2].1},
+            },
+        })
+    }
+}
+
+fn open_registry(root: &Path) -> rusqlite::Connection {
+    rusqlite::Connection::open_with_flags(
+        root.join(".mam/mam.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open registry")
+}
+
+/// Events in the registry, and how many the broker has not acknowledged.
+fn event_counts(root: &Path) -> (i64, i64) {
+    open_registry(root)
+        .query_row(
+            "SELECT count(*), count(*) FILTER (WHERE published_at IS NULL) FROM events",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("count events")
+}
+
+/// `mam send` to a stopped job with `[broker] url` set to a loopback
+/// Mosquitto, beside floor_commit + `mosquitto_pub -q 1`; then a Python
+/// paho-mqtt publisher, one process per message, beside that `mam send`.
+fn bench_publish(b: &Bench, rows: &mut Vec<Row>) -> Publish {
+    let mut res = Publish {
+        broker_skipped: None,
+        python_skipped: None,
+        python_version: String::new(),
+        payload_bytes: 0,
+        seen: [(0, 0); 3],
+    };
+    let scratch = b.dir.path().join("publish");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let broker = match Mosquitto::start(&scratch) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            res.broker_skipped = Some(e);
+            None
+        }
+    };
+    let Some(broker) = broker else {
+        eprintln!(
+            "perf: publish figures SKIPPED: {}",
+            res.broker_skipped.as_deref().unwrap_or("")
+        );
+        return res;
+    };
+    let python = match paho_python(&scratch) {
+        Ok((py, v)) => {
+            res.python_version = v;
+            Some(py)
+        }
+        Err(e) => {
+            eprintln!("perf: Python publisher SKIPPED: {e}");
+            res.python_skipped = Some(e);
+            None
+        }
+    };
+    let script = scratch.join("publish.py");
+    std::fs::write(&script, PY_PUBLISHER).unwrap();
+
+    eprintln!(
+        "perf: mam send → stopped job + QoS 1 publish to mosquitto {} (vs floor_commit + mosquitto_pub)",
+        broker.url()
+    );
+    let mut counter = Counter::start(&broker);
+    let config = format!(
+        "[broker]\nurl = \"{}\"\n\n[agents.sleeper]\ncmd = [\"sleep\", \"100000\"]\nready = ['^']\n",
+        broker.url()
+    );
+    let root = b.workspace("publish", &config);
+    b.mam_ok(
+        &root,
+        &["create", "idle", "--agent", "sleeper", "--no-wait", "-q"],
+    );
+    b.mam_ok(&root, &["stop", "idle", "-q"]);
+    // A stopped job needs no tmux: no server runs during the timed sends.
+    b.kill_server();
+    let text = "bench message: please look at src/lib.rs when you are free";
+    // Every send must leave nothing unpublished: its publish happened within
+    // the command, not later.
+    let send = || -> Duration {
+        let d = timed_send(b, &root, "idle", text, "queued");
+        let (total, unpublished) = event_counts(&root);
+        assert_eq!(
+            unpublished,
+            0,
+            "mam send left {unpublished} of {total} events unpublished (broker {})",
+            broker.url()
+        );
+        d
+    };
+    // Warm-up; its envelope is the payload of the floor and Python runs.
+    send();
+    let payload: String = open_registry(&root)
+        .query_row(
+            "SELECT envelope FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("last envelope");
+    res.payload_bytes = payload.len();
+    let floor_db = scratch.join("floor.db");
+    // Both floor processes timed together; the parts are kept for the note.
+    let floor = || -> (Duration, Duration, Duration) {
+        let t = Instant::now();
+        let o = floor_commit_cmd(b, &floor_db, text)
+            .output()
+            .expect("run floor_commit");
+        let commit = t.elapsed();
+        check_ok("floor_commit", &o);
+        let o = broker
+            .pub_cmd(FLOOR_TOPIC, &payload)
+            .output()
+            .expect("run mosquitto_pub");
+        let total = t.elapsed();
+        check_ok("mosquitto_pub -q 1", &o);
+        (total, commit, total - commit)
+    };
+    let py_run = |py: &Path| -> Duration {
+        let mut c = Command::new(py);
+        c.arg(&script)
+            .args([
+                "127.0.0.1",
+                &broker.port.to_string(),
+                PYTHON_TOPIC,
+                &payload,
+            ])
+            .stdin(Stdio::null());
+        b.time("python paho-mqtt publisher", c)
+    };
+    floor();
+    if let Some(py) = &python {
+        py_run(py);
+    }
+    let (mut sends, mut floors, mut commits, mut pubs, mut pys) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    for _ in 0..b.runs {
+        sends.push(send());
+        let (f, c, p) = floor();
+        floors.push(f);
+        commits.push(c);
+        pubs.push(p);
+        if let Some(py) = &python {
+            pys.push(py_run(py));
+        }
+    }
+
+    // What the broker actually delivered: every event mam holds (published
+    // from the create on), every floor and every Python message.
+    let (events, unpublished) = event_counts(&root);
+    assert_eq!(unpublished, 0, "events left unpublished");
+    let runs = b.runs + 1;
+    let wait = Duration::from_secs(5);
+    res.seen = [
+        (
+            counter.wait_for("mam", events as usize, wait),
+            events as usize,
+        ),
+        (counter.wait_for("floor", runs, wait), runs),
+        (
+            counter.wait_for("python", if python.is_some() { runs } else { 0 }, wait),
+            if python.is_some() { runs } else { 0 },
+        ),
+    ];
+    for ((got, want), who) in res.seen.iter().zip(["mam", "mosquitto_pub", "python"]) {
+        assert!(
+            got >= want,
+            "the subscriber saw {got} of {want} messages from {who}\nbroker log: {}",
+            std::fs::read_to_string(&broker.log).unwrap_or_default()
+        );
+    }
+    // And mam's own log says so (`published: true` on every event).
+    let out = b.mam_ok(&root, &["events", "--json"]);
+    let listed: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("events --json line"))
+        .collect();
+    assert_eq!(listed.len() as i64, events, "mam events --json count");
+    assert!(
+        listed.iter().all(|e| e["published"] == true),
+        "mam events --json shows unpublished events"
+    );
+
+    let mam = Stat::of(sends);
+    let (commit_only, pub_only) = (Stat::of(commits), Stat::of(pubs));
+    let floor = Stat::of(floors);
+    rows.push(Row {
+        key: "send_publish".into(),
+        label: "send → stopped + QoS 1 publish".into(),
+        value: mam.clone(),
+        floor_label: "floor_commit + mosquitto_pub -q 1".into(),
+        floor: floor.clone(),
+        note: format!(
+            "{} B envelope to a loopback Mosquitto; floor = commit {:.1} + mosquitto_pub {:.1} ms (medians)",
+            res.payload_bytes, commit_only.median, pub_only.median
+        ),
+    });
+    if !pys.is_empty() {
+        rows.push(Row {
+            key: "python_paho_publish".into(),
+            label: "python paho-mqtt publisher, 1 proc/msg".into(),
+            value: Stat::of(pys),
+            floor_label: "mam send + publish (same runs)".into(),
+            floor: mam,
+            note: format!(
+                "{}: start, connect, publish QoS 1, PUBACK, exit; ratio = python / mam",
+                res.python_version
+            ),
+        });
+    }
+    drop(counter);
+    drop(broker);
+    res
+}
+
+// ---------------------------------------------------------------------------
 // Output
 // ---------------------------------------------------------------------------
 
@@ -1133,6 +2016,54 @@ fn print_load(load: &Load, floor: &Load, spawn: &Load) {
     );
 }
 
+/// Publishing: payload size, what the counting subscriber saw, Python used.
+fn print_publish(p: &Publish) {
+    if let Some(why) = &p.broker_skipped {
+        println!("publish: SKIPPED ({why})");
+        return;
+    }
+    let [m, f, y] = p.seen;
+    println!(
+        "publish: {} B envelope, QoS 1, loopback Mosquitto; the subscriber saw mam {}/{}, \
+         mosquitto_pub {}/{}, python {}/{}",
+        p.payload_bytes, m.0, m.1, f.0, f.1, y.0, y.1
+    );
+    match &p.python_skipped {
+        Some(why) => println!("  python publisher: SKIPPED ({why})"),
+        None => println!(
+            "  python publisher: {} (target/bench-venv)",
+            p.python_version
+        ),
+    }
+}
+
+/// The reconcile daemon's memory beside `sleep`'s, and its exit.
+fn print_daemon(d: &DaemonMem) {
+    let mb = |kb: u64| kb as f64 / 1024.0;
+    println!(
+        "reconcile daemon (--interval 1, no broker) at {} sessions after {} passes: \
+         VmRSS {:.1} MB, VmHWM {:.1} MB; floor `sleep` VmRSS {:.1} MB ({:.1}×)",
+        d.sessions,
+        d.passes,
+        mb(d.rss_kb),
+        mb(d.hwm_kb),
+        mb(d.sleep_rss_kb),
+        d.rss_kb as f64 / d.sleep_rss_kb.max(1) as f64
+    );
+    println!(
+        "  SIGTERM: {} {}",
+        d.exit_text(),
+        if d.exited_ok() {
+            "(ok)"
+        } else {
+            "(FAILED: expected exit 0)"
+        }
+    );
+    if !d.stderr.trim().is_empty() {
+        println!("  daemon stderr: {}", d.stderr.trim());
+    }
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; there are no options, so it is ignored.
     let tmux_version = require_tmux();
@@ -1149,8 +2080,9 @@ fn main() {
     let mut rows = Vec::new();
     bench_oneshot(&b, &mut rows);
     bench_create(&b, &mut rows);
-    bench_status(&b, &mut rows);
+    let daemon = bench_status(&b, &mut rows);
     let (load, load_floor, load_spawn) = bench_send(&b, &mut rows);
+    let publish = bench_publish(&b, &mut rows);
 
     let get = |k: &str| rows.iter().find(|r| r.key == k).expect(k);
     let s500 = get("status_json_500");
@@ -1198,31 +2130,72 @@ fn main() {
             "ms",
         ),
     ];
-    targets.push(Target {
-        text: format!(
+    targets.push(Target::at_least(
+        format!(
             "send throughput, {LOAD_PROCS} concurrent × {} → stopped job, messages/s",
             load.sends
         ),
-        value: load.rate(),
-        limit: 2000.0,
-        unit: "/s",
-        at_least: true,
+        load.rate(),
+        2000.0,
+        "/s",
+    ));
+    let find = |k: &str| rows.iter().find(|r| r.key == k);
+    let text = "send → stopped + QoS 1 publish / (floor_commit + mosquitto_pub), median ratio";
+    targets.push(match (find("send_publish"), &publish.broker_skipped) {
+        (Some(r), _) => Target::at_most(text, r.ratio(), 2.0, "×"),
+        (None, why) => Target::skipped(text, false, 2.0, "×", why.clone().unwrap_or_default()),
     });
+    let text = "python paho-mqtt publisher / mam send + publish, median ratio (times faster)";
+    targets.push(match find("python_paho_publish") {
+        Some(r) => Target::at_least(text, r.ratio(), 15.0, "×"),
+        None => Target::skipped(
+            text,
+            true,
+            15.0,
+            "×",
+            publish
+                .python_skipped
+                .clone()
+                .or_else(|| publish.broker_skipped.clone())
+                .unwrap_or_default(),
+        ),
+    });
+    let r500 = get(&format!("reconcile_once_{}", daemon.sessions));
+    targets.push(Target::at_most(
+        format!("reconcile --once at {} sessions, median", daemon.sessions),
+        r500.value.median,
+        100.0,
+        "ms",
+    ));
+    targets.push(Target::at_most(
+        format!(
+            "reconcile --once at {} sessions / list-panes -a, median ratio",
+            daemon.sessions
+        ),
+        r500.ratio(),
+        20.0,
+        "×",
+    ));
+    targets.push(Target::at_most(
+        format!(
+            "reconcile daemon VmRSS at {} sessions after {} passes",
+            daemon.sessions, daemon.passes
+        ),
+        daemon.rss_kb as f64 / 1024.0,
+        20.0,
+        " MB",
+    ));
 
     print_table(&rows);
     println!();
     print_load(&load, &load_floor, &load_spawn);
     println!();
+    print_publish(&publish);
+    println!();
+    print_daemon(&daemon);
+    println!();
     for t in &targets {
-        println!(
-            "target: {} {} {}{u} … {:.1}{u} {}",
-            t.text,
-            if t.at_least { "≥" } else { "≤" },
-            t.limit,
-            t.value,
-            if t.met() { "MET" } else { "MISSED" },
-            u = t.unit
-        );
+        println!("{}", t.line());
     }
     let total = started.elapsed();
     println!(
@@ -1250,14 +2223,9 @@ fn main() {
             "true": load_spawn.json(),
             "ratio": round2(load_floor.rate() / load.rate()),
         },
-        "targets": targets.iter().map(|t| json!({
-            "text": t.text,
-            "cmp": if t.at_least { ">=" } else { "<=" },
-            "limit": t.limit,
-            "value": round2(t.value),
-            "unit": t.unit,
-            "met": t.met(),
-        })).collect::<Vec<_>>(),
+        "publish": publish.json(),
+        "daemon_memory": daemon.json(),
+        "targets": targets.iter().map(Target::json).collect::<Vec<_>>(),
     });
     let out = profile_dir().parent().map_or_else(
         || PathBuf::from("bench-results.json"),
@@ -1266,5 +2234,12 @@ fn main() {
     std::fs::write(&out, serde_json::to_string_pretty(&doc).unwrap() + "\n")
         .expect("write bench results");
     println!("results written to {}", out.display());
-    // `b` drops here: the private tmux server is killed.
+    drop(b); // kills the private tmux server
+    if !daemon.exited_ok() {
+        eprintln!(
+            "perf: FAILED: the reconcile daemon did not exit 0 on SIGTERM ({})",
+            daemon.exit_text()
+        );
+        std::process::exit(1);
+    }
 }

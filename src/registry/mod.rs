@@ -44,7 +44,17 @@ pub fn now_ms() -> i64 {
 
 pub struct Registry {
     conn: Connection,
+    path: std::path::PathBuf,
     pub ident: Ident,
+}
+
+/// The WAL size above which closing a registry resets it (best effort).
+const WAL_LIMIT: u64 = 512 * 1024;
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        self.bound_wal();
+    }
 }
 
 /// Who signs this registry's events.
@@ -93,6 +103,7 @@ impl Registry {
         let src = meta("src")?;
         Ok(Registry {
             conn,
+            path: paths.db.clone(),
             ident: Ident {
                 ws,
                 src,
@@ -283,11 +294,30 @@ pub fn opt<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
 mod tests;
 
 impl Registry {
-    /// Move the WAL's content into the database (cheap when there is little).
+    /// Move the WAL's content into the database and reset it, without
+    /// waiting: if another process is reading or writing, leave it for later.
     pub fn checkpoint(&self) -> Result<()> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .context("checkpoint")
+        self.conn.busy_timeout(Duration::ZERO)?;
+        let res = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        self.conn.busy_timeout(Duration::from_secs(10))?;
+        match res {
+            Ok(()) => Ok(()),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(()),
+            Err(e) => Err(e).context("checkpoint"),
+        }
+    }
+
+    /// Keep the WAL small. Closing does not checkpoint (that made every
+    /// one-shot command pay for an fsync and an unlink), so without a
+    /// long-lived connection each new process rebuilds the WAL index by
+    /// reading the whole WAL: a WAL left to grow makes every command slower.
+    fn bound_wal(&self) {
+        let wal = self.path.with_extension("db-wal");
+        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_LIMIT) {
+            let _ = self.checkpoint();
+        }
     }
 
     /// `PRAGMA integrity_check` ("ok" when sound).

@@ -95,3 +95,20 @@ fn state_changes_emit_signed_events_in_order() {
         .unwrap_err();
     assert_eq!(crate::error::code_of(&err), crate::error::Code::Conflict);
 }
+
+#[test]
+fn the_wal_stays_bounded_across_many_one_shot_opens() {
+    let (_t, p) = fresh();
+    let body = serde_json::json!({"pad": "x".repeat(2000)});
+    for _ in 0..400 {
+        let mut r = Registry::open(&p, "mam").unwrap();
+        r.write(|tx| tx.emit("test.event", "-", body.clone()).map(drop))
+            .unwrap();
+    }
+    let wal = std::fs::metadata(p.db.with_extension("db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert!(wal <= 2 * super::WAL_LIMIT, "WAL grew to {wal} bytes");
+    let r = Registry::open(&p, "mam").unwrap();
+    assert_eq!(r.events(0, None, None, 1000).unwrap().len(), 400);
+}
