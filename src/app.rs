@@ -21,6 +21,8 @@ pub struct Ctx {
     pub tmux: Tmux,
     /// `MAM_AGENT`, or "operator" outside any agent.
     pub caller: String,
+    /// Set once the command published its events itself.
+    pub published: std::cell::Cell<bool>,
 }
 
 /// Job names: `[a-z0-9][a-z0-9_-]{0,31}`.
@@ -62,6 +64,7 @@ impl Ctx {
             config,
             tmux,
             caller,
+            published: std::cell::Cell::new(false),
         })
     }
 
@@ -91,6 +94,21 @@ impl Ctx {
     /// Session name of a job.
     pub fn session_name(&self, job: &str) -> String {
         format!("{}{}", self.config.tmux.prefix, job)
+    }
+
+    /// Publish the outbox through the command's own registry, after its
+    /// commits (bounded; never an error: what fails waits in the outbox).
+    pub fn publish(&self, reg: &mut crate::registry::Registry) {
+        if self.config.broker.url.is_empty() {
+            return;
+        }
+        self.published.set(true);
+        let budget = crate::commands::PUBLISH_BUDGET;
+        if let Err(e) = crate::events::outbox::flush(&self.paths, &self.config.broker, reg, budget)
+            && self.global.verbose
+        {
+            eprintln!("mam: events not published yet (they stay in the outbox): {e:#}");
+        }
     }
 
     pub fn info(&self, msg: impl AsRef<str>) {

@@ -52,7 +52,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     let result = run_command(&ctx, cli.command);
     // Publish what the command wrote, after its commits, also when it failed
     // part-way (its committed changes are real). Bounded; never an error.
-    if publishes && !ctx.config.broker.url.is_empty() {
+    if publishes && !ctx.config.broker.url.is_empty() && !ctx.published.get() {
         flush_quietly(&ctx);
     }
     result

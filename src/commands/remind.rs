@@ -97,6 +97,7 @@ pub fn remind(ctx: &Ctx, args: RemindArgs) -> Result<()> {
     } else {
         println!("{id} for {} at {}", args.to, crate::events::rfc3339_ms(due));
     }
+    ctx.publish(&mut reg);
     Ok(())
 }
 
@@ -166,6 +167,7 @@ pub fn retry(ctx: &Ctx, args: RetryArgs) -> Result<()> {
     if !ctx.global.quiet {
         println!("{}: re-armed", args.rid);
     }
+    ctx.publish(&mut reg);
     Ok(())
 }
 

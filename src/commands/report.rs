@@ -17,6 +17,7 @@ pub fn cancel(ctx: &Ctx, args: CancelArgs) -> Result<()> {
     if !ctx.global.quiet {
         println!("{}: cancelled", args.id);
     }
+    ctx.publish(&mut reg);
     Ok(())
 }
 
@@ -32,6 +33,7 @@ pub fn progress(ctx: &Ctx, args: ProgressArgs) -> Result<()> {
     if !ctx.global.quiet {
         println!("{job}: {}%", args.pct);
     }
+    ctx.publish(&mut reg);
     Ok(())
 }
 
@@ -82,6 +84,7 @@ pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
             None => println!("{job}: done"),
         }
     }
+    ctx.publish(&mut reg);
     Ok(())
 }
 
@@ -108,5 +111,6 @@ pub fn fail(ctx: &Ctx, args: FailArgs) -> Result<()> {
     if !ctx.global.quiet {
         println!("{job}: failed");
     }
+    ctx.publish(&mut reg);
     Ok(())
 }

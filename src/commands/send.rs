@@ -189,6 +189,7 @@ pub fn send(ctx: &Ctx, args: SendArgs) -> Result<()> {
     })?;
     let attempts = deliver_now(ctx, &mut reg, &to)?;
     report(ctx, args.json, &ids, &attempts, json!({}));
+    ctx.publish(&mut reg);
     Ok(())
 }
 
@@ -231,6 +232,7 @@ pub fn ask(ctx: &Ctx, args: AskArgs) -> Result<()> {
             json!({"question": qid}),
         );
     }
+    ctx.publish(&mut reg);
     Ok(())
 }
 
@@ -263,6 +265,7 @@ pub fn answer(ctx: &Ctx, args: AnswerArgs) -> Result<()> {
         &attempts,
         json!({"question": args.qid}),
     );
+    ctx.publish(&mut reg);
     Ok(())
 }
 
