@@ -36,6 +36,7 @@ cleanup() {
   if ! $keep; then
     "$mam" stop --all -q >/dev/null 2>&1 || true
     tmux -L "$MAM_TMUX_SOCKET" kill-server >/dev/null 2>&1 || true
+    rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$MAM_TMUX_SOCKET"  # tmux may leave it behind
     rm -rf "$ws"
   fi
 }

@@ -275,6 +275,16 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         let _ = self.tmux(&["kill-server"]);
+        // tmux 3.3a leaves the socket file behind; it is ours, remove it.
+        let dir = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".into());
+        let uid = std::fs::metadata(&self.home)
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            .unwrap_or(0);
+        let _ = std::fs::remove_file(
+            std::path::Path::new(&dir)
+                .join(format!("tmux-{uid}"))
+                .join(&self.socket),
+        );
     }
 }
 
