@@ -17,7 +17,6 @@ use crate::app::Ctx;
 use crate::lock;
 use crate::probe::{self, Typed};
 use crate::registry::Registry;
-use crate::registry::jobs::is_live_state;
 use crate::registry::messages::Message;
 
 /// Typed attempts after which a message is given up as `failed`.
@@ -61,7 +60,7 @@ pub fn deliver(ctx: &Ctx, reg: &mut Registry, msg: &Message) -> Result<Attempt> 
     let Some(job) = reg.job(&msg.to)? else {
         return Ok(waiting(msg, "no such job"));
     };
-    let Some(session) = job.session.clone().filter(|_| is_live_state(&job.state)) else {
+    let Some(session) = job.session.clone().filter(|_| job.is_running()) else {
         let why = format!("{} is not running ({})", job.name, job.state);
         reg.write(|tx| tx.note_attempt(&msg.id, &why, false))?;
         return Ok(waiting(msg, why));
@@ -191,7 +190,7 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
     let jobs = reg.jobs()?;
     let running: std::collections::HashMap<String, crate::registry::jobs::Job> = jobs
         .into_iter()
-        .filter(|j| j.session.is_some() && is_live_state(&j.state))
+        .filter(|j| j.is_running())
         .map(|j| (j.name.clone(), j))
         .collect();
     let limit = RateLimit {

@@ -427,19 +427,14 @@ fn adopt(
         let state = if p.dead {
             "exited"
         } else {
-            match (
+            let seen = match (
                 ctx.profile(&kind),
                 crate::probe::snapshot(&ctx.tmux, &p.pane_id)?,
             ) {
-                (Ok(profile), Some(snap)) => match profile.classify(&snap.screen) {
-                    crate::profiles::Screen::Ready => "ready",
-                    crate::profiles::Screen::Dialog(_) | crate::profiles::Screen::NeedsHuman(_) => {
-                        "waiting"
-                    }
-                    _ => "busy",
-                },
-                _ => "busy",
-            }
+                (Ok(profile), Some(snap)) => state_on_screen(&profile.classify(&snap.screen)),
+                _ => None,
+            };
+            seen.unwrap_or("busy")
         };
         out.push(Adopted {
             job: p.tag_job.clone(),
@@ -521,12 +516,7 @@ fn watch_screen(
     let Some(snap) = crate::probe::snapshot(&ctx.tmux, &p.pane_id)? else {
         return Ok(());
     };
-    let state = match profile.classify(&snap.screen) {
-        crate::profiles::Screen::Ready => "ready",
-        crate::profiles::Screen::Busy => "busy",
-        crate::profiles::Screen::Dialog(_) | crate::profiles::Screen::NeedsHuman(_) => "waiting",
-        _ => job.state.as_str(),
-    };
+    let state = state_on_screen(&profile.classify(&snap.screen)).unwrap_or(job.state.as_str());
     if state != job.state {
         report.drift.push(Drift {
             job: job.name.clone(),
@@ -591,4 +581,15 @@ fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The job state a classified screen shows, if it shows one.
+fn state_on_screen(screen: &crate::profiles::Screen) -> Option<&'static str> {
+    use crate::profiles::Screen;
+    match screen {
+        Screen::Ready => Some("ready"),
+        Screen::Busy => Some("busy"),
+        Screen::Dialog(_) | Screen::NeedsHuman(_) => Some("waiting"),
+        Screen::Error(_) | Screen::Other => None,
+    }
 }

@@ -62,16 +62,13 @@ pub fn dispatch(cli: Cli) -> Result<()> {
 pub const PUBLISH_BUDGET: std::time::Duration = std::time::Duration::from_millis(200);
 
 fn flush_quietly(ctx: &Ctx) {
-    let res = ctx.registry_if_exists().and_then(|reg| match reg {
-        Some(mut reg) => {
-            crate::events::outbox::flush(&ctx.paths, &ctx.config.broker, &mut reg, PUBLISH_BUDGET)
+    match ctx.registry_if_exists() {
+        Ok(Some(mut reg)) => ctx.publish(&mut reg),
+        Ok(None) => {}
+        Err(e) if ctx.global.verbose => {
+            eprintln!("mam: events not published yet (they stay in the outbox): {e:#}")
         }
-        None => Ok(None),
-    });
-    if let Err(e) = res
-        && ctx.global.verbose
-    {
-        eprintln!("mam: events not published yet (they stay in the outbox): {e:#}");
+        Err(_) => {}
     }
 }
 

@@ -12,7 +12,6 @@ use crate::deliver::{self, Attempt};
 use crate::error::{not_found, usage};
 use crate::probe::sanitize;
 use crate::registry::Registry;
-use crate::registry::jobs::is_live_state;
 use crate::registry::messages::{NewMessage, parse_id};
 use crate::ui;
 
@@ -68,7 +67,7 @@ fn recipients(reg: &Registry, to: &str, from: &str) -> Result<Vec<String>> {
         "*" => Ok(reg
             .jobs()?
             .into_iter()
-            .filter(|j| j.name != from && j.session.is_some() && is_live_state(&j.state))
+            .filter(|j| j.name != from && j.is_running())
             .map(|j| j.name)
             .collect()),
         "operator" => Ok(vec!["operator".into()]),
@@ -102,9 +101,7 @@ fn check_reply_to(reg: &Registry, id: Option<&str>) -> Result<()> {
 fn deliver_now(ctx: &Ctx, reg: &mut Registry, to: &[String]) -> Result<Vec<Attempt>> {
     let mut out = Vec::new();
     for name in to {
-        let live = reg
-            .job(name)?
-            .is_some_and(|j| j.session.is_some() && is_live_state(&j.state));
+        let live = reg.job(name)?.is_some_and(|j| j.is_running());
         if live && let Some(a) = deliver::deliver_next(ctx, reg, name)? {
             out.push(a);
         }

@@ -59,6 +59,13 @@ pub struct Session {
     pub started_at: i64,
 }
 
+impl Job {
+    /// Registry says live and a session is recorded: the agent can be typed to.
+    pub fn is_running(&self) -> bool {
+        self.session.is_some() && is_live_state(&self.state)
+    }
+}
+
 /// What `create` records.
 #[derive(Debug, Clone)]
 pub struct NewJob<'a> {

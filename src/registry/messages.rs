@@ -6,7 +6,7 @@ use rusqlite::{Row, params};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Registry, Tx, now_ms, opt};
+use super::{Registry, Tx, event_job, now_ms, opt};
 use crate::error::{conflict, not_found, usage};
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,7 +116,7 @@ impl Tx<'_> {
         if let Some(r) = m.in_reply_to {
             body["in_reply_to"] = json!(r);
         }
-        let job = if m.to == "operator" { m.from } else { m.to };
+        let job = event_job(m.to, m.from);
         self.emit("message.sent", job, body)?;
         Ok(id)
     }
@@ -157,7 +157,7 @@ impl Tx<'_> {
         let id = self.tx.last_insert_rowid();
         self.emit(
             "question.asked",
-            if target == "operator" { asker } else { target },
+            event_job(target, asker),
             json!({"id": format!("q{id}"), "asker": asker, "target": target}),
         )?;
         Ok(id)
@@ -200,11 +200,7 @@ impl Tx<'_> {
         )?;
         self.emit(
             "question.answered",
-            if q.asker == "operator" {
-                &q.target
-            } else {
-                &q.asker
-            },
+            event_job(&q.asker, &q.target),
             json!({"id": format!("q{n}"), "by": by}),
         )?;
         Ok(q)
@@ -256,11 +252,7 @@ impl Tx<'_> {
                 [n],
             )?;
         }
-        let job = if target == "operator" || target == "*" {
-            owner.as_str()
-        } else {
-            target.as_str()
-        };
+        let job = event_job(&target, &owner);
         self.emit("message.cancelled", job, json!({"id": id, "by": by}))?;
         Ok(owner)
     }

@@ -34,6 +34,17 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The job an event about something addressed to `addressee` belongs to:
+/// the addressee, or `other` when that is the operator (or everyone), who
+/// has no job of its own.
+pub fn event_job<'a>(addressee: &'a str, other: &'a str) -> &'a str {
+    if addressee == "operator" || addressee == "*" {
+        other
+    } else {
+        addressee
+    }
+}
+
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()

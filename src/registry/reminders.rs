@@ -6,7 +6,7 @@ use rusqlite::{Row, params};
 use serde::Serialize;
 use serde_json::json;
 
-use super::{Registry, Tx, now_ms, opt};
+use super::{Registry, Tx, event_job, now_ms, opt};
 use crate::error::{conflict, not_found};
 
 /// Typed attempts at a stopped or gone target before a reminder fails.
@@ -78,7 +78,7 @@ impl Tx<'_> {
         let id = format!("r{}", self.tx.last_insert_rowid());
         self.emit(
             "reminder.scheduled",
-            if target == "operator" { owner } else { target },
+            event_job(target, owner),
             json!({"id": id, "owner": owner, "target": target, "due_at": crate::events::rfc3339_ms(due_at)}),
         )?;
         Ok(id)
@@ -164,11 +164,7 @@ impl Tx<'_> {
                 )?;
             }
         }
-        let job = if r.target == "operator" {
-            &r.owner
-        } else {
-            &r.target
-        };
+        let job = event_job(&r.target, &r.owner);
         self.emit("reminder.fired", job, json!({"id": id, "target": r.target}))?;
         Ok(())
     }
@@ -188,12 +184,8 @@ impl Tx<'_> {
         if failed > 0
             && let Some(r) = self.reminder(n)?
         {
-            let job = if r.target == "operator" {
-                r.owner.clone()
-            } else {
-                r.target.clone()
-            };
-            self.emit("reminder.failed", &job, json!({"id": id, "error": error}))?;
+            let job = event_job(&r.target, &r.owner);
+            self.emit("reminder.failed", job, json!({"id": id, "error": error}))?;
         }
         Ok(())
     }
@@ -218,12 +210,8 @@ impl Tx<'_> {
             "UPDATE reminders SET state = 'pending', attempts = 0, due_at = ?2 WHERE id = ?1",
             params![n, now_ms()],
         )?;
-        let job = if r.target == "operator" {
-            r.owner.clone()
-        } else {
-            r.target.clone()
-        };
-        self.emit("reminder.retried", &job, json!({"id": id}))?;
+        let job = event_job(&r.target, &r.owner);
+        self.emit("reminder.retried", job, json!({"id": id}))?;
         Ok(())
     }
 
@@ -246,12 +234,8 @@ impl Tx<'_> {
             "UPDATE reminders SET state = 'cancelled' WHERE id = ?1",
             [n],
         )?;
-        let job = if r.target == "operator" {
-            r.owner.clone()
-        } else {
-            r.target.clone()
-        };
-        self.emit("reminder.cancelled", &job, json!({"id": id, "by": by}))?;
+        let job = event_job(&r.target, &r.owner);
+        self.emit("reminder.cancelled", job, json!({"id": id, "by": by}))?;
         Ok(())
     }
 }
