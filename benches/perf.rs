@@ -39,21 +39,8 @@ const LOAD_PROCS: usize = 32;
 /// Default sends per process in the load figure (`MAM_BENCH_SENDS`).
 const LOAD_SENDS: usize = 100;
 
-/// Screen rules of the fake agent, as in tests/cli/support.rs (FAKE_RULES).
-const FAKE_RULES: &str = r#"
-new_session_args = ["--session-id", "{conversation_id}"]
-ready = ['(?m)^> ?$', '(?m)^\? for shortcuts$']
-busy = ['(?m)Working \(esc to interrupt\)$']
-queued = ['Press up to edit queued messages']
-error = ['(?m)^FATAL: .*$']
-dialogs = [
-  { name = "trust", match = 'Do you trust the files in this folder\?', keys = ["Enter"], refuse_if = '❯ *\d\. No, exit' },
-  { name = "bypass", match = 'Bypass Permissions mode', keys = ["Enter"], refuse_if = '❯ *\d\. No, exit' },
-]
-conversation_id = 'conversation ([0-9a-f-]{36})'
-exit = { text = "/exit" }
-settle_ms = 200
-"#;
+/// Screen rules of the fake agent, shared with the tests and the demo.
+const FAKE_RULES: &str = include_str!("../examples/fake_agent_rules.toml");
 
 // ---------------------------------------------------------------------------
 // Locating the binaries

@@ -50,16 +50,8 @@ cat >> "$ws/.mam/config.toml" <<TOML
 [agents.demo]
 cmd = ["$fake", "--trust", "--busy", "3"]
 resume_cmd = ["$fake", "--resume", "{conversation_id}"]
-new_session_args = ["--session-id", "{conversation_id}"]
-ready = ['(?m)^> ?\$', '(?m)^\\? for shortcuts\$']
-busy = ['(?m)Working \\(esc to interrupt\\)\$']
-queued = ['Press up to edit queued messages']
-dialogs = [
-  { name = "trust", match = 'Do you trust the files in this folder\\?', keys = ["Enter"], refuse_if = '❯ *\\d\\. No, exit' },
-]
-conversation_id = 'conversation ([0-9a-f-]{36})'
-exit = { text = "/exit" }
 TOML
+cat "$here/examples/fake_agent_rules.toml" >> "$ws/.mam/config.toml"
 
 echo
 echo "== starting three agents (each answers a trust dialog, then gets its task)"

@@ -50,20 +50,7 @@ pub struct Env {
 }
 
 /// Screen rules of the fake agent, shared by every fake profile.
-pub const FAKE_RULES: &str = r#"
-new_session_args = ["--session-id", "{conversation_id}"]
-ready = ['(?m)^> ?$', '(?m)^\? for shortcuts$']
-busy = ['(?m)Working \(esc to interrupt\)$']
-queued = ['Press up to edit queued messages']
-error = ['(?m)^FATAL: .*$']
-dialogs = [
-  { name = "trust", match = 'Do you trust the files in this folder\?', keys = ["Enter"], refuse_if = '❯ *\d\. No, exit' },
-  { name = "bypass", match = 'Bypass Permissions mode', keys = ["Enter"], refuse_if = '❯ *\d\. No, exit' },
-]
-conversation_id = 'conversation ([0-9a-f-]{36})'
-exit = { text = "/exit" }
-settle_ms = 200
-"#;
+pub const FAKE_RULES: &str = include_str!("../../examples/fake_agent_rules.toml");
 
 impl Env {
     pub fn new() -> Env {
