@@ -90,7 +90,9 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
     let panes = ctx.tmux.list_panes()?;
     let by_session: HashMap<&str, &crate::tmux::Pane> =
         panes.iter().map(|p| (p.session.as_str(), p)).collect();
-    for job in reg.jobs()? {
+    let jobs = reg.jobs()?;
+    let known: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
+    for job in jobs {
         let Some(sess) = &job.session else { continue };
         if !is_live_state(&job.state) {
             continue;
@@ -159,7 +161,7 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
             reg.write(|tx| tx.set_misses(&job.name, 0))?;
         }
     }
-    report.adopted = adopt(ctx, reg, &panes, dry_run)?;
+    report.adopted = adopt(ctx, reg, &panes, &known, dry_run)?;
     if !dry_run {
         discover_ids(ctx, reg)?;
     }
@@ -396,15 +398,19 @@ fn adopt(
     ctx: &Ctx,
     reg: &mut Registry,
     panes: &[crate::tmux::Pane],
+    known: &std::collections::HashSet<String>,
     dry_run: bool,
 ) -> Result<Vec<Adopted>> {
     let ws = reg.ws().to_string();
+    let mut known = known.clone();
     let mut out = Vec::new();
     for p in panes
         .iter()
         .filter(|p| p.tag_ws == ws && !p.tag_job.is_empty())
     {
-        if !crate::app::valid_name(&p.tag_job) || reg.job(&p.tag_job)?.is_some() {
+        // The registry as this pass read it (jobs are never renamed or
+        // removed during a pass).
+        if !crate::app::valid_name(&p.tag_job) || !known.insert(p.tag_job.clone()) {
             continue;
         }
         let info = ctx.tmux.run(&[
