@@ -187,6 +187,9 @@ pub fn write_attachment(ctx: &Ctx, msg: &Message) -> Result<PathBuf> {
 pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
     use crate::registry::reminders::RateLimit;
     let now = crate::registry::now_ms();
+    if !reg.any_reminder_due(now)? {
+        return Ok(Vec::new()); // the usual pass: no job list to read
+    }
     let jobs = reg.jobs()?;
     let running: std::collections::HashMap<String, crate::registry::jobs::Job> = jobs
         .into_iter()

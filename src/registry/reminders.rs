@@ -260,6 +260,15 @@ impl Registry {
             .collect::<rusqlite::Result<_>>()?)
     }
 
+    /// Whether any pending reminder is due at `now` (uses the due index).
+    pub fn any_reminder_due(&self, now: i64) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM reminders WHERE state = 'pending' AND due_at <= ?1)",
+            [now],
+            |r| r.get(0),
+        )?)
+    }
+
     /// Pending reminders per target, for status.
     pub fn pending_reminder_counts(&self) -> Result<std::collections::HashMap<String, i64>> {
         let mut st = self.conn().prepare_cached(
