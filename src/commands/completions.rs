@@ -43,23 +43,3 @@ pub fn write_man_pages(dir: &Path) -> Result<()> {
     }
     Ok(())
 }
-
-/// Completion scripts for every shell, by file name (for the drift test).
-#[allow(dead_code)]
-pub fn all_completions() -> Vec<(String, Vec<u8>)> {
-    use clap_complete::Shell;
-    [Shell::Bash, Shell::Zsh, Shell::Fish]
-        .into_iter()
-        .map(|sh| {
-            let mut buf = Vec::new();
-            clap_complete::generate(sh, &mut Cli::command(), "mam", &mut buf);
-            let file = match sh {
-                Shell::Bash => "mam.bash".to_string(),
-                Shell::Zsh => "_mam".to_string(),
-                Shell::Fish => "mam.fish".to_string(),
-                _ => unreachable!(),
-            };
-            (file, buf)
-        })
-        .collect()
-}
