@@ -502,39 +502,16 @@ fn fake_is_ready(screen: &str) -> bool {
 /// Start the fake agent directly in a tmux session and poll its screen every
 /// 5 ms until it is ready. Returns the time from starting the session.
 fn fake_alone(b: &Bench, name: &str, argv: &[String]) -> Duration {
-    let id = "00000000-0000-4000-8000-000000000000";
-    let mut args: Vec<&str> = vec![
-        "new-session",
-        "-d",
-        "-s",
-        name,
-        "-x",
-        "200",
-        "-y",
-        "50",
-        "-P",
-        "-F",
-        "#{pane_id}",
-        "--",
-    ];
-    args.extend(argv.iter().map(String::as_str));
-    args.extend(["--session-id", id]);
+    let mut argv = argv.to_vec();
+    argv.extend([
+        "--session-id".into(),
+        "00000000-0000-4000-8000-000000000000".into(),
+    ]);
     let t = Instant::now();
-    let pane = b.tmux_ok(&args).trim().to_string();
-    let deadline = t + Duration::from_secs(30);
-    loop {
-        let screen = b.tmux_ok(&["capture-pane", "-p", "-t", &pane]);
-        if fake_is_ready(&screen) {
-            let d = t.elapsed();
-            b.tmux_ok(&["kill-session", "-t", &format!("={name}")]);
-            return d;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "fake agent never became ready:\n{screen}"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    start_fake_session(b, name, &argv);
+    let d = t.elapsed();
+    b.tmux_ok(&["kill-session", "-t", &format!("={name}")]);
+    d
 }
 
 fn bench_create(b: &Bench, rows: &mut Vec<Row>) {
