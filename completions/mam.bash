@@ -43,6 +43,9 @@ _mam() {
             mam,events)
                 cmd="mam__subcmd__events"
                 ;;
+            mam,explain)
+                cmd="mam__subcmd__explain"
+                ;;
             mam,fail)
                 cmd="mam__subcmd__fail"
                 ;;
@@ -129,6 +132,9 @@ _mam() {
                 ;;
             mam__subcmd__help,events)
                 cmd="mam__subcmd__help__subcmd__events"
+                ;;
+            mam__subcmd__help,explain)
+                cmd="mam__subcmd__help__subcmd__explain"
                 ;;
             mam__subcmd__help,fail)
                 cmd="mam__subcmd__help__subcmd__fail"
@@ -221,7 +227,7 @@ _mam() {
 
     case "${cmd}" in
         mam)
-            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs whoami doctor completions man help"
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,6 +490,24 @@ _mam() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mam__subcmd__explain)
+            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mam__subcmd__fail)
             opts="-q -v -h -V --job --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -507,7 +531,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help)
-            opts="init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs whoami doctor completions man help"
+            opts="init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,6 +657,20 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__events)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -79,6 +79,8 @@ pub enum Command {
     Attach(AttachArgs),
     /// Print an agent pane's recent output
     Logs(LogsArgs),
+    /// Why mam thinks an agent is in its state: screen, rules, attempts
+    Explain(ExplainArgs),
     /// Who the caller is, from the registry
     Whoami(WhoamiArgs),
     /// Check tmux, the state directory, the key file and the registry
@@ -235,6 +237,15 @@ pub struct LogsArgs {
     /// How many lines of history to include
     #[arg(long, short = 'n', default_value_t = 200)]
     pub lines: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Job to explain
+    pub name: String,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

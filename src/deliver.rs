@@ -1,4 +1,6 @@
-//! The deliverer: queued messages → ready panes, verified on screen.
+//! The deliverer: queued messages, reminders and task prompts → ready
+//! panes, each proven taken (from the agent's own record where it keeps
+//! one), exactly once even when a process is killed mid-way.
 //!
 //! Used by `send` (an immediate attempt when the recipient is ready) and by
 //! `reconcile` (every queued message whose recipient is now ready). One
@@ -13,11 +15,17 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use std::collections::BTreeMap;
+use std::path::Path;
+
 use crate::app::Ctx;
 use crate::lock;
 use crate::probe::{self, Typed};
-use crate::registry::Registry;
+use crate::profiles::{Profile, Screen};
+use crate::record::Store;
+use crate::registry::jobs::Job;
 use crate::registry::messages::Message;
+use crate::registry::{Registry, Tx};
 
 /// Typed attempts after which a message is given up as `failed`.
 pub const MAX_TYPED_ATTEMPTS: i64 = 5;
@@ -35,6 +43,38 @@ pub fn deliver_next(ctx: &Ctx, reg: &mut Registry, to: &str) -> Result<Option<At
         return Ok(None);
     };
     deliver(ctx, reg, &msg).map(Some)
+}
+
+/// Type the pending task prompt of every ready job that no other mam
+/// command is working on (a `create` that was interrupted, or whose prompt
+/// could not be proven delivered).
+pub fn deliver_prompts(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
+    let mut out = Vec::new();
+    for job in reg.jobs()? {
+        if job.prompt_state.as_deref() != Some("pending") || job.state != "ready" {
+            continue;
+        }
+        let Some(_lock) = lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
+            continue;
+        };
+        let profile = ctx.profile(&job.kind)?;
+        let to = job.name.clone();
+        out.push(
+            match crate::runtime::type_prompt(ctx, reg, &job.name, &profile)? {
+                Typed::Delivered { how, .. } => Attempt::Delivered {
+                    id: "prompt".into(),
+                    to,
+                    how: how.into(),
+                },
+                Typed::NotReady(why) | Typed::Unverified(why) => Attempt::Waiting {
+                    id: "prompt".into(),
+                    to,
+                    why,
+                },
+            },
+        );
+    }
+    Ok(out)
 }
 
 /// One pass over every recipient with queued messages.
@@ -60,41 +100,36 @@ pub fn deliver(ctx: &Ctx, reg: &mut Registry, msg: &Message) -> Result<Attempt> 
     let Some(job) = reg.job(&msg.to)? else {
         return Ok(waiting(msg, "no such job"));
     };
-    let Some(session) = job.session.clone().filter(|_| job.is_running()) else {
+    if job.session.is_none() || !job.is_running() {
         let why = format!("{} is not running ({})", job.name, job.state);
         reg.write(|tx| tx.note_attempt(&msg.id, &why, false))?;
         return Ok(waiting(msg, why));
-    };
+    }
     // Someone else typing into this pane right now: leave it to them.
     let Some(_lock) = lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
         return Ok(waiting(msg, "another mam command is working on this agent"));
     };
     // Re-read under the lock: another process may have delivered it.
+    let job = reg.require_job(&job.name)?;
     match reg.message(&msg.id)? {
         Some(m) if m.state == "queued" => {}
         _ => return Ok(waiting(msg, "no longer queued")),
     }
+    if !job.is_running() {
+        return Ok(waiting(
+            msg,
+            format!("{} is not running ({})", job.name, job.state),
+        ));
+    }
     let profile = ctx.profile(&job.kind)?;
     let text = compose(ctx, reg, msg)?;
-    let typed = probe::type_text(
-        &ctx.tmux,
-        &session.pane_id,
-        &profile,
-        &text,
-        &probe::TypeOptions::default(),
-    )?;
-    match typed {
-        Typed::Delivered { how, .. } => {
-            reg.write(|tx| {
-                tx.mark_delivered(&msg.id, how)?;
-                tx.note_typed(&job.name, how)
-            })?;
-            Ok(Attempt::Delivered {
-                id: msg.id.clone(),
-                to: msg.to.clone(),
-                how: how.to_string(),
-            })
-        }
+    let needle = message_needle(msg);
+    match type_item(ctx, reg, &job, &profile, &msg.id, &text, Some(needle))? {
+        Typed::Delivered { how, .. } => Ok(Attempt::Delivered {
+            id: msg.id.clone(),
+            to: msg.to.clone(),
+            how: how.to_string(),
+        }),
         Typed::NotReady(why) => {
             reg.write(|tx| tx.note_attempt(&msg.id, &why, false))?;
             Ok(waiting(msg, why))
@@ -109,16 +144,253 @@ pub fn deliver(ctx: &Ctx, reg: &mut Registry, msg: &Message) -> Result<Attempt> 
     }
 }
 
+/// The header mam puts before a message's text, unique per message: what
+/// is looked for in the agent's record.
+fn header(msg: &Message) -> String {
+    let mut head = format!("[mam] {} from {}", msg.id, msg.from);
+    if let Some(r) = &msg.in_reply_to {
+        head.push_str(&format!(" (reply to {r})"));
+    }
+    head
+}
+
+fn message_needle(msg: &Message) -> String {
+    format!("{}:", header(msg))
+}
+
+/// How long an attempt whose submit key went out may go without showing in
+/// the agent's record before it counts as lost (the CLIs write the turn
+/// within a second of taking it).
+const RECORD_GRACE_MS: i64 = 15_000;
+
+/// What repairing a job's earlier, unfinished attempts found.
+enum Repair {
+    /// Nothing open (any more): the composer is free for a new attempt.
+    Clean,
+    /// An earlier attempt turned out delivered (its item).
+    Delivered(String, &'static str),
+    /// Not now: why.
+    Wait(String),
+}
+
+/// The agent's record for a job, if its profile has one mam can read.
+pub fn store_of(job: &Job, profile: &Profile) -> Option<Store> {
+    let mut env: Vec<(String, String)> = profile
+        .spec
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    env.extend(job.env.iter().cloned());
+    Store::for_job(
+        profile.spec.conversation_store.as_deref(),
+        &env,
+        Path::new(&job.workdir),
+    )
+}
+
+/// Mark an item delivered with its proof, and the job busy with it.
+fn finish_item(tx: &Tx, job: &str, item: &str, how: &str) -> Result<()> {
+    match item.chars().next() {
+        Some('m') => tx.mark_delivered(item, how)?,
+        Some('r') => tx.reminder_delivered(item, crate::registry::now_ms(), how)?,
+        _ if item == "prompt" => tx.prompt_delivered(job, how)?,
+        _ => {}
+    }
+    tx.note_typed(job, how)
+}
+
+/// Settle what earlier attempts on this job left behind, before anything new
+/// is typed: an attempt the agent's record shows is delivered; mam's own
+/// text still in the composer is cleared (never a human's: only with an
+/// open attempt of mam's); a submitted attempt with no trace is lost once
+/// the record had time to show it. The caller holds the job lock.
+fn repair(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &Job,
+    profile: &Profile,
+    store: Option<&Store>,
+    pane: &str,
+) -> Result<Repair> {
+    for a in reg.open_attempts(&job.name)? {
+        let baseline: BTreeMap<PathBuf, u64> = a
+            .baseline
+            .as_deref()
+            .and_then(|b| serde_json::from_str(b).ok())
+            .unwrap_or_default();
+        let provable = store.is_some() && a.needle.is_some();
+        if let (Some(st), Some(needle)) = (store, &a.needle)
+            && st.shows(&baseline, 0, needle)
+        {
+            reg.write(|tx| {
+                tx.end_attempt(a.id, "proven", Some("record"), None)?;
+                finish_item(tx, &job.name, &a.item, "record")
+            })?;
+            return Ok(Repair::Delivered(a.item, "record"));
+        }
+        let Some(snap) = probe::snapshot(&ctx.tmux, pane)? else {
+            return Ok(Repair::Wait("the pane is gone".into()));
+        };
+        let age = crate::registry::now_ms() - a.started_at;
+        match profile.classify(&snap.screen) {
+            Screen::Ready if a.state == "typing" => {
+                // The submit key never went out and the composer is empty.
+                reg.write(|tx| {
+                    tx.end_attempt(a.id, "lost", None, Some("interrupted before submit"))
+                        .map(drop)
+                })?;
+            }
+            Screen::Ready if provable && age < RECORD_GRACE_MS => {
+                return Ok(Repair::Wait(format!(
+                    "waiting for the agent's record to show the earlier attempt at {}",
+                    a.item
+                )));
+            }
+            Screen::Ready if provable => {
+                reg.write(|tx| {
+                    tx.end_attempt(
+                        a.id,
+                        "lost",
+                        None,
+                        Some("submitted, but the agent's record never showed it"),
+                    )
+                    .map(drop)
+                })?;
+            }
+            Screen::Ready => {
+                // No record to ask: the text left the composer after the
+                // submit key went out.
+                reg.write(|tx| {
+                    tx.end_attempt(a.id, "proven", Some("screen"), None)?;
+                    finish_item(tx, &job.name, &a.item, "screen")
+                })?;
+                return Ok(Repair::Delivered(a.item, "screen"));
+            }
+            Screen::Other => {
+                // mam's own text is still in the composer: clear it, never
+                // append to it.
+                if probe::clear_composer(&ctx.tmux, pane, profile)? {
+                    reg.write(|tx| {
+                        tx.end_attempt(a.id, "cleared", None, Some("left in the composer"))
+                            .map(drop)
+                    })?;
+                } else {
+                    let why = format!(
+                        "mam's earlier text ({}) is still in the composer and could not be cleared",
+                        a.item
+                    );
+                    reg.write(|tx| tx.attempt_note(a.id, &why))?;
+                    return Ok(Repair::Wait(why));
+                }
+            }
+            Screen::Busy => {
+                return Ok(Repair::Wait(format!(
+                    "the agent is working (perhaps on the earlier attempt at {})",
+                    a.item
+                )));
+            }
+            Screen::Dialog(i) | Screen::NeedsHuman(i) => {
+                return Ok(Repair::Wait(format!(
+                    "a dialog is showing ({})",
+                    profile.dialogs[i].name
+                )));
+            }
+            Screen::Error(m) => {
+                return Ok(Repair::Wait(format!("the agent shows an error: {m}")));
+            }
+        }
+    }
+    Ok(Repair::Clean)
+}
+
+/// Type one item (`m12`, `r3`, `prompt`) into a job's pane with proof, and
+/// record the outcome: an attempt row before the first key, `submitted`
+/// before the submit key, and the item delivered in the same transaction
+/// that closes the attempt. Earlier unfinished attempts are repaired first.
+/// SIGINT/SIGTERM wait until the outcome is recorded. The caller holds the
+/// job lock.
+pub fn type_item(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &Job,
+    profile: &Profile,
+    item: &str,
+    text: &str,
+    needle: Option<String>,
+) -> Result<Typed> {
+    let Some(pane) = job.session.as_ref().map(|s| s.pane_id.clone()) else {
+        return Ok(Typed::NotReady(format!("{} has no session", job.name)));
+    };
+    let _hold = crate::signals::Hold::new();
+    let store = store_of(job, profile);
+    match repair(ctx, reg, job, profile, store.as_ref(), &pane)? {
+        Repair::Clean => {}
+        Repair::Delivered(done, how) if done == item => {
+            return Ok(Typed::Delivered {
+                how,
+                rescued: false,
+            });
+        }
+        Repair::Delivered(done, _) => {
+            return Ok(Typed::NotReady(format!(
+                "the agent took an earlier attempt at {done}; this one waits for its turn"
+            )));
+        }
+        Repair::Wait(why) => return Ok(Typed::NotReady(why)),
+    }
+    let needle = needle.filter(|_| store.is_some());
+    let baseline = match (&store, &needle) {
+        (Some(st), Some(_)) => st.files(0),
+        _ => BTreeMap::new(),
+    };
+    let baseline_json = serde_json::to_string(&baseline)?;
+    let id = reg.write(|tx| {
+        tx.begin_attempt(
+            &job.name,
+            item,
+            needle.as_deref(),
+            needle.as_ref().map(|_| baseline_json.as_str()),
+        )
+    })?;
+    let mut opts = probe::TypeOptions::default();
+    if job.state == "ready" {
+        opts.known_settled_at = job.activity_seen;
+    }
+    let mut submitting = || reg.write(|tx| tx.attempt_submitted(id));
+    let mut check = || match (&store, &needle) {
+        (Some(st), Some(n)) => st.shows(&baseline, 0, n),
+        _ => false,
+    };
+    let hooks = probe::Hooks {
+        submitting: &mut submitting,
+        recorded: if needle.is_some() {
+            Some(&mut check)
+        } else {
+            None
+        },
+    };
+    let typed = probe::type_text(&ctx.tmux, &pane, profile, text, &opts, hooks)?;
+    match &typed {
+        Typed::Delivered { how, .. } => reg.write(|tx| {
+            tx.end_attempt(id, "proven", Some(how), None)?;
+            finish_item(tx, &job.name, item, how)
+        })?,
+        Typed::NotReady(why) => {
+            reg.write(|tx| tx.end_attempt(id, "abandoned", None, Some(why)).map(drop))?
+        }
+        Typed::Unverified(why) => reg.write(|tx| tx.attempt_note(id, why))?,
+    }
+    Ok(typed)
+}
+
 /// Longest excerpt typed for a body saved as an attachment.
 const EXCERPT: usize = 240;
 
 /// The text typed for a message: a header naming it, the body (or an excerpt
 /// and the attachment path), and how many more wait.
 pub fn compose(ctx: &Ctx, reg: &Registry, msg: &Message) -> Result<String> {
-    let mut head = format!("[mam] {} from {}", msg.id, msg.from);
-    if let Some(r) = &msg.in_reply_to {
-        head.push_str(&format!(" (reply to {r})"));
-    }
+    let head = header(msg);
     let body = if msg.body.len() > ctx.config.messages.inline_max {
         let path = write_attachment(ctx, msg)?;
         let mut cut = EXCERPT.min(msg.body.len());
@@ -232,7 +504,7 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
                     in_reply_to: None,
                     question_id: None,
                 })?;
-                tx.reminder_delivered(&r.id, now)
+                tx.reminder_delivered(&r.id, now, "inbox")
             })?;
             out.push(Attempt::Delivered {
                 id: r.id.clone(),
@@ -242,13 +514,9 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
             continue;
         }
         let job = &running[&r.target];
-        let pane = job
-            .session
-            .as_ref()
-            .map(|s| s.pane_id.clone())
-            .unwrap_or_default();
         let Some(_lock) = lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
             reg.write(|tx| {
+                tx.refund_fire(&r.target, now)?;
                 tx.reminder_missed(&r.id, "another mam command is working on this agent", false)
             })?;
             out.push(Attempt::Waiting {
@@ -259,25 +527,15 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
             continue;
         };
         let profile = ctx.profile(&job.kind)?;
-        let typed = probe::type_text(
-            &ctx.tmux,
-            &pane,
-            &profile,
-            &probe::sanitize(&header),
-            &probe::TypeOptions::default(),
-        )?;
+        let text = probe::sanitize(&header);
+        let needle = format!("[mam] {} reminder from {}:", r.id, r.owner);
+        let typed = type_item(ctx, reg, job, &profile, &r.id, &text, Some(needle))?;
         let attempt = match typed {
-            Typed::Delivered { how, .. } => {
-                reg.write(|tx| {
-                    tx.reminder_delivered(&r.id, crate::registry::now_ms())?;
-                    tx.note_typed(&job.name, how)
-                })?;
-                Attempt::Delivered {
-                    id: r.id.clone(),
-                    to: r.target.clone(),
-                    how: how.to_string(),
-                }
-            }
+            Typed::Delivered { how, .. } => Attempt::Delivered {
+                id: r.id.clone(),
+                to: r.target.clone(),
+                how: how.to_string(),
+            },
             Typed::NotReady(why) => {
                 // Nothing was typed: the claim gives its rate-limit slot back.
                 reg.write(|tx| {

@@ -80,7 +80,7 @@ fn newest(mut found: Vec<Candidate>, l: &Lookup) -> Option<String> {
     found.into_iter().map(|c| c.id).find(|id| l.free(id))
 }
 
-fn mtime_ms(meta: &fs::Metadata) -> Option<i64> {
+pub(crate) fn mtime_ms(meta: &fs::Metadata) -> Option<i64> {
     let t = meta.modified().ok()?;
     let d = t.duration_since(UNIX_EPOCH).ok()?;
     i64::try_from(d.as_millis()).ok()
@@ -88,7 +88,7 @@ fn mtime_ms(meta: &fs::Metadata) -> Option<i64> {
 
 /// Regular files in `dir` with UTF-8 names, with their mtime (ms). A missing
 /// or unreadable directory yields nothing.
-fn files_in(dir: &Path) -> Vec<(String, PathBuf, i64)> {
+pub(crate) fn files_in(dir: &Path) -> Vec<(String, PathBuf, i64)> {
     let Ok(rd) = fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -108,7 +108,7 @@ fn files_in(dir: &Path) -> Vec<(String, PathBuf, i64)> {
 }
 
 /// Sub-directories of `dir` with UTF-8 names.
-fn dirs_in(dir: &Path) -> Vec<(String, PathBuf)> {
+pub(crate) fn dirs_in(dir: &Path) -> Vec<(String, PathBuf)> {
     let Ok(rd) = fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -353,7 +353,7 @@ fn codex_rollout_id(path: &Path, stem: &str, workdir: &Path) -> Option<String> {
 /// (still the `projectHash` in session files). `$GEMINI_CLI_HOME` replaces
 /// HOME when set. We take the registry entry, any directory whose
 /// `.project_root` names the workdir, and the legacy hash directory.
-fn gemini_project_dirs(l: &Lookup) -> Vec<PathBuf> {
+pub(crate) fn gemini_project_dirs(l: &Lookup) -> Vec<PathBuf> {
     let root = l.home.join(".gemini");
     let tmp = root.join("tmp");
     let mut dirs: Vec<PathBuf> = Vec::new();

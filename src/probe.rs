@@ -43,6 +43,8 @@ pub struct Snapshot {
     pub screen: String,
     pub dead: bool,
     pub dead_status: Option<i32>,
+    /// tmux `window_activity`: the second anything was last drawn.
+    pub activity: i64,
 }
 
 /// Read the pane: dead flag, exit status and visible screen in one call.
@@ -53,7 +55,7 @@ pub fn snapshot(tmux: &Tmux, pane: &str) -> Result<Option<Snapshot>> {
         "-p",
         "-t",
         pane,
-        "#{pane_dead}\t#{pane_dead_status}",
+        "#{pane_dead}\t#{pane_dead_status}\t#{window_activity}",
         ";",
         "capture-pane",
         "-p",
@@ -66,11 +68,15 @@ pub fn snapshot(tmux: &Tmux, pane: &str) -> Result<Option<Snapshot>> {
         Err(e) => return Err(e),
     };
     let (head, screen) = out.split_once('\n').unwrap_or((&out, ""));
-    let (dead, status) = head.split_once('\t').unwrap_or((head, ""));
+    let mut f = head.split('\t');
+    let dead = f.next().unwrap_or("");
+    let status = f.next().unwrap_or("");
+    let activity = f.next().unwrap_or("");
     Ok(Some(Snapshot {
         screen: normalise_screen(screen),
         dead: dead == "1",
         dead_status: status.trim().parse().ok(),
+        activity: activity.trim().parse().unwrap_or(0),
     }))
 }
 
@@ -236,11 +242,15 @@ fn report(
 /// The result of typing one text into a pane.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Typed {
-    /// The screen shows the agent took it (`how`: busy, queued, accepted).
+    /// The agent took it; `how` is the proof (SPEC §9): `record` (its
+    /// conversation store shows the turn), `screen` (for profiles without a
+    /// record: the text left the composer and the agent went busy or drew
+    /// it), `queued` (the CLI shows it queued), `exited` (it ended on it).
     Delivered { how: &'static str, rescued: bool },
     /// Not typed at all: the agent was not in a state to take input.
     NotReady(String),
-    /// Typed but not verified; the reason. The caller must not count it delivered.
+    /// Typed but not proven; the reason. The caller must not count it
+    /// delivered, and must look for it in the record before typing it again.
     Unverified(String),
 }
 
@@ -253,52 +263,135 @@ pub struct TypeOptions {
     pub rescue_after: Duration,
     /// Type even when the agent is busy, if its profile shows queued input.
     pub allow_queued: bool,
+    /// Longest wait for a ready screen to stay still for `settle_ms`.
+    pub settle_timeout: Duration,
+    /// The screen is known to have been still and ready since it was last
+    /// classified (its `window_activity` has not moved): no settle wait.
+    pub known_settled_at: Option<i64>,
 }
 
 impl Default for TypeOptions {
     fn default() -> Self {
         TypeOptions {
-            verify_timeout: Duration::from_secs(4),
-            rescue_after: Duration::from_millis(600),
+            verify_timeout: Duration::from_secs(8),
+            rescue_after: Duration::from_millis(800),
             allow_queued: true,
+            settle_timeout: Duration::from_secs(3),
+            known_settled_at: None,
         }
     }
+}
+
+/// What the caller learns and records while `type_text` runs.
+pub struct Hooks<'a> {
+    /// Called with the text in the composer, right before the submit key:
+    /// the caller records that the attempt is being submitted.
+    pub submitting: &'a mut dyn FnMut() -> Result<()>,
+    /// Whether the agent's own record shows the turn; `None` for profiles
+    /// without a record (then the screen is the proof).
+    pub recorded: Option<&'a mut dyn FnMut() -> bool>,
 }
 
 /// Longest text sent with `send-keys -l` in literal mode; longer goes as a paste.
 const LITERAL_MAX: usize = 256;
 
-/// Type `text` (already sanitised, non-empty) into `pane` and verify that
-/// the agent took it.
+/// Wait until the screen is ready and has not changed for the profile's
+/// `settle_ms`; `Err(reason)` if it is not ready (or does not settle) in
+/// time. `busy_ok`: a busy screen that queues input counts too.
+pub fn settled(
+    tmux: &Tmux,
+    pane: &str,
+    profile: &Profile,
+    opts: &TypeOptions,
+    busy_ok: bool,
+) -> Result<std::result::Result<Snapshot, String>> {
+    let settle = Duration::from_millis(profile.spec.settle_ms);
+    let deadline = Instant::now() + opts.settle_timeout;
+    let mut last: Option<(String, Instant)> = None;
+    loop {
+        let Some(snap) = snapshot(tmux, pane)? else {
+            return Ok(Err("the pane is gone".into()));
+        };
+        if snap.dead {
+            return Ok(Err("the agent has exited".into()));
+        }
+        let why = match profile.classify(&snap.screen) {
+            Screen::Ready => None,
+            Screen::Busy if busy_ok => None,
+            Screen::Busy => Some("the agent is busy".to_string()),
+            Screen::Dialog(i) | Screen::NeedsHuman(i) => {
+                // Never wait out a dialog: it needs an answer, not time.
+                return Ok(Err(format!(
+                    "a dialog is showing ({})",
+                    profile.dialogs[i].name
+                )));
+            }
+            Screen::Error(m) => return Ok(Err(format!("the agent shows an error: {m}"))),
+            Screen::Other => Some("the agent is not at an empty prompt".to_string()),
+        };
+        if why.is_none() && opts.known_settled_at == Some(snap.activity) {
+            return Ok(Ok(snap));
+        }
+        let class_busy = profile.is_busy(&snap.screen);
+        match &why {
+            // A busy agent that queues input animates: no stillness to wait for.
+            None if class_busy => return Ok(Ok(snap)),
+            // Busy, or text in the composer: not now (the caller queues).
+            Some(w) => return Ok(Err(w.clone())),
+            None => {}
+        }
+        let now = Instant::now();
+        match (&why, &last) {
+            (None, Some((screen, since))) if *screen == snap.screen => {
+                if now.duration_since(*since) >= settle {
+                    return Ok(Ok(snap));
+                }
+            }
+            (None, _) => last = Some((snap.screen.clone(), now)),
+            (Some(_), _) => last = None,
+        }
+        if now >= deadline {
+            return Ok(Err(why.unwrap_or_else(|| {
+                format!(
+                    "the screen did not stay still for {} ms",
+                    profile.spec.settle_ms
+                )
+            })));
+        }
+        let mut pause = POLL;
+        if let (None, Some((_, since))) = (&why, &last) {
+            pause = pause.min((*since + settle).saturating_duration_since(now));
+        }
+        std::thread::sleep(pause.max(Duration::from_millis(1)));
+    }
+}
+
+/// Type `text` (already sanitised, non-empty) into `pane` and prove that
+/// the agent took it. Types only into a settled, empty composer (or a busy
+/// one that queues input); the submit key is its own call after the
+/// profile's delay; one rescue submit if the text is still in the composer,
+/// never into a dialog.
 pub fn type_text(
     tmux: &Tmux,
     pane: &str,
     profile: &Profile,
     text: &str,
     opts: &TypeOptions,
+    hooks: Hooks,
 ) -> Result<Typed> {
     if text.is_empty() {
         return Ok(Typed::NotReady("nothing to type after sanitising".into()));
     }
-    let Some(before) = snapshot(tmux, pane)? else {
-        return Ok(Typed::NotReady("the pane is gone".into()));
+    let queues = opts.allow_queued && profile.accepts_queued_input();
+    let before = match settled(tmux, pane, profile, opts, queues)? {
+        Ok(s) => s,
+        Err(why) => return Ok(Typed::NotReady(why)),
     };
-    if before.dead {
-        return Ok(Typed::NotReady("the agent has exited".into()));
-    }
-    let busy_queue = match profile.classify(&before.screen) {
-        Screen::Ready => false,
-        Screen::Busy if opts.allow_queued && profile.accepts_queued_input() => true,
-        Screen::Busy => return Ok(Typed::NotReady("the agent is busy".into())),
-        Screen::Dialog(i) | Screen::NeedsHuman(i) => {
-            return Ok(Typed::NotReady(format!(
-                "a dialog is showing ({})",
-                profile.dialogs[i].name
-            )));
-        }
-        Screen::Error(m) => return Ok(Typed::NotReady(format!("the agent shows an error: {m}"))),
-        Screen::Other => return Ok(Typed::NotReady("the agent is not at its prompt".into())),
-    };
+    let busy_before = profile.is_busy(&before.screen);
+    let Hooks {
+        submitting,
+        mut recorded,
+    } = hooks;
 
     let typed_at = Instant::now();
     let literal = profile.spec.paste == PasteMode::Literal
@@ -340,16 +433,27 @@ pub fn type_text(
             }
         }
     }
+    submitting()?;
     let submit = vec![profile.spec.submit_key.clone()];
     tmux.send_keys(pane, &submit)?;
     let sent_at = Instant::now();
     let mut rescued = false;
+    let first_line = text.lines().next().unwrap_or("").trim();
+    let shown: String = first_line.chars().take(40).collect();
     // Look soon after the submit key (most agents react within a few ms),
     // then back off to the normal poll interval.
     let mut pause = Duration::from_millis(8);
     loop {
         std::thread::sleep(pause);
         pause = (pause * 2).min(POLL);
+        if let Some(rec) = recorded.as_mut()
+            && rec()
+        {
+            return Ok(Typed::Delivered {
+                how: "record",
+                rescued,
+            });
+        }
         let Some(s) = snapshot(tmux, pane)? else {
             return Ok(Typed::Unverified(
                 "the pane disappeared after submit".into(),
@@ -362,46 +466,93 @@ pub fn type_text(
                 rescued,
             });
         }
-        if profile.shows_queued(&s.screen) && (busy_queue || profile.is_busy(&s.screen)) {
+        if profile.shows_queued(&s.screen) && (busy_before || profile.is_busy(&s.screen)) {
             return Ok(Typed::Delivered {
                 how: "queued",
                 rescued,
             });
         }
-        match profile.classify(&s.screen) {
-            Screen::Busy if !busy_queue => {
-                return Ok(Typed::Delivered {
-                    how: "busy",
-                    rescued,
-                });
-            }
-            Screen::Ready if s.screen != typed_screen => {
-                return Ok(Typed::Delivered {
-                    how: "accepted",
-                    rescued,
-                });
-            }
+        let class = profile.classify(&s.screen);
+        match &class {
             Screen::Dialog(i) | Screen::NeedsHuman(i) => {
                 // Never press anything into a dialog.
                 return Ok(Typed::Unverified(format!(
                     "a dialog appeared after submit ({})",
-                    profile.dialogs[i].name
+                    profile.dialogs[*i].name
                 )));
+            }
+            // Screen proof, only where the agent keeps no record: busy that
+            // was not there before, or the text now drawn above an empty
+            // composer on a screen that changed. An empty prompt alone is no
+            // proof (the text may never have arrived).
+            Screen::Busy if recorded.is_none() && !busy_before => {
+                return Ok(Typed::Delivered {
+                    how: "screen",
+                    rescued,
+                });
+            }
+            Screen::Ready
+                if recorded.is_none()
+                    && s.screen != typed_screen
+                    && s.screen != before.screen
+                    && (shown.is_empty() || s.screen.contains(shown.as_str())) =>
+            {
+                return Ok(Typed::Delivered {
+                    how: "screen",
+                    rescued,
+                });
             }
             _ => {}
         }
         let waited = sent_at.elapsed();
-        if !rescued && waited >= opts.rescue_after {
+        // The text still sits in the composer (neither an empty prompt nor
+        // working): press submit once more.
+        if !rescued && waited >= opts.rescue_after && class == Screen::Other {
             tmux.send_keys(pane, &submit)?;
             rescued = true;
         }
         if waited >= opts.verify_timeout {
-            return Ok(Typed::Unverified(format!(
-                "no sign the agent took the text within {:.1}s (still in its input box?)",
-                opts.verify_timeout.as_secs_f64()
-            )));
+            let why = if recorded.is_some() {
+                format!(
+                    "the agent's record shows no such turn within {:.1}s",
+                    opts.verify_timeout.as_secs_f64()
+                )
+            } else {
+                format!(
+                    "no sign the agent took the text within {:.1}s (still in its input box?)",
+                    opts.verify_timeout.as_secs_f64()
+                )
+            };
+            return Ok(Typed::Unverified(why));
         }
     }
+}
+
+/// Clear what mam itself left in an agent's composer with the profile's
+/// `clear` keys, one at a time, until the composer is empty (ready). Never
+/// used on text mam did not type. `Ok(true)` when it is empty.
+pub fn clear_composer(tmux: &Tmux, pane: &str, profile: &Profile) -> Result<bool> {
+    let is_empty = |s: &Snapshot| profile.classify(&s.screen) == Screen::Ready;
+    let Some(s) = snapshot(tmux, pane)? else {
+        return Ok(false);
+    };
+    if is_empty(&s) {
+        return Ok(true);
+    }
+    for key in &profile.spec.clear {
+        tmux.send_keys(pane, std::slice::from_ref(key))?;
+        let until = Instant::now() + Duration::from_millis(1000);
+        while Instant::now() < until {
+            std::thread::sleep(POLL);
+            match snapshot(tmux, pane)? {
+                Some(s) if is_empty(&s) => return Ok(true),
+                Some(s) if s.dead => return Ok(false),
+                Some(_) => {}
+                None => return Ok(false),
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// The last `n` non-empty lines of a screen, for error reports.

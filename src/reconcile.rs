@@ -93,14 +93,21 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
     let jobs = reg.jobs()?;
     let known: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
     for job in jobs {
-        let Some(sess) = &job.session else { continue };
+        let Some(sess) = &job.session else {
+            if let Some(d) = orphan_without_session(ctx, reg, &job, dry_run)? {
+                report.drift.push(d);
+            }
+            continue;
+        };
         if !is_live_state(&job.state) {
             continue;
         }
         match by_session.get(sess.tmux_session.as_str()) {
             Some(p) if p.tag_job == job.name && p.tag_ws == reg.ws() => {
                 if !p.dead {
-                    watch_screen(ctx, reg, &job, p, dry_run, &mut report)?;
+                    report
+                        .drift
+                        .extend(observe_pane(ctx, reg, &job, p, dry_run)?);
                 }
                 if p.dead {
                     // tmux marks a pane dead when its pty closes, which can
@@ -166,7 +173,8 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         discover_ids(ctx, reg)?;
     }
     if !dry_run {
-        report.deliveries = deliver::deliver_all(ctx, reg)?;
+        report.deliveries = deliver::deliver_prompts(ctx, reg)?;
+        report.deliveries.extend(deliver::deliver_all(ctx, reg)?);
         report
             .deliveries
             .extend(deliver::deliver_reminders(ctx, reg)?);
@@ -182,6 +190,37 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         }
     }
     Ok(report)
+}
+
+/// How long a job may sit in `starting` with no session before reconcile
+/// calls its `create` interrupted (a live `create` holds the job's lock
+/// from a moment after it records the job).
+const ORPHAN_AFTER_MS: i64 = 10_000;
+
+/// A job left in `starting` without a session by a `create` that was killed
+/// between recording it and starting its tmux session: `failed`, with why.
+fn orphan_without_session(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &crate::registry::jobs::Job,
+    dry_run: bool,
+) -> Result<Option<Drift>> {
+    if job.state != "starting" || crate::registry::now_ms() - job.created_at < ORPHAN_AFTER_MS {
+        return Ok(None);
+    }
+    let Some(_lock) = crate::lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
+        return Ok(None); // its create is still at work
+    };
+    let why = "mam create was interrupted before the agent's session started";
+    if !dry_run {
+        reg.write(|tx| tx.set_state(&job.name, "failed", Some(why)).map(drop))?;
+    }
+    Ok(Some(Drift {
+        job: job.name.clone(),
+        from: job.state.clone(),
+        to: "failed".into(),
+        why: why.into(),
+    }))
 }
 
 /// Re-read a dead pane's exit status for up to 300 ms.
@@ -478,20 +517,23 @@ fn adopt(
 
 /// Follow a live agent between passes without reading every screen: tmux's
 /// window_activity (from the one list-panes call) says whether anything was
-/// drawn since the last pass. Only then is the screen read and the job's
-/// state corrected (a turn ended: busy → ready; a dialog: waiting). A busy
-/// agent whose screen has not changed for `reconcile.stuck_after` is flagged
-/// stuck, once.
-fn watch_screen(
+/// drawn since the last look. Only then is the screen read and the job's
+/// state corrected (a turn ended: busy → ready; a dialog: waiting; a new
+/// turn: ready → busy). `ready` counts only on a settled screen: nothing
+/// drawn for the profile's `settle_ms` after the second of the last
+/// activity (an agent that shows its idle prompt for a moment after Enter
+/// is still drawing). A busy agent whose screen has not changed for
+/// `reconcile.stuck_after` is flagged stuck, once. Used by reconcile and by
+/// `mam status`.
+pub fn observe_pane(
     ctx: &Ctx,
     reg: &mut Registry,
     job: &crate::registry::jobs::Job,
     p: &crate::tmux::Pane,
     dry_run: bool,
-    report: &mut Report,
-) -> Result<()> {
-    if !matches!(job.state.as_str(), "starting" | "busy" | "waiting") {
-        return Ok(());
+) -> Result<Option<Drift>> {
+    if !is_live_state(&job.state) {
+        return Ok(None);
     }
     let now = crate::registry::now_ms();
     if job.activity_seen == Some(p.activity) {
@@ -500,7 +542,10 @@ fn watch_screen(
             && job.stuck_at.is_none()
             && idle_ms >= ctx.config.stuck_after().as_millis() as i64
         {
-            report.drift.push(Drift {
+            if !dry_run {
+                reg.write(|tx| tx.observe(&job.name, Some(p.activity), Some(true)))?;
+            }
+            return Ok(Some(Drift {
                 job: job.name.clone(),
                 from: job.state.clone(),
                 to: job.state.clone(),
@@ -508,48 +553,65 @@ fn watch_screen(
                     "stuck: busy with an unchanged screen for {}",
                     crate::ui::age(idle_ms)
                 ),
-            });
-            if !dry_run {
-                reg.write(|tx| tx.observe(&job.name, Some(p.activity), Some(true)))?;
-            }
+            }));
         }
-        return Ok(());
+        return Ok(None);
     }
     // Something was drawn: read the screen once and see where the agent is.
     let Ok(profile) = ctx.profile(&job.kind) else {
-        return Ok(());
+        return Ok(None);
     };
     let Some(snap) = crate::probe::snapshot(&ctx.tmux, &p.pane_id)? else {
-        return Ok(());
+        return Ok(None);
     };
-    let state = state_on_screen(&profile.classify(&snap.screen)).unwrap_or(job.state.as_str());
-    if state != job.state {
-        report.drift.push(Drift {
+    let class = profile.classify(&snap.screen);
+    let activity = snap.activity.max(p.activity);
+    // window_activity has one-second resolution: the screen has been still
+    // for at least `now - (activity + 1) s`.
+    let still_ms = now - (activity + 1) * 1000;
+    let settled = still_ms >= profile.spec.settle_ms as i64;
+    let seen = state_on_screen(&class);
+    let state = match seen {
+        Some("ready") if !settled => None, // look again later
+        s => s,
+    };
+    let reason = match &class {
+        crate::profiles::Screen::Dialog(i) | crate::profiles::Screen::NeedsHuman(i) => {
+            Some(format!("screen shows: {}", profile.dialogs[*i].name))
+        }
+        _ => None,
+    };
+    let drift = match state {
+        Some(s) if s != job.state => Some(Drift {
             job: job.name.clone(),
             from: job.state.clone(),
-            to: state.to_string(),
-            why: "seen on screen".into(),
-        });
-    }
+            to: s.to_string(),
+            why: reason.clone().unwrap_or_else(|| "seen on screen".into()),
+        }),
+        _ => None,
+    };
     if !dry_run {
         let id = if job.conversation_id.is_none() {
             profile.conversation_id_on(&snap.screen)
         } else {
             None
         };
-        // window_activity has one-second resolution: what we read counts as
-        // seen only if that second had ended before we read it (else a later
-        // redraw in the same second would go unnoticed).
-        let settled = now >= (p.activity + 1) * 1000;
+        // What we read counts as seen only if that second had ended before
+        // we read it (else a later redraw in the same second would go
+        // unnoticed), and a ready screen only once it has settled.
+        let counted = now >= (activity + 1) * 1000 && (seen != Some("ready") || settled);
         reg.write(|tx| {
-            tx.observe(&job.name, settled.then_some(p.activity), Some(false))?;
+            tx.observe(&job.name, counted.then_some(activity), Some(false))?;
             if let Some(id) = &id {
                 tx.set_conversation_id(&job.name, id)?;
             }
-            tx.set_state(&job.name, state, None).map(drop)
+            match state {
+                Some(s) => tx.set_state(&job.name, s, reason.as_deref()).map(drop),
+                None => Ok(()),
+            }
         })?;
     }
-    Ok(())
+    Ok(drift)
 }
 
 /// Find conversation ids for live jobs that lack one, from where their CLI

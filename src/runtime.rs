@@ -267,26 +267,20 @@ pub fn record_probe(reg: &mut Registry, job: &str, report: &ProbeReport) -> Resu
     }
 }
 
-/// Type a prompt into a ready job and record the result.
-pub fn type_prompt(
-    ctx: &Ctx,
-    reg: &mut Registry,
-    job: &str,
-    pane: &str,
-    profile: &Profile,
-    text: &str,
-) -> Result<Typed> {
-    let typed = probe::type_text(
-        &ctx.tmux,
-        pane,
-        profile,
-        text,
-        &probe::TypeOptions::default(),
-    )?;
-    if let Typed::Delivered { how, .. } = &typed {
-        reg.write(|tx| tx.note_typed(job, how))?;
+/// Type a job's pending task prompt into it, with proof, exactly once
+/// (see `deliver::type_item`). The caller holds the job lock.
+pub fn type_prompt(ctx: &Ctx, reg: &mut Registry, job: &str, profile: &Profile) -> Result<Typed> {
+    let job = reg.require_job(job)?;
+    let text = job
+        .prompt
+        .as_deref()
+        .map(probe::sanitize)
+        .unwrap_or_default();
+    if job.prompt_state.as_deref() != Some("pending") || text.is_empty() {
+        return Ok(Typed::NotReady("no prompt waits".into()));
     }
-    Ok(typed)
+    let needle = crate::record::needle_for(&text);
+    crate::deliver::type_item(ctx, reg, &job, profile, "prompt", &text, needle)
 }
 
 /// The pane of a job's live session as tmux sees it, checked against our
@@ -314,6 +308,9 @@ pub struct StopReport {
     pub exited_cleanly: bool,
     pub reaped: usize,
     pub survivors: Vec<i32>,
+    /// Why the exit command was not typed, if it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Stop a job: the profile's exit keys (unless `force`), wait up to `wait`
@@ -347,6 +344,7 @@ pub fn stop_job(
         exited_cleanly: false,
         reaped: 0,
         survivors: Vec::new(),
+        note: None,
     };
     match pane {
         None => {
@@ -364,8 +362,19 @@ pub fn stop_job(
                 && !p.dead
                 && let Ok(profile) = ctx.profile(&job.kind)
             {
-                send_exit(ctx, &p.pane_id, &profile)?;
-                report.exited_cleanly = wait_for_exit(ctx, &p.pane_id, root, wait)?;
+                match composer_for_exit(ctx, reg, job, &p.pane_id, &profile)? {
+                    None => {
+                        send_exit(ctx, &p.pane_id, &profile)?;
+                        report.exited_cleanly = wait_for_exit(ctx, &p.pane_id, root, wait)?;
+                    }
+                    Some(why) => {
+                        ctx.info(format!(
+                            "mam: {}: {why}; ending its session without typing the exit command",
+                            job.name
+                        ));
+                        report.note = Some(why);
+                    }
+                }
             }
             ctx.tmux.kill_session(&session_name)?;
             report.reaped = tree.len();
@@ -393,6 +402,55 @@ pub fn stop_job(
         Ok(())
     })?;
     Ok(report)
+}
+
+/// Make sure the exit command goes into an empty composer: mam's own
+/// leftovers (an open delivery attempt) are cleared first. `Some(why)` when
+/// the composer holds text mam did not type (a human's draft, which must be
+/// neither submitted nor thrown away by typing over it) or the agent is not
+/// at its prompt: then the session is ended without typing.
+fn composer_for_exit(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &Job,
+    pane: &str,
+    profile: &Profile,
+) -> Result<Option<String>> {
+    use crate::profiles::Screen;
+    let Some(snap) = probe::snapshot(&ctx.tmux, pane)? else {
+        return Ok(None);
+    };
+    if profile.spec.exit.text.is_none() {
+        return Ok(None); // exit keys (Ctrl-D) do not submit anything
+    }
+    let open = reg.open_attempts(&job.name)?;
+    match profile.classify(&snap.screen) {
+        Screen::Ready => Ok(None),
+        Screen::Other if !open.is_empty() => {
+            if probe::clear_composer(&ctx.tmux, pane, profile)? {
+                reg.write(|tx| {
+                    for a in &open {
+                        tx.end_attempt(a.id, "cleared", None, Some("cleared for mam stop"))?;
+                    }
+                    Ok(())
+                })?;
+                Ok(None)
+            } else {
+                Ok(Some(
+                    "mam's earlier text could not be cleared from the composer".into(),
+                ))
+            }
+        }
+        Screen::Other => Ok(Some(
+            "its composer holds text mam did not type (or it is not at its prompt)".into(),
+        )),
+        Screen::Busy => Ok(Some("it is busy".into())),
+        Screen::Dialog(i) | Screen::NeedsHuman(i) => Ok(Some(format!(
+            "a dialog is showing ({})",
+            profile.dialogs[i].name
+        ))),
+        Screen::Error(m) => Ok(Some(format!("it shows an error: {m}"))),
+    }
 }
 
 fn send_exit(ctx: &Ctx, pane: &str, profile: &Profile) -> Result<()> {

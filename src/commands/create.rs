@@ -65,19 +65,11 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     let (pane, _pid) = match started {
         Ok(p) => p,
         Err(e) => {
-            // Nothing was announced yet: leave no trace of the job.
-            let _ = reg.write(|tx| tx.delete_job(&args.name));
+            // No session: take the job back out (with its event).
+            let _ = reg.write(|tx| tx.delete_job(&args.name, &format!("{e:#}")));
             return Err(e);
         }
     };
-    reg.write(|tx| {
-        tx.emit(
-            "job.created",
-            &args.name,
-            json!({"kind": args.agent, "role": args.role.as_str(), "workdir": workdir_s,
-                   "session": ctx.session_name(&args.name)}),
-        )
-    })?;
     if args.no_wait {
         return print_result(ctx, &args, "starting", None);
     }
@@ -94,12 +86,8 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     runtime::record_probe(&mut reg, &args.name, &report)?;
 
     let mut typed = None;
-    if let Some(text) = prompt
-        .as_deref()
-        .map(probe::sanitize)
-        .filter(|t| !t.is_empty())
-    {
-        match runtime::type_prompt(ctx, &mut reg, &args.name, &pane, &profile, &text)? {
+    if reg.require_job(&args.name)?.prompt_state.as_deref() == Some("pending") {
+        match runtime::type_prompt(ctx, &mut reg, &args.name, &profile)? {
             t @ Typed::Delivered { .. } => typed = Some(t),
             Typed::NotReady(why) | Typed::Unverified(why) => {
                 return Err(UserError::new(

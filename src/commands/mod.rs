@@ -6,6 +6,7 @@ pub mod completions;
 pub mod create;
 pub mod doctor;
 pub mod events;
+pub mod explain;
 pub mod init;
 pub mod logs;
 pub mod reconcile;
@@ -98,6 +99,7 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Key(a) => events::key(ctx, a),
         Command::Attach(a) => attach::run(ctx, a),
         Command::Logs(a) => logs::run(ctx, a),
+        Command::Explain(a) => explain::run(ctx, a),
         Command::Whoami(a) => whoami::run(ctx, a),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),

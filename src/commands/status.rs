@@ -41,7 +41,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
 }
 
 fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
-    let Some(reg) = ctx.registry_if_exists()? else {
+    let Some(mut reg) = ctx.registry_if_exists()? else {
         if args.json {
             ui::print_json(&json!({"workspace": null, "jobs": []}));
         } else if !ctx.global.quiet {
@@ -57,7 +57,8 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             return Err(crate::registry::jobs::unknown_job(n));
         }
     }
-    let jobs = reg.jobs()?;
+    let panes = ctx.tmux.list_panes()?;
+    let jobs = refresh(ctx, &mut reg, &panes)?;
     let counts = reg.message_counts()?;
     let reminders = reg.pending_reminder_counts()?;
     let mut threads: HashMap<String, i64> = HashMap::new();
@@ -71,7 +72,6 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             threads.get(name).copied().unwrap_or(0),
         )
     };
-    let panes = ctx.tmux.list_panes()?;
     let by_session: HashMap<&str, &Pane> = panes.iter().map(|p| (p.session.as_str(), p)).collect();
     let now = now_ms();
     let rows: Vec<Row> = jobs
@@ -166,6 +166,44 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         )
     );
     Ok(())
+}
+
+/// Make the registry honest before showing it, without a daemon: re-read
+/// the screen of every live job whose pane drew since its state was
+/// recorded (unchanged panes cost nothing), record what changed, and hand
+/// waiting prompts and messages to agents that are now ready (oldest first,
+/// one each). Returns the jobs as they are after that.
+fn refresh(ctx: &Ctx, reg: &mut crate::registry::Registry, panes: &[Pane]) -> Result<Vec<Job>> {
+    let jobs = reg.jobs()?;
+    let by_session: HashMap<&str, &Pane> = panes.iter().map(|p| (p.session.as_str(), p)).collect();
+    let mut changed = false;
+    for job in &jobs {
+        let Some(sess) = &job.session else { continue };
+        if let Some(p) = by_session.get(sess.tmux_session.as_str())
+            && p.tag_ws == reg.ws()
+            && p.tag_job == job.name
+            && !p.dead
+            && is_live_state(&job.state)
+            && job.activity_seen != Some(p.activity)
+        {
+            crate::reconcile::observe_pane(ctx, reg, job, p, false)?;
+            changed = true;
+        }
+    }
+    let jobs = if changed { reg.jobs()? } else { jobs };
+    let counts = reg.message_counts()?;
+    let mut delivered = false;
+    for job in jobs
+        .iter()
+        .filter(|j| j.state == "ready" && j.session.is_some())
+    {
+        if job.prompt_state.as_deref() == Some("pending") {
+            delivered |= !crate::deliver::deliver_prompts(ctx, reg)?.is_empty();
+        } else if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
+            delivered |= crate::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
+        }
+    }
+    if delivered { reg.jobs() } else { Ok(jobs) }
 }
 
 fn observe<'a>(job: &'a Job, ws: &str, by_session: &HashMap<&str, &Pane>) -> Row<'a> {

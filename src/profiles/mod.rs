@@ -146,6 +146,11 @@ pub struct ProfileSpec {
     pub settle_ms: u64,
     #[serde(default)]
     pub exit: ExitSpec,
+    /// tmux keys that empty a composer holding text without submitting it
+    /// (sent one at a time until the ready screen shows; only ever used on
+    /// text mam itself typed).
+    #[serde(default)]
+    pub clear: Vec<String>,
 }
 
 fn default_submit_key() -> String {
@@ -295,6 +300,37 @@ impl Profile {
             return Screen::Ready;
         }
         Screen::Other
+    }
+
+    /// Every rule of the profile and whether it matches `screen`, in the
+    /// order `classify` checks them: (kind, name or pattern, matches).
+    pub fn rule_report(&self, screen: &str) -> Vec<(String, String, bool)> {
+        let mut v = Vec::new();
+        for r in &self.error {
+            v.push(("error".into(), r.as_str().to_string(), r.is_match(screen)));
+        }
+        for d in &self.dialogs {
+            let hit = d.matches.is_match(screen);
+            let refused = d.refuse_if.as_ref().is_some_and(|r| r.is_match(screen));
+            let name = if d.keys.is_empty() {
+                format!("{} (needs a human)", d.name)
+            } else if hit && refused {
+                format!("{} (refused: its guard matches)", d.name)
+            } else {
+                format!("{} (answered with {})", d.name, d.keys.join(" "))
+            };
+            v.push(("dialog".into(), name, hit));
+        }
+        for r in &self.busy {
+            v.push(("busy".into(), r.as_str().to_string(), r.is_match(screen)));
+        }
+        for r in &self.queued {
+            v.push(("queued".into(), r.as_str().to_string(), r.is_match(screen)));
+        }
+        for r in &self.ready {
+            v.push(("ready".into(), r.as_str().to_string(), r.is_match(screen)));
+        }
+        v
     }
 
     pub fn is_busy(&self, screen: &str) -> bool {

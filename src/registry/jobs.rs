@@ -48,6 +48,9 @@ pub struct Job {
     pub activity_seen: Option<i64>,
     /// When reconcile flagged it stuck (unix ms).
     pub stuck_at: Option<i64>,
+    /// Whether its task prompt reached it: `pending`, `delivered`, or `None`
+    /// (no prompt).
+    pub prompt_state: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -83,7 +86,7 @@ pub struct NewJob<'a> {
 const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
     j.progress, j.progress_note, j.verdict, j.details, j.artifacts, j.on_done, j.conversation_id, \
     j.exit_status, j.misses, j.created_at, j.updated_at, j.state_since, \
-    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at";
+    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at, j.prompt_state";
 
 const JOB_FROM: &str = "FROM jobs j LEFT JOIN sessions s ON s.job = j.name AND s.ended_at IS NULL";
 
@@ -128,6 +131,7 @@ fn job_from_row(r: &Row) -> rusqlite::Result<Job> {
         session,
         activity_seen: r.get(26)?,
         stuck_at: r.get(27)?,
+        prompt_state: r.get(28)?,
     })
 }
 
@@ -167,13 +171,15 @@ pub fn unknown_job(name: &str) -> anyhow::Error {
 }
 
 impl Tx<'_> {
-    /// Insert a new job in state `starting` (no event yet: `create` emits
-    /// `job.created` once its session exists, so an aborted create leaves no trace).
+    /// Insert a new job in state `starting`, with its `job.created` event in
+    /// the same transaction (so no job ever exists without it). A prompt is
+    /// recorded as `pending` until a delivery proves it reached the agent.
     pub fn insert_job(&self, j: &NewJob) -> Result<()> {
         let now = now_ms();
         let res = self.tx.execute(
             "INSERT INTO jobs (name, kind, role, workdir, cmd, env, prompt, state, conversation_id, \
-             created_at, updated_at, state_since, on_done) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10)",
+             created_at, updated_at, state_since, on_done, prompt_state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10, ?11)",
             params![
                 j.name,
                 j.kind,
@@ -184,11 +190,19 @@ impl Tx<'_> {
                 j.prompt,
                 j.conversation_id,
                 now,
-                j.on_done
+                j.on_done,
+                j.prompt.filter(|p| !p.trim().is_empty()).map(|_| "pending"),
             ],
         );
         match res {
-            Ok(_) => Ok(()),
+            Ok(_) => {
+                self.emit(
+                    "job.created",
+                    j.name,
+                    json!({"kind": j.kind, "role": j.role, "workdir": j.workdir}),
+                )?;
+                Ok(())
+            }
             Err(rusqlite::Error::SqliteFailure(e, _))
                 if e.code == rusqlite::ErrorCode::ConstraintViolation =>
             {
@@ -203,10 +217,15 @@ impl Tx<'_> {
         }
     }
 
-    /// Remove a job whose creation was aborted before anything was announced.
-    pub fn delete_job(&self, name: &str) -> Result<()> {
-        self.tx
+    /// Remove a job whose session could not be started, with a
+    /// `job.removed` event (its `job.created` is already in the outbox).
+    pub fn delete_job(&self, name: &str, why: &str) -> Result<()> {
+        let n = self
+            .tx
             .execute("DELETE FROM jobs WHERE name = ?1", [name])?;
+        if n > 0 {
+            self.emit("job.removed", name, json!({"why": why}))?;
+        }
         Ok(())
     }
 
@@ -262,19 +281,19 @@ impl Tx<'_> {
         .ok_or_else(|| unknown_job(job))
     }
 
-    /// Record what a verified typing showed of the agent: busy when it went
-    /// busy or queued the input, else ready (a job waiting on a human keeps
-    /// that state).
+    /// Record what a proven delivery says of the agent: it took a turn, so
+    /// it is busy (a job waiting on a human keeps that state). Never
+    /// `ready`: only a settled ready screen says that. The screen is to be
+    /// read afresh at the next look.
     pub fn note_typed(&self, job: &str, how: &str) -> Result<()> {
-        if self.current_state(job)? == "waiting" {
+        if how == "exited" || self.current_state(job)? == "waiting" {
             return Ok(());
         }
-        let state = if how == "busy" || how == "queued" {
-            "busy"
-        } else {
-            "ready"
-        };
-        self.set_state(job, state, None).map(drop)
+        self.tx.execute(
+            "UPDATE jobs SET activity_seen = NULL WHERE name = ?1",
+            [job],
+        )?;
+        self.set_state(job, "busy", None).map(drop)
     }
 
     /// Change a job's state (no-op when unchanged), with its event.

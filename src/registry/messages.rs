@@ -124,9 +124,9 @@ impl Tx<'_> {
     pub fn mark_delivered(&self, id: &str, how: &str) -> Result<()> {
         let (_, n) = parse_id(id)?;
         let changed = self.tx.execute(
-            "UPDATE messages SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL \
-             WHERE id = ?1 AND state = 'queued'",
-            params![n, now_ms()],
+            "UPDATE messages SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL, \
+             how = ?3 WHERE id = ?1 AND state = 'queued'",
+            params![n, now_ms(), how],
         )?;
         if changed > 0 {
             let to: String =

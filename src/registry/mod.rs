@@ -4,6 +4,7 @@
 //! always `BEGIN IMMEDIATE`. Every state change writes its signed event into
 //! the outbox in the same transaction (`Tx::emit`). One file per table family.
 
+pub mod attempts;
 pub mod events;
 pub mod jobs;
 pub mod messages;
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v2.sql"),
     include_str!("v3.sql"),
     include_str!("v4.sql"),
+    include_str!("v5.sql"),
 ];
 
 /// The schema version this build writes.

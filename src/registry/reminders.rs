@@ -141,7 +141,7 @@ impl Tx<'_> {
     }
 
     /// A reminder was seen delivered: done, or re-armed when it repeats.
-    pub fn reminder_delivered(&self, id: &str, now: i64) -> Result<()> {
+    pub fn reminder_delivered(&self, id: &str, now: i64, how: &str) -> Result<()> {
         let n = num(id)?;
         let Some(r) = self.reminder(n)? else {
             return Ok(());
@@ -153,19 +153,23 @@ impl Tx<'_> {
                     next += every;
                 }
                 self.tx.execute(
-                    "UPDATE reminders SET due_at = ?2, fired_at = ?3, attempts = 0, last_error = NULL WHERE id = ?1",
-                    params![n, next, now],
+                    "UPDATE reminders SET due_at = ?2, fired_at = ?3, attempts = 0, last_error = NULL, how = ?4 WHERE id = ?1",
+                    params![n, next, now, how],
                 )?;
             }
             _ => {
                 self.tx.execute(
-                    "UPDATE reminders SET state = 'delivered', fired_at = ?2, attempts = attempts + 1, last_error = NULL WHERE id = ?1",
-                    params![n, now],
+                    "UPDATE reminders SET state = 'delivered', fired_at = ?2, attempts = attempts + 1, last_error = NULL, how = ?3 WHERE id = ?1",
+                    params![n, now, how],
                 )?;
             }
         }
         let job = event_job(&r.target, &r.owner);
-        self.emit("reminder.fired", job, json!({"id": id, "target": r.target}))?;
+        self.emit(
+            "reminder.fired",
+            job,
+            json!({"id": id, "target": r.target, "how": how}),
+        )?;
         Ok(())
     }
 

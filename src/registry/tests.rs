@@ -69,8 +69,10 @@ fn state_changes_emit_signed_events_in_order() {
     })
     .unwrap();
     let evs = r.events(0, Some("alice"), None, 100).unwrap();
-    assert_eq!(evs.len(), 2);
-    assert!(evs[0].seq < evs[1].seq);
+    // The job's creation is announced in the transaction that records it.
+    let kinds: Vec<&str> = evs.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["job.created", "job.state", "job.state"]);
+    assert!(evs[0].seq < evs[1].seq && evs[1].seq < evs[2].seq);
     let key = r.ident.keys.current().clone();
     for e in &evs {
         let env: crate::events::envelope::Envelope = serde_json::from_str(&e.envelope).unwrap();

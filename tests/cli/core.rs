@@ -371,7 +371,7 @@ fn resume_reuses_the_stored_conversation_id() {
         .position(|a| *a == "--resume")
         .expect("resumed with --resume");
     assert_eq!(args[at + 1], id);
-    assert_eq!(env.job("r")["state"], "ready");
+    env.wait_state("r", "ready");
     // Resuming a running job is a conflict.
     env.fails(&["resume", "r"], 4);
 }
@@ -402,6 +402,13 @@ fn status_uses_one_tmux_call_per_pass() {
     for n in ["a", "b", "c"] {
         env.ok(&["create", n, "--agent", "fake-plain", "--no-wait"]);
     }
+    // Status reads the screen of a pane that drew since its state was
+    // recorded; once all three are seen ready and still, a pass costs one
+    // list-panes and nothing per pane.
+    for n in ["a", "b", "c"] {
+        env.wait_state(n, "ready");
+    }
+    env.ok(&["status"]);
     // A tmux wrapper that counts its invocations.
     let bin = env.dir.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();

@@ -298,7 +298,7 @@ fn watch_over_tls_with_a_password_sees_mams_own_events() {
         .iter()
         .map(|g| g["envelope"]["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, vec!["job.session", "job.created", "job.state"]);
+    assert_eq!(kinds, vec!["job.created", "job.session", "job.state"]);
     // doctor is happy with it.
     let out = env
         .cmd()

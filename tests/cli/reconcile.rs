@@ -23,7 +23,7 @@ fn a_session_killed_behind_mams_back_is_lost_after_two_passes_and_resumable() {
         "{ev}"
     );
     env.ok(&["resume", "k"]);
-    assert_eq!(env.job("k")["state"], "ready");
+    env.wait_state("k", "ready");
     // Nothing to do now.
     assert_eq!(env.ok(&["reconcile", "--once"]).trim(), "nothing to do");
 }

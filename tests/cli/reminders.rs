@@ -118,7 +118,14 @@ fn a_reminder_to_a_stopped_agent_fails_with_its_reason_and_retry_rearms_it() {
     assert_eq!(r["attempts"], 0);
     env.fails(&["retry", "r1"], 4); // not failed any more
     env.ok(&["resume", "s"]);
-    env.ok(&["reconcile", "--once"]);
+    env.eventually(
+        "the reminder once s is ready",
+        Duration::from_secs(10),
+        || {
+            env.ok(&["reconcile", "--once"]);
+            !reminder_texts(&env, "s").is_empty()
+        },
+    );
     assert_eq!(
         reminder_texts(&env, "s"),
         vec!["[mam] r1 reminder from operator: wake up"]

@@ -243,6 +243,17 @@ impl Env {
 
     /// Wait (polling, bounded) until `f` holds.
     #[track_caller]
+    /// Wait (up to 10 s, looking with `mam status` as a user would) until a
+    /// job shows `state`. mam records `ready` only from a settled screen, so
+    /// right after a turn a job shows `busy` for a moment.
+    pub fn wait_state(&self, name: &str, state: &str) {
+        self.eventually(
+            &format!("{name} to be {state}"),
+            Duration::from_secs(10),
+            || self.job(name)["state"] == state,
+        );
+    }
+
     pub fn eventually(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
