@@ -58,6 +58,12 @@ usage: fake_agent [flags]
   --exit-after N           exit 0 once the Nth submission has finished
   --error TEXT             show TEXT and exit 1 after 300 ms
   --exit-status N          status used by /exit (default 0)
+  --record DIR             keep a Claude-style record: each turn taken is a
+                           user line in DIR/projects/<cwd>/<id>.jsonl
+  --idle-gap MS            after Enter, look idle for MS ms before busy
+  --lose-enter N           ignore the first N Enters on a non-empty composer
+  --no-queue               Enter while busy is lost: the text stays in the
+                           composer (as in Gemini CLI)
 ";
 
 // ---------------------------------------------------------------------------
@@ -79,6 +85,10 @@ struct Options {
     exit_after: Option<u64>,
     error: Option<String>,
     exit_status: i32,
+    record: Option<PathBuf>,
+    idle_gap: Duration,
+    lose_enter: u64,
+    no_queue: bool,
 }
 
 impl Default for Options {
@@ -98,6 +108,10 @@ impl Default for Options {
             exit_after: None,
             error: None,
             exit_status: 0,
+            record: None,
+            idle_gap: Duration::ZERO,
+            lose_enter: 0,
+            no_queue: false,
         }
     }
 }
@@ -163,8 +177,14 @@ fn parse_options(args: &[String]) -> Options {
                 | "--exit-after"
                 | "--error"
                 | "--exit-status"
+                | "--record"
+                | "--idle-gap"
+                | "--lose-enter"
         );
-        let is_switch = matches!(name, "--trust" | "--trust-exit-default" | "--continue");
+        let is_switch = matches!(
+            name,
+            "--trust" | "--trust-exit-default" | "--continue" | "--no-queue"
+        );
         if !takes_value && !is_switch {
             usage_error(&format!("unknown flag {arg}"));
         }
@@ -175,6 +195,7 @@ fn parse_options(args: &[String]) -> Options {
             match name {
                 "--trust" => opts.trust = true,
                 "--trust-exit-default" => opts.trust_exit_default = true,
+                "--no-queue" => opts.no_queue = true,
                 _ => opts.continue_last = true,
             }
             continue;
@@ -203,6 +224,12 @@ fn parse_options(args: &[String]) -> Options {
             "--session-id" => opts.session_id = Some(value),
             "--resume" => opts.resume = Some(value),
             "--sessions-dir" => opts.sessions_dir = Some(PathBuf::from(value)),
+            "--record" => opts.record = Some(PathBuf::from(value)),
+            "--idle-gap" => opts.idle_gap = parse_millis(name, &value),
+            "--lose-enter" => match value.trim().parse::<u64>() {
+                Ok(n) => opts.lose_enter = n,
+                Err(_) => usage_error(&format!("invalid value for --lose-enter: {value:?}")),
+            },
             "--exit-after" => match value.trim().parse::<u64>() {
                 Ok(n) => opts.exit_after = Some(n),
                 Err(_) => usage_error(&format!("invalid value for {name}: {value:?}")),
@@ -876,7 +903,7 @@ impl App {
             self.dirty = true;
             self.finish_submission(now);
         }
-        let frame = self.busy.as_ref().map(|b| spinner_frame(b, now));
+        let frame = self.shown_busy(now).map(|b| spinner_frame(b, now));
         if frame != self.drawn_frame {
             self.dirty = true;
         }
@@ -899,6 +926,9 @@ impl App {
             Phase::Ready => {
                 if let Some(b) = &self.busy {
                     consider(b.until);
+                    if now < b.started + self.opts.idle_gap {
+                        consider(b.started + self.opts.idle_gap);
+                    }
                     let frame = (now.saturating_duration_since(b.started).as_millis()
                         / SPINNER_STEP.as_millis()) as u32;
                     consider(b.started + SPINNER_STEP * (frame + 1));
@@ -984,6 +1014,13 @@ impl App {
                 self.last_typed = None;
                 self.ctrl_c_until = None;
             }
+            Key::Enter if self.opts.no_queue && self.busy.is_some() => {
+                self.log.record("{\"event\":\"lost-enter\"}");
+            }
+            Key::Enter if self.opts.lose_enter > 0 && !self.composer.is_empty() => {
+                self.opts.lose_enter -= 1;
+                self.log.record("{\"event\":\"lost-enter\"}");
+            }
             Key::Enter => {
                 let swallowed = !self.opts.swallow.is_zero()
                     && self
@@ -1058,6 +1095,7 @@ impl App {
         self.dirty = true;
         self.log.text_event("submit", &text);
         self.write_session_line(&text);
+        self.write_record(&text);
         if text.trim() == "/exit" {
             let status = self.opts.exit_status;
             self.exit(status);
@@ -1091,6 +1129,31 @@ impl App {
         }
         if let Some(next) = self.queue.pop_front() {
             self.process_submission(next, now);
+        }
+    }
+
+    /// A user turn in Claude Code's session format, where mam looks for
+    /// proof of delivery.
+    fn write_record(&mut self, text: &str) {
+        let Some(dir) = &self.opts.record else {
+            return;
+        };
+        let mangled: String = self
+            .cwd
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let dir = dir.join("projects").join(mangled);
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join(format!("{}.jsonl", self.conversation));
+        let line = format!(
+            "{{\"type\":\"user\",\"message\":{{\"role\":\"user\",\"content\":{}}},\"sessionId\":{},\"cwd\":{}}}\n",
+            json_str(text),
+            json_str(&self.conversation),
+            json_str(&self.cwd)
+        );
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&path) {
+            let _ = f.write_all(line.as_bytes());
         }
     }
 
@@ -1138,7 +1201,7 @@ impl App {
             Phase::Ready => {
                 let footer = if self.ctrl_c_until.is_some() {
                     "Press Ctrl-C again to exit".to_string()
-                } else if let Some(b) = &self.busy {
+                } else if let Some(b) = self.shown_busy(now) {
                     format!(
                         "{} Working (esc to interrupt)",
                         SPINNER[spinner_frame(b, now)]
@@ -1156,10 +1219,17 @@ impl App {
         write_stdout(frame.as_bytes());
         self.dirty = false;
         self.drawn_size = (cols, rows);
-        self.drawn_frame = match (&self.phase, &self.busy) {
+        self.drawn_frame = match (&self.phase, self.shown_busy(now)) {
             (Phase::Ready, Some(b)) => Some(spinner_frame(b, now)),
             _ => None,
         };
+    }
+
+    /// The busy period as drawn: not during the idle-looking gap after Enter.
+    fn shown_busy(&self, now: Instant) -> Option<&Busy> {
+        self.busy
+            .as_ref()
+            .filter(|b| now >= b.started + self.opts.idle_gap)
     }
 
     fn header_lines(&self) -> Vec<String> {

@@ -356,6 +356,12 @@ pub fn type_item(
     let mut opts = probe::TypeOptions::default();
     if job.state == "ready" {
         opts.known_settled_at = job.activity_seen;
+    } else {
+        // Not seen ready since it last took a turn: its idle-looking screen
+        // must stay still longer before it counts.
+        opts.still = Some(std::time::Duration::from_millis(
+            profile.spec.turn_settle_ms.max(profile.spec.settle_ms),
+        ));
     }
     let mut submitting = || reg.write(|tx| tx.attempt_submitted(id));
     let mut check = || match (&store, &needle) {

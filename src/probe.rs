@@ -268,6 +268,9 @@ pub struct TypeOptions {
     /// The screen is known to have been still and ready since it was last
     /// classified (its `window_activity` has not moved): no settle wait.
     pub known_settled_at: Option<i64>,
+    /// How long the ready screen must stay still (default: the profile's
+    /// `settle_ms`; after a turn mam itself started, `turn_settle_ms`).
+    pub still: Option<Duration>,
 }
 
 impl Default for TypeOptions {
@@ -278,6 +281,7 @@ impl Default for TypeOptions {
             allow_queued: true,
             settle_timeout: Duration::from_secs(3),
             known_settled_at: None,
+            still: None,
         }
     }
 }
@@ -305,8 +309,10 @@ pub fn settled(
     opts: &TypeOptions,
     busy_ok: bool,
 ) -> Result<std::result::Result<Snapshot, String>> {
-    let settle = Duration::from_millis(profile.spec.settle_ms);
-    let deadline = Instant::now() + opts.settle_timeout;
+    let settle = opts
+        .still
+        .unwrap_or(Duration::from_millis(profile.spec.settle_ms));
+    let deadline = Instant::now() + opts.settle_timeout + settle;
     let mut last: Option<(String, Instant)> = None;
     loop {
         let Some(snap) = snapshot(tmux, pane)? else {
@@ -354,7 +360,7 @@ pub fn settled(
             return Ok(Err(why.unwrap_or_else(|| {
                 format!(
                     "the screen did not stay still for {} ms",
-                    profile.spec.settle_ms
+                    settle.as_millis()
                 )
             })));
         }
@@ -388,6 +394,12 @@ pub fn type_text(
         Err(why) => return Ok(Typed::NotReady(why)),
     };
     let busy_before = profile.is_busy(&before.screen);
+    if busy_before && profile.shows_queued(&before.screen) {
+        // One queued input at a time, so that each becomes a turn of its own.
+        return Ok(Typed::NotReady(
+            "the agent is busy and already holds queued input".into(),
+        ));
+    }
     let Hooks {
         submitting,
         mut recorded,
@@ -438,6 +450,7 @@ pub fn type_text(
     tmux.send_keys(pane, &submit)?;
     let sent_at = Instant::now();
     let mut rescued = false;
+    let mut rescued_at: Option<Instant> = None;
     let first_line = text.lines().next().unwrap_or("").trim();
     let shown: String = first_line.chars().take(40).collect();
     // Look soon after the submit key (most agents react within a few ms),
@@ -506,10 +519,22 @@ pub fn type_text(
         }
         let waited = sent_at.elapsed();
         // The text still sits in the composer (neither an empty prompt nor
-        // working): press submit once more.
-        if !rescued && waited >= opts.rescue_after && class == Screen::Other {
-            tmux.send_keys(pane, &submit)?;
-            rescued = true;
+        // working): press submit once more; still there a while after that,
+        // give up (the next delivery clears it and types it afresh).
+        if class == Screen::Other && waited >= opts.rescue_after {
+            match rescued_at {
+                None => {
+                    tmux.send_keys(pane, &submit)?;
+                    rescued = true;
+                    rescued_at = Some(Instant::now());
+                }
+                Some(at) if at.elapsed() >= opts.rescue_after => {
+                    return Ok(Typed::Unverified(
+                        "the text is still in the agent's composer after a second submit".into(),
+                    ));
+                }
+                Some(_) => {}
+            }
         }
         if waited >= opts.verify_timeout {
             let why = if recorded.is_some() {
@@ -539,9 +564,13 @@ pub fn clear_composer(tmux: &Tmux, pane: &str, profile: &Profile) -> Result<bool
     if is_empty(&s) {
         return Ok(true);
     }
-    for key in &profile.spec.clear {
+    for (i, key) in profile.spec.clear.iter().enumerate() {
         tmux.send_keys(pane, std::slice::from_ref(key))?;
-        let until = Instant::now() + Duration::from_millis(1000);
+        // Keys meant as a pair (Esc Esc) must come close together; after
+        // the last one, give the screen a full second.
+        let last = i + 1 == profile.spec.clear.len();
+        let wait = Duration::from_millis(if last { 1000 } else { 300 });
+        let until = Instant::now() + wait;
         while Instant::now() < until {
             std::thread::sleep(POLL);
             match snapshot(tmux, pane)? {

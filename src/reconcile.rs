@@ -105,9 +105,17 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         match by_session.get(sess.tmux_session.as_str()) {
             Some(p) if p.tag_job == job.name && p.tag_ws == reg.ws() => {
                 if !p.dead {
-                    report
-                        .drift
-                        .extend(observe_pane(ctx, reg, &job, p, dry_run)?);
+                    let orphan = if job.state == "starting" {
+                        orphan_with_session(ctx, reg, &job, &p.pane_id, dry_run)?
+                    } else {
+                        None
+                    };
+                    match orphan {
+                        Some(d) => report.drift.push(d),
+                        None => report
+                            .drift
+                            .extend(observe_pane(ctx, reg, &job, p, dry_run)?),
+                    }
                 }
                 if p.dead {
                     // tmux marks a pane dead when its pty closes, which can
@@ -192,11 +200,6 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
     Ok(report)
 }
 
-/// How long a job may sit in `starting` with no session before reconcile
-/// calls its `create` interrupted (a live `create` holds the job's lock
-/// from a moment after it records the job).
-const ORPHAN_AFTER_MS: i64 = 10_000;
-
 /// A job left in `starting` without a session by a `create` that was killed
 /// between recording it and starting its tmux session: `failed`, with why.
 fn orphan_without_session(
@@ -205,7 +208,7 @@ fn orphan_without_session(
     job: &crate::registry::jobs::Job,
     dry_run: bool,
 ) -> Result<Option<Drift>> {
-    if job.state != "starting" || crate::registry::now_ms() - job.created_at < ORPHAN_AFTER_MS {
+    if job.state != "starting" {
         return Ok(None);
     }
     let Some(_lock) = crate::lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
@@ -220,6 +223,61 @@ fn orphan_without_session(
         from: job.state.clone(),
         to: "failed".into(),
         why: why.into(),
+    }))
+}
+
+/// How long reconcile probes an interrupted create's agent for readiness.
+const ORPHAN_PROBE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A job in `starting` whose lock is free: its `create` was interrupted
+/// after the session started, or ran with `--no-wait`. When its screen is
+/// at a ready prompt or a dialog mam may answer, probe it as create would
+/// (answering the dialog, waiting for a settled ready screen, a few seconds
+/// at most) and record the outcome; its prompt, still pending, is then typed
+/// by this pass's delivery. Anything else (still loading, working) is left
+/// to the normal screen watch. `None`: not handled here.
+fn orphan_with_session(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &crate::registry::jobs::Job,
+    pane: &str,
+    dry_run: bool,
+) -> Result<Option<Drift>> {
+    use crate::profiles::Screen;
+    let Some(_lock) = crate::lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
+        return Ok(None); // its create is still at work
+    };
+    let profile = ctx.profile(&job.kind)?;
+    let Some(snap) = crate::probe::snapshot(&ctx.tmux, pane)? else {
+        return Ok(None);
+    };
+    if dry_run
+        || !matches!(
+            profile.classify(&snap.screen),
+            Screen::Ready | Screen::Dialog(_)
+        )
+    {
+        return Ok(None);
+    }
+    let probe = crate::probe::wait_ready(&ctx.tmux, pane, &profile, ORPHAN_PROBE, |_| {})?;
+    if probe.outcome == crate::probe::Outcome::Timeout {
+        return Ok(None); // not decided yet: the screen watch goes on
+    }
+    // A failure is recorded with its reason (record_probe's error is only
+    // for create to print).
+    let _ = crate::runtime::record_probe(reg, &job.name, &probe);
+    let now = reg.require_job(&job.name)?;
+    Ok(Some(Drift {
+        job: job.name.clone(),
+        from: job.state.clone(),
+        to: now.state.clone(),
+        why: format!(
+            "probed after its create ended{}",
+            now.reason
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        ),
     }))
 }
 

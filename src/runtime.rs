@@ -108,42 +108,104 @@ pub fn uuid_v4() -> String {
     )
 }
 
-/// Trust the workdir up front where the profile knows how.
-pub fn prepare_trust(profile: &Profile, workdir: &Path) -> Result<()> {
+/// Trust the workdir up front where the profile knows how. `env` is the
+/// job's own environment (over mam's) as the agent will see it.
+pub fn prepare_trust(profile: &Profile, workdir: &Path, env: &[(String, String)]) -> Result<()> {
     match profile.spec.trust_setup {
-        Some(TrustSetup::ClaudeJson) => trust_claude(workdir),
+        Some(TrustSetup::ClaudeJson) => {
+            let mut all: Vec<(String, String)> = profile
+                .spec
+                .env
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            all.extend(env.iter().cloned());
+            trust_claude(workdir, &all)
+        }
         None => Ok(()),
     }
 }
 
-/// Record `projects[<dir>].hasTrustDialogAccepted = true` in `~/.claude.json`,
-/// keeping everything else, replacing the file atomically.
-fn trust_claude(workdir: &Path) -> Result<()> {
-    let Some(home) = std::env::var_os("HOME") else {
-        return Ok(());
+/// A variable as the agent will see it: the job's environment, else mam's.
+fn agent_var(env: &[(String, String)], name: &str) -> Option<String> {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(name).ok())
+        .filter(|v| !v.is_empty())
+}
+
+/// Pre-answer what Claude Code would ask in its global config
+/// (`~/.claude.json`, or `$CLAUDE_CONFIG_DIR/.claude.json`), keeping
+/// everything else and replacing the file atomically:
+/// `projects[<dir>].hasTrustDialogAccepted = true`, and, when
+/// `ANTHROPIC_API_KEY` is set for the agent, that key approved in
+/// `customApiKeyResponses` (the user put it there for the agent to use; a key
+/// the user rejected stays rejected). Answering these dialogs from the screen
+/// broke when Claude stopped numbering their options.
+fn trust_claude(workdir: &Path, env: &[(String, String)]) -> Result<()> {
+    let dir = match agent_var(env, "CLAUDE_CONFIG_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => match agent_var(env, "HOME") {
+            Some(h) => std::path::PathBuf::from(h),
+            None => return Ok(()),
+        },
     };
-    let path = Path::new(&home).join(".claude.json");
+    let path = dir.join(".claude.json");
     let mut doc: serde_json::Value = match std::fs::read_to_string(&path) {
         Ok(t) => serde_json::from_str(&t)
             .with_context(|| format!("{} is not valid JSON; not touching it", path.display()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => serde_json::json!({}),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    let key = workdir.display().to_string();
     let Some(obj) = doc.as_object_mut() else {
         return Ok(());
     };
-    let projects = obj
+    let mut changed = false;
+    let key = workdir.display().to_string();
+    if let Some(projects) = obj
         .entry("projects")
-        .or_insert_with(|| serde_json::json!({}));
-    let Some(projects) = projects.as_object_mut() else {
-        return Ok(());
-    };
-    let entry = projects.entry(key).or_insert_with(|| serde_json::json!({}));
-    if entry.get("hasTrustDialogAccepted") == Some(&serde_json::json!(true)) {
+        .or_insert_with(|| serde_json::json!({}))
+        .as_object_mut()
+    {
+        let entry = projects.entry(key).or_insert_with(|| serde_json::json!({}));
+        if entry.get("hasTrustDialogAccepted") != Some(&serde_json::json!(true))
+            && entry.is_object()
+        {
+            entry["hasTrustDialogAccepted"] = serde_json::json!(true);
+            changed = true;
+        }
+    }
+    if let Some(api_key) = agent_var(env, "ANTHROPIC_API_KEY") {
+        let tail: String = {
+            let chars: Vec<char> = api_key.chars().collect();
+            chars[chars.len().saturating_sub(20)..].iter().collect()
+        };
+        if let Some(resp) = obj
+            .entry("customApiKeyResponses")
+            .or_insert_with(|| serde_json::json!({"approved": [], "rejected": []}))
+            .as_object_mut()
+        {
+            let listed = |k: &str| {
+                resp.get(k)
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|a| a.iter().any(|x| x.as_str() == Some(tail.as_str())))
+            };
+            if !listed("approved") && !listed("rejected") {
+                let approved = resp
+                    .entry("approved")
+                    .or_insert_with(|| serde_json::json!([]));
+                if let Some(a) = approved.as_array_mut() {
+                    a.push(serde_json::json!(tail));
+                    changed = true;
+                }
+            }
+        }
+    }
+    if !changed {
         return Ok(());
     }
-    entry["hasTrustDialogAccepted"] = serde_json::json!(true);
     let tmp = path.with_extension(format!("json.mam-{}", std::process::id()));
     std::fs::write(&tmp, serde_json::to_string_pretty(&doc)?)
         .with_context(|| format!("cannot write {}", tmp.display()))?;

@@ -40,6 +40,14 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         None => runtime::mint_id(&profile),
     };
     let workdir_s = workdir.display().to_string();
+    // The job's lock is taken before the job exists and held until create
+    // is done, so a `starting` job whose lock is free is one whose create
+    // was interrupted (reconcile repairs those).
+    let _lock = lock::lock(
+        &ctx.paths.job_lock(&args.name),
+        Duration::from_secs(30),
+        true,
+    )?;
     reg.write(|tx| {
         tx.insert_job(&NewJob {
             name: &args.name,
@@ -53,14 +61,9 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             on_done: args.on_done.as_str(),
         })
     })?;
-    let _lock = lock::lock(
-        &ctx.paths.job_lock(&args.name),
-        Duration::from_secs(30),
-        true,
-    )?;
     let job = reg.require_job(&args.name)?;
     let argv = runtime::build_argv(&job, &profile, &StartMode::Fresh(conversation_id.clone()));
-    let started = runtime::prepare_trust(&profile, &workdir)
+    let started = runtime::prepare_trust(&profile, &workdir, &env)
         .and_then(|_| runtime::start_session(ctx, &mut reg, &job, &profile, &argv));
     let (pane, _pid) = match started {
         Ok(p) => p,

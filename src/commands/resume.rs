@@ -134,7 +134,7 @@ fn resume_one(
         reg.write(|tx| tx.set_conversation_id(&job.name, id))?;
     }
     let argv = runtime::build_argv(job, &profile, &mode);
-    runtime::prepare_trust(&profile, std::path::Path::new(&job.workdir))?;
+    runtime::prepare_trust(&profile, std::path::Path::new(&job.workdir), &job.env)?;
     reg.write(|tx| tx.set_state(&job.name, "starting", Some("mam resume")))?;
     let (pane, _) = runtime::start_session(ctx, reg, job, &profile, &argv)?;
     let mut spinner = ui::Spinner::new(format!("resuming {}", job.name), ctx.global.quiet);

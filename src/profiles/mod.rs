@@ -144,6 +144,11 @@ pub struct ProfileSpec {
     pub submit_delay_ms: u64,
     #[serde(default = "default_delay")]
     pub settle_ms: u64,
+    /// How long the ready screen must stay still after a turn mam started
+    /// before the next text is typed (some CLIs show their idle prompt for a
+    /// moment after Enter, before they draw that they work).
+    #[serde(default = "default_turn_settle")]
+    pub turn_settle_ms: u64,
     #[serde(default)]
     pub exit: ExitSpec,
     /// tmux keys that empty a composer holding text without submitting it
@@ -158,6 +163,9 @@ fn default_submit_key() -> String {
 }
 fn default_delay() -> u64 {
     300
+}
+fn default_turn_settle() -> u64 {
+    1000
 }
 
 /// A dialog with its patterns compiled.

@@ -24,6 +24,8 @@ pub struct Message {
     pub created_at: i64,
     pub delivered_at: Option<i64>,
     pub read_at: Option<i64>,
+    /// The proof of delivery: `record`, `screen`, `queued`, …
+    pub how: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -50,7 +52,7 @@ pub struct NewMessage<'a> {
 }
 
 const MSG_COLS: &str = "id, sender, recipient, kind, body, in_reply_to, question_id, state, attempts, \
-    last_error, created_at, delivered_at, read_at";
+    last_error, created_at, delivered_at, read_at, how";
 
 fn msg_row(r: &Row) -> rusqlite::Result<Message> {
     Ok(Message {
@@ -67,6 +69,7 @@ fn msg_row(r: &Row) -> rusqlite::Result<Message> {
         created_at: r.get(10)?,
         delivered_at: r.get(11)?,
         read_at: r.get(12)?,
+        how: r.get(13)?,
     })
 }
 

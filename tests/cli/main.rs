@@ -5,6 +5,7 @@ mod bad_input;
 mod broker;
 mod core;
 mod daemon;
+mod delivery;
 mod docs;
 mod events;
 mod messaging;

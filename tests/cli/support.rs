@@ -241,8 +241,6 @@ impl Env {
             .collect()
     }
 
-    /// Wait (polling, bounded) until `f` holds.
-    #[track_caller]
     /// Wait (up to 10 s, looking with `mam status` as a user would) until a
     /// job shows `state`. mam records `ready` only from a settled screen, so
     /// right after a turn a job shows `busy` for a moment.
@@ -254,6 +252,8 @@ impl Env {
         );
     }
 
+    /// Wait (polling, bounded) until `f` holds.
+    #[track_caller]
     pub fn eventually(&self, what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {

@@ -1,0 +1,489 @@
+//! The real-CLI conformance suite: `mam` end to end against the real agent
+//! CLIs (Claude Code, Codex CLI, Gemini CLI, aider), each in a fresh HOME
+//! seeded as an onboarded user, talking to the loopback fake model server in
+//! this folder. The fake agent shows each rule; this suite is the judge of
+//! whether the profiles and the delivery logic work on what users run.
+//!
+//! Not part of `cargo test` (it needs the CLIs installed): run it with
+//! `scripts/conformance.sh` (pinned versions, installed and cached under
+//! `target/conformance/`) or `scripts/conformance.sh --latest`. It reads
+//! the install from `MAM_CONFORMANCE_CLIS` and fails, saying how to install
+//! them, when that is missing.
+//!
+//! Each CLI's test, in one private tmux server and workspace:
+//! create through the real start-up with `NO_COLOR=1`; 20 messages sent
+//! back to back and drained by `mam status` alone; 5 more while the agent
+//! works, drained by the reconcile daemon; a 3 KB paste (with
+//! `inline_max` raised); shell metacharacters; a send killed by SIGKILL,
+//! then another; `stop` → `resume` into the same conversation; no process
+//! left after `stop`. Every text is counted in the model server's log:
+//! exactly once each.
+
+#[allow(dead_code)]
+#[path = "../cli/support.rs"]
+mod support;
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use support::Env;
+
+/// Where `scripts/conformance.sh` installed the CLIs.
+fn clis() -> PathBuf {
+    let dir = std::env::var_os("MAM_CONFORMANCE_CLIS").map(PathBuf::from);
+    match dir {
+        Some(d)
+            if d.join("npm/node_modules/.bin").is_dir() && d.join("aider/bin/aider").exists() =>
+        {
+            d
+        }
+        _ => panic!(
+            "the agent CLIs are not installed: run `scripts/conformance.sh` (it installs Claude Code, \
+             Codex CLI and Gemini CLI from npm and aider from PyPI under target/conformance/ and runs \
+             this suite), or set MAM_CONFORMANCE_CLIS to such an install"
+        ),
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The fake model server on a free loopback port, killed on drop.
+struct ModelServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl ModelServer {
+    fn start(dir: &Path) -> ModelServer {
+        let port = free_port();
+        let log = dir.join("model.log");
+        let script =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/fake-model-server.py");
+        let child = Command::new("python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(&log)
+            .env("FAKE_DELAY", "0.6")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs the fake model server");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the fake model server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ModelServer { child, port, log }
+    }
+
+    /// The user texts of the requests that carried a turn: the newest user
+    /// turn of each streaming request (the CLIs' side requests — Claude's
+    /// and Codex's titles, Gemini's routing call — do not stream).
+    fn turns(&self) -> Vec<String> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| l.split_once(" USER ").map(|(_, j)| j))
+            .filter_map(|j| serde_json::from_str::<Value>(j).ok())
+            .filter(|v| v["stream"] == true)
+            .filter_map(|v| v["text"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// How many user turns the request that carried `needle` held (the
+    /// conversation's length as the model saw it).
+    fn history_len(&self, needle: &str) -> Option<usize> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| l.split_once(" ALL ").map(|(_, j)| j))
+            .filter_map(|j| serde_json::from_str::<Value>(j).ok())
+            .filter(|v| {
+                v["users"]
+                    .as_array()
+                    .and_then(|u| u.last())
+                    .and_then(Value::as_str)
+                    .is_some_and(|t| t.contains(needle))
+            })
+            .map(|v| v["n_user"].as_u64().unwrap_or(0) as usize)
+            .max()
+    }
+}
+
+impl Drop for ModelServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One agent CLI under test.
+struct Agent {
+    kind: &'static str,
+    /// Variables the CLI needs to reach the fake server.
+    env: Vec<(String, String)>,
+}
+
+const KEY: &str = "sk-mam-conformance-0123456789abcdefghij";
+
+fn agent(kind: &'static str, env: &Env, port: u16, clis: &Path) -> Agent {
+    let base = format!("http://127.0.0.1:{port}");
+    let home = &env.home;
+    let mut vars: Vec<(String, String)> = Vec::new();
+    match kind {
+        "claude" => {
+            // An onboarded user: past the first-run screens. (mam itself
+            // trusts the folder and approves the key from the environment.)
+            support::write(
+                &home.join(".claude.json"),
+                &json!({"hasCompletedOnboarding": true}).to_string(),
+            );
+            vars.push(("ANTHROPIC_API_KEY".into(), KEY.into()));
+            vars.push(("ANTHROPIC_BASE_URL".into(), base));
+        }
+        "codex" => {
+            // Codex 0.171 reads its endpoint from config.toml, not from
+            // OPENAI_BASE_URL; the key from a stored login.
+            std::fs::create_dir_all(home.join(".codex")).unwrap();
+            support::write(
+                &home.join(".codex/config.toml"),
+                &format!("openai_base_url = \"{base}/v1\"\n"),
+            );
+            let mut login = Command::new(clis.join("npm/node_modules/.bin/codex"))
+                .args(["login", "--with-api-key"])
+                .env("HOME", home)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            use std::io::Write;
+            login
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(KEY.as_bytes())
+                .unwrap();
+            assert!(
+                login.wait().unwrap().success(),
+                "codex login --with-api-key failed"
+            );
+            vars.push(("OPENAI_API_KEY".into(), KEY.into()));
+        }
+        "gemini" => {
+            vars.push(("GEMINI_API_KEY".into(), KEY.into()));
+            vars.push(("GOOGLE_GEMINI_BASE_URL".into(), base));
+        }
+        "aider" => {
+            vars.push(("OPENAI_API_KEY".into(), KEY.into()));
+            vars.push(("OPENAI_API_BASE".into(), format!("{base}/v1")));
+            vars.push(("AIDER_MODEL".into(), "openai/gpt-4o-mini".into()));
+        }
+        _ => unreachable!(),
+    }
+    Agent { kind, env: vars }
+}
+
+/// A workspace with a git repo, its own HOME, PATH with the CLIs first.
+struct Bench {
+    env: Env,
+    path: String,
+    agent: Agent,
+    server: ModelServer,
+}
+
+impl Bench {
+    fn new(kind: &'static str) -> Bench {
+        let clis = clis();
+        let env = Env::new();
+        let git = Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(&env.root)
+            .status();
+        assert!(
+            git.is_ok_and(|s| s.success()),
+            "git is required: install it with `apt-get install git`"
+        );
+        let server = ModelServer::start(env.dir.path());
+        let agent = agent(kind, &env, server.port, &clis);
+        let path = format!(
+            "{}:{}:{}",
+            clis.join("npm/node_modules/.bin").display(),
+            clis.join("aider/bin").display(),
+            std::env::var("PATH").unwrap()
+        );
+        // The built-in profile as users get it; only the message size is raised.
+        let state = env.root.join(".mam");
+        std::fs::create_dir_all(&state).unwrap();
+        support::write(
+            &state.join("config.toml"),
+            "[messages]\ninline_max = 8192\n",
+        );
+        Bench {
+            env,
+            path,
+            agent,
+            server,
+        }
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = self.env.cmd();
+        c.env("PATH", &self.path).env("TERM", "tmux-256color");
+        for (k, v) in &self.agent.env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "mam {args:?} failed ({:?})\nstdout: {}\nstderr: {}\nmam explain:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.explain()
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn explain(&self) -> String {
+        let out = self.cmd().args(["explain", "a"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn inbox(&self) -> Vec<Value> {
+        let v: Value = serde_json::from_str(&self.ok(&["inbox", "a", "--all", "--json"])).unwrap();
+        v["messages"].as_array().unwrap().clone()
+    }
+
+    /// Wait until no message to `a` is queued, looking only with `status`
+    /// (or `also`, e.g. nothing when a daemon drains).
+    #[track_caller]
+    fn drain(&self, what: &str, timeout: Duration, by_status: bool) {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if by_status {
+                self.ok(&["status"]);
+            }
+            let msgs = self.inbox();
+            if msgs.iter().all(|m| m["state"] != "queued") {
+                let failed: Vec<&Value> = msgs.iter().filter(|m| m["state"] == "failed").collect();
+                assert!(
+                    failed.is_empty(),
+                    "{what}: failed deliveries {failed:#?}\n{}",
+                    self.explain()
+                );
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{what}: still queued after {timeout:?}: {:#?}\n{}",
+                msgs.iter()
+                    .filter(|m| m["state"] == "queued")
+                    .collect::<Vec<_>>(),
+                self.explain()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
+/// The processes whose environment names this HOME (the agent's tree).
+fn processes_with_home(home: &Path) -> Vec<i32> {
+    let needle = format!("HOME={}", home.display());
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        if pid == std::process::id() as i32 {
+            continue;
+        }
+        if let Ok(env) = std::fs::read(e.path().join("environ"))
+            && env.split(|b| *b == 0).any(|v| v == needle.as_bytes())
+        {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+fn conformance(kind: &'static str) {
+    let b = Bench::new(kind);
+    let prompt = format!("conformance prompt for the {kind} agent");
+    let out = b.ok(&[
+        "create",
+        "a",
+        "--agent",
+        kind,
+        "--prompt",
+        &prompt,
+        "--ready-timeout",
+        "60",
+    ]);
+    assert_eq!(out, "a is busy in tmux session mam-a\n", "{}", b.explain());
+    let mut sent: Vec<String> = Vec::new(); // the header each message is typed with
+
+    // 20 back to back, drained by `mam status` alone.
+    for i in 1..=20 {
+        let id = b.ok(&["send", "-q", "a", &format!("paced message number {i}")]);
+        sent.push(id.trim().to_string());
+    }
+    b.drain("20 messages by status", Duration::from_secs(180), true);
+
+    // 5 while the agent works, drained by the reconcile daemon.
+    let mut daemon = b
+        .cmd()
+        .args(["reconcile", "--interval", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for i in 1..=5 {
+        let id = b.ok(&["send", "-q", "a", &format!("daemon message number {i}")]);
+        sent.push(id.trim().to_string());
+    }
+    b.drain("5 messages by the daemon", Duration::from_secs(90), false);
+    unsafe { libc::kill(daemon.id() as i32, libc::SIGTERM) };
+    let _ = daemon.wait();
+
+    // A 3 KB paste and shell metacharacters.
+    let long: String = (0..40)
+        .map(|i| format!("line {i:02} of a long pasted message with some padding text\n"))
+        .collect();
+    sent.push(b.ok(&["send", "-q", "a", &long]).trim().to_string());
+    let meta = r#"metachars $(touch /tmp/mam-pwned) `id` ; | & && > < 'single' "double" \back $HOME * ? ~"#;
+    sent.push(b.ok(&["send", "-q", "a", meta]).trim().to_string());
+    b.drain(
+        "the long and the hostile message",
+        Duration::from_secs(60),
+        true,
+    );
+    assert!(!Path::new("/tmp/mam-pwned").exists(), "a metacharacter ran");
+
+    // A send killed mid-way, then another.
+    let mut victim = b
+        .cmd()
+        .args(["send", "-q", "a", "killed while typing"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = victim.kill();
+    let _ = victim.wait();
+    sent.push(
+        b.ok(&["send", "-q", "a", "after the kill"])
+            .trim()
+            .to_string(),
+    );
+    b.drain("after a SIGKILL", Duration::from_secs(60), true);
+    // The killed send's message, if it got as far as storing it.
+    for m in b.inbox() {
+        let id = m["id"].as_str().unwrap().to_string();
+        if !sent.contains(&id) {
+            sent.push(id);
+        }
+    }
+
+    // stop → resume into the same conversation.
+    let out = b.ok(&["stop", "a"]);
+    assert_eq!(out, "a: stopped\n");
+    let out = b.ok(&["resume", "a", "--ready-timeout", "60"]);
+    assert_eq!(out, "a: resumed, busy\n", "{}", b.explain());
+    b.drain("the restart notice", Duration::from_secs(60), true);
+    let after = b
+        .ok(&["send", "-q", "a", "after the resume"])
+        .trim()
+        .to_string();
+    sent.push(after.clone());
+    b.drain("after resume", Duration::from_secs(60), true);
+    let hist = b
+        .server
+        .history_len(&format!("[mam] {after} from operator:"))
+        .unwrap_or(0);
+    assert!(
+        hist > 2,
+        "resumed into a new conversation: the model saw {hist} user turns"
+    );
+
+    // Every message delivered with proof from the agent's record, and the
+    // model got each exactly once.
+    let inbox = b.inbox();
+    let by_id: HashMap<String, &Value> = inbox
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap().to_string(), m))
+        .collect();
+    let turns = b.server.turns();
+    let count = |needle: &str| turns.iter().filter(|t| t.starts_with(needle)).count();
+    assert_eq!(count(&prompt), 1, "the prompt: {turns:#?}");
+    for id in &sent {
+        let m = by_id[id.as_str()];
+        assert_eq!(m["state"], "delivered", "{m}");
+        assert_eq!(m["how"], "record", "{m}");
+        let header = format!("[mam] {id} from {}:", m["from"].as_str().unwrap());
+        assert_eq!(
+            count(&header),
+            1,
+            "{id} reached the model {} times: {turns:#?}",
+            count(&header)
+        );
+    }
+    for t in &turns {
+        assert!(
+            t.matches("[mam] m").count() <= 1,
+            "glued messages reached the model: {t:?}"
+        );
+    }
+
+    // Nothing left running after stop.
+    b.ok(&["stop", "a"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = processes_with_home(&b.env.home);
+        if left.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "processes left after stop: {left:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn claude() {
+    conformance("claude");
+}
+
+#[test]
+fn codex() {
+    conformance("codex");
+}
+
+#[test]
+fn gemini() {
+    conformance("gemini");
+}
+
+#[test]
+fn aider() {
+    conformance("aider");
+}
