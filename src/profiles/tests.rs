@@ -148,7 +148,7 @@ fn claude_golden_screens() {
             ("28-trust-esc", Answer(&["1"])),
             ("32-after-security-enter", Answer(&["1"])),
             // API key from the environment: default is `2. No`; send "1".
-            ("04-after-trust-enter-0.5s", Answer(&["1"])),
+            ("04-after-trust-enter-0.5s", Answer(&["Up", "Enter"])),
             // First run: theme picker, then security notes.
             ("30-fresh-approvedkey-t1s", Answer(&["Enter"])),
             ("31-after-theme-enter", Answer(&["Enter"])),
@@ -331,7 +331,8 @@ fn codex_golden_screens() {
             // user's message or a reply being streamed.
             ("08-after-enter-t0.3s", Busy),
             ("08-after-enter-t4s", Busy),
-            ("08-after-enter-t15s", Busy),
+            // Reconnecting... waiting for network: a human must look.
+            ("08-after-enter-t15s", Human),
             ("25-busy-t0.3s", Busy),
             ("25-busy-t1s", Busy),
             ("25-busy-t2s", Busy),
@@ -547,15 +548,103 @@ fn aider_unknown_question_needs_a_human() {
 #[test]
 fn aider_commands() {
     let p = builtin("aider");
-    assert_eq!(p.spec.cmd.0, ["aider"]);
+    let quiet = [
+        "--no-show-release-notes",
+        "--analytics-disable",
+        "--no-check-update",
+    ];
+    assert_eq!(p.spec.cmd.0, [&["aider"][..], &quiet].concat());
     assert!(p.spec.resume_cmd.is_none());
     assert_eq!(
         p.spec.continue_cmd.as_ref().unwrap().0,
-        ["aider", "--restore-chat-history"]
+        [&["aider"][..], &quiet, &["--restore-chat-history"]].concat()
     );
     assert!(p.spec.new_session_args.is_empty());
     assert!(p.conversation_id.is_none());
     assert!(!p.accepts_queued_input());
     assert_eq!(p.spec.exit.keys, ["C-d"]);
     assert!(p.spec.exit.text.is_none());
+}
+
+// ------------------------------------------------- live captures (current)
+
+/// Screens of the current releases (Claude Code 2.1.332, Codex CLI 0.171.0,
+/// Gemini CLI 0.61.0, aider 0.86.2), captured with NO_COLOR=1 against the
+/// loopback fake model server: tests/screens/<cli>/live/.
+#[test]
+fn live_screens_of_the_current_releases() {
+    use Want::*;
+    check(
+        &builtin("claude"),
+        "claude",
+        &[
+            ("live/idle", Ready),
+            ("live/idle-after-turns", Ready),
+            ("live/done1", Ready),
+            ("live/typed", Other),
+            ("live/msg-typed", Other),
+            ("live/long-typed", Other),
+            ("live/typed-esc1", Other),
+            ("live/empty-ctrlc1", Other),
+            ("live/busy1-t0.2s", Busy),
+            ("live/busy1-t0.5s", Busy),
+            ("live/busy1-t1s", Busy),
+            ("live/busylong-t0.05s", Busy),
+            ("live/busylong-t0.5s", Busy),
+            ("live/busylong-t1s", Busy),
+            ("live/queued-while-busy", Busy),
+            // Unnumbered options since 2.1.33x: Up then Enter picks Yes.
+            ("live/apikey-dialog", Answer(&["Up", "Enter"])),
+        ],
+    );
+    check(
+        &builtin("codex"),
+        "codex",
+        &[
+            ("live/idle", Ready),
+            ("live/done1", Ready),
+            ("live/typed", Other),
+            ("live/msg-typed", Other),
+            ("live/long-typed", Other),
+            ("live/typed-esc1", Other),
+            ("live/busy1-t0.5s", Busy),
+            ("live/busy1-t1s", Busy),
+            ("live/customprov-t0.5s", Busy),
+            ("live/unreachable-t2s", Busy),
+            ("live/unreachable-t10s", Human),
+        ],
+    );
+    check(
+        &builtin("gemini"),
+        "gemini",
+        &[
+            ("live/idle", Ready),
+            ("live/done1", Ready),
+            ("live/typed", Other),
+            ("live/msg-typed", Other),
+            ("live/long-typed", Other),
+            ("live/typed-esc1", Other),
+            ("live/busy1-t0.5s", Busy),
+            ("live/busy1-t1s", Busy),
+            ("live/busy-typed", Busy),
+            // GEMINI_API_KEY is set: "Existing API key detected", Enter.
+            ("live/auth-dialog-without-settings", Answer(&["Enter"])),
+        ],
+    );
+    check(
+        &builtin("aider"),
+        "aider",
+        &[
+            ("live/idle", Ready),
+            ("live/done1", Ready),
+            ("live/typed", Other),
+            ("live/msg-typed", Other),
+            ("live/long-typed", Other),
+            // Ctrl-C cleared the line: an empty prompt again.
+            ("live/typed-ctrlc1", Ready),
+            ("live/busy1-t1s", Busy),
+            ("live/busy1-t2s", Busy),
+            ("live/a-q1-gitignore", Answer(&["y", "Enter"])),
+        ],
+    );
 }

@@ -112,7 +112,9 @@ impl ModelServer {
         text.lines()
             .filter_map(|l| l.split_once(" USER ").map(|(_, j)| j))
             .filter_map(|j| serde_json::from_str::<Value>(j).ok())
-            .filter(|v| v["stream"] == true && v["text"].as_str().is_some_and(|t| t.contains(needle)))
+            .filter(|v| {
+                v["stream"] == true && v["text"].as_str().is_some_and(|t| t.contains(needle))
+            })
             .map(|v| v["n_user"].as_u64().unwrap_or(0) as usize)
             .max()
     }
@@ -121,15 +123,20 @@ impl ModelServer {
 /// A request a CLI makes beside the conversation, quoting the user's text:
 /// Claude Code's streaming title request (`<session>…</session>` then
 /// "Write the title…").
+/// Codex CLI's title request ("Generate a concise, single-line task title…").
 fn side_request(text: &str) -> bool {
-    text.starts_with("<session>\n") && text.contains("Write the title")
+    (text.starts_with("<session>\n") && text.contains("Write the title"))
+        || text.starts_with("Generate a concise, single-line task title")
 }
 
 impl Drop for ModelServer {
     fn drop(&mut self) {
         // MAM_CONFORMANCE_KEEP_LOG=DIR keeps each run's model log there.
         if let Some(dir) = std::env::var_os("MAM_CONFORMANCE_KEEP_LOG") {
-            let name = format!("model-{}.log", std::thread::current().name().unwrap_or("run"));
+            let name = format!(
+                "model-{}.log",
+                std::thread::current().name().unwrap_or("run")
+            );
             let _ = std::fs::create_dir_all(&dir);
             let _ = std::fs::copy(&self.log, Path::new(&dir).join(name));
         }
@@ -164,11 +171,17 @@ fn agent(kind: &'static str, env: &Env, port: u16, clis: &Path) -> Agent {
         }
         "codex" => {
             // Codex 0.171 reads its endpoint from config.toml, not from
-            // OPENAI_BASE_URL; the key from a stored login.
+            // OPENAI_BASE_URL; the key from a stored login. A provider of
+            // its own without websockets (the built-in one first tries a
+            // websocket, which the fake server refuses: ~6 s of retries).
             std::fs::create_dir_all(home.join(".codex")).unwrap();
             support::write(
                 &home.join(".codex/config.toml"),
-                &format!("openai_base_url = \"{base}/v1\"\n"),
+                &format!(
+                    "model_provider = \"fake\"\n\n[model_providers.fake]\nname = \"fake\"\n\
+                     base_url = \"{base}/v1\"\nwire_api = \"responses\"\n\
+                     requires_openai_auth = true\nsupports_websockets = false\n"
+                ),
             );
             let mut login = Command::new(clis.join("npm/node_modules/.bin/codex"))
                 .args(["login", "--with-api-key"])
@@ -192,10 +205,21 @@ fn agent(kind: &'static str, env: &Env, port: u16, clis: &Path) -> Agent {
             vars.push(("OPENAI_API_KEY".into(), KEY.into()));
         }
         "gemini" => {
+            // An onboarded user has chosen how to sign in.
+            std::fs::create_dir_all(home.join(".gemini")).unwrap();
+            support::write(
+                &home.join(".gemini/settings.json"),
+                &json!({"security": {"auth": {"selectedType": "gemini-api-key"}}}).to_string(),
+            );
             vars.push(("GEMINI_API_KEY".into(), KEY.into()));
             vars.push(("GOOGLE_GEMINI_BASE_URL".into(), base));
         }
         "aider" => {
+            // A user with a git identity (else aider asks to set one).
+            support::write(
+                &home.join(".gitconfig"),
+                "[user]\n\tname = Conformance\n\temail = conformance@example.invalid\n",
+            );
             vars.push(("OPENAI_API_KEY".into(), KEY.into()));
             vars.push(("OPENAI_API_BASE".into(), format!("{base}/v1")));
             vars.push(("AIDER_MODEL".into(), "openai/gpt-4o-mini".into()));
@@ -315,6 +339,26 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// Wait until `mam status` shows the agent ready (its turn is over).
+    #[track_caller]
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let v: Value = serde_json::from_str(&self.ok(&["status", "--json"])).unwrap();
+            if v["jobs"][0]["state"] == "ready" {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "not ready: {v}\n{}",
+                self.explain()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+}
+
 /// The processes whose environment names this HOME (the agent's tree).
 fn processes_with_home(home: &Path) -> Vec<i32> {
     let needle = format!("HOME={}", home.display());
@@ -414,7 +458,9 @@ fn conformance(kind: &'static str) {
         }
     }
 
-    // stop → resume into the same conversation.
+    // stop → resume into the same conversation, once the last turn is over
+    // (stopping a working agent ends its turn unanswered).
+    b.wait_ready();
     let out = b.ok(&["stop", "a"]);
     assert_eq!(out, "a: stopped\n");
     let out = b.ok(&["resume", "a", "--ready-timeout", "60"]);
@@ -434,7 +480,11 @@ fn conformance(kind: &'static str) {
         if let Some(h) = b.server.history_len(&needle) {
             break h;
         }
-        assert!(Instant::now() < deadline, "the model never saw {after}\n{}", b.explain());
+        assert!(
+            Instant::now() < deadline,
+            "the model never saw {after}\n{}",
+            b.explain()
+        );
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(
@@ -456,7 +506,10 @@ fn conformance(kind: &'static str) {
         let m = by_id[id.as_str()];
         assert_eq!(m["state"], "delivered", "{m}");
         // Proof from the record, or (Claude) the CLI's own "queued" hint.
-        assert!(m["how"] == "record" || (kind == "claude" && m["how"] == "queued"), "{m}");
+        assert!(
+            m["how"] == "record" || (kind == "claude" && m["how"] == "queued"),
+            "{m}"
+        );
         let header = format!("[mam] {id} from {}:", m["from"].as_str().unwrap());
         assert_eq!(
             count(&header),
@@ -473,6 +526,7 @@ fn conformance(kind: &'static str) {
     }
 
     // Nothing left running after stop.
+    b.wait_ready();
     b.ok(&["stop", "a"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
