@@ -73,15 +73,19 @@ fn ci_runs_exactly_the_readme_test_command() {
         readme.contains(&format!("```sh\n{test_cmd}\n```")),
         "README's test command changed"
     );
-    let last = ci
+    let commands: Vec<&str> = ci
         .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        .unwrap();
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
     assert_eq!(
-        last.trim(),
-        test_cmd,
-        ".ci/run must end with the README's test command"
+        commands[commands.len() - 2..],
+        [test_cmd, "scripts/conformance.sh"],
+        ".ci/run must end with the README's test command, then the conformance suite"
+    );
+    assert!(
+        readme.contains("```sh\nscripts/conformance.sh\n```"),
+        "README must show how to run the conformance suite"
     );
 }
 
