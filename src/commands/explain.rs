@@ -64,6 +64,7 @@ pub fn run(ctx: &Ctx, args: ExplainArgs) -> Result<()> {
     if args.json {
         ui::print_json(&json!({
             "name": job.name,
+            "pane": job.session.as_ref().map(|s| s.pane_id.clone()),
             "kind": job.kind,
             "recorded_state": job.state,
             "reason": job.reason,
@@ -72,6 +73,11 @@ pub fn run(ctx: &Ctx, args: ExplainArgs) -> Result<()> {
             "rules": rules.iter().map(|(k, n, m)| json!({"kind": k, "rule": n, "matches": m})).collect::<Vec<_>>(),
             "record": record.as_ref().map(|(k, b, f)| json!({"store": k, "base": b, "files": f})),
             "prompt": job.prompt_state,
+            "typing": {"paste": format!("{:?}", profile.spec.paste).to_lowercase(),
+                       "submit_key": profile.spec.submit_key,
+                       "submit_delay_ms": profile.spec.submit_delay_ms,
+                       "settle_ms": profile.spec.settle_ms,
+                       "turn_settle_ms": profile.spec.turn_settle_ms},
             "attempts": attempts,
         }));
         return Ok(());

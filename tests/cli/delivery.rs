@@ -315,3 +315,60 @@ fn sigkill_at_any_instant_loses_nothing_and_doubles_nothing() {
         }
     }
 }
+
+#[test]
+fn explain_shows_the_rules_the_record_and_the_attempts() {
+    let env = Env::new();
+    env.write_config(&recorded_profile(&env, "rec", r#""--busy", "0""#));
+    env.ok(&[
+        "create",
+        "e",
+        "--agent",
+        "rec",
+        "--prompt",
+        "explain this job to me",
+    ]);
+    env.wait_state("e", "ready");
+    let out = env.ok(&["explain", "e"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "e (rec): recorded ready");
+    assert_eq!(lines[1], "screen shows: ready");
+    let rules = lines
+        .iter()
+        .position(|l| *l == "rules (checked in this order):")
+        .unwrap();
+    let record = lines
+        .iter()
+        .position(|l| l.starts_with("record: "))
+        .unwrap();
+    assert_eq!(
+        lines[rules + 1..record],
+        [
+            "    -   error   (?m)^FATAL: .*$",
+            "    -   dialog  trust (answered with Enter)",
+            "    -   dialog  bypass (answered with Enter)",
+            "    -   busy    (?m)Working \\(esc to interrupt\\)$",
+            "  match ready   (?m)^> ?$",
+            "  match ready   (?m)^\\? for shortcuts$",
+        ]
+    );
+    let store = env.logs.join("claude");
+    assert_eq!(
+        lines[record],
+        format!(
+            "record: claude store under {}; delivery proof is the agent's own record",
+            store.display()
+        )
+    );
+    assert_eq!(lines[record + 2], "prompt: delivered");
+    assert_eq!(lines[record + 3], "attempts (newest first):");
+    assert!(
+        lines[record + 4].starts_with("  prompt proven ")
+            && lines[record + 4].ends_with(" ago: proof: record"),
+        "{out}"
+    );
+    let v = env.json(&["explain", "e", "--json"]);
+    assert_eq!(v["recorded_state"], "ready");
+    assert_eq!(v["attempts"][0]["item"], "prompt");
+    assert_eq!(v["attempts"][0]["needle"], "explain this job to me");
+}
