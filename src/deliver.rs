@@ -175,16 +175,9 @@ enum Repair {
 
 /// The agent's record for a job, if its profile has one mam can read.
 pub fn store_of(job: &Job, profile: &Profile) -> Option<Store> {
-    let mut env: Vec<(String, String)> = profile
-        .spec
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    env.extend(job.env.iter().cloned());
     Store::for_job(
         profile.spec.conversation_store.as_deref(),
-        &env,
+        &profile.agent_env(&job.env),
         Path::new(&job.workdir),
     )
 }

@@ -60,14 +60,7 @@ impl Store {
     /// has no record mam can read.
     pub fn for_job(kind: Option<&str>, env: &[(String, String)], workdir: &Path) -> Option<Store> {
         let kind = kind.filter(|k| STORES.contains(k))?;
-        let var = |name: &str| -> Option<PathBuf> {
-            env.iter()
-                .rev()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| PathBuf::from(v))
-                .or_else(|| std::env::var_os(name).map(PathBuf::from))
-                .filter(|p| !p.as_os_str().is_empty())
-        };
+        let var = |name: &str| crate::profiles::agent_var(env, name).map(PathBuf::from);
         let home = var("HOME");
         let base = match (kind, override_var(kind).and_then(var)) {
             ("gemini", Some(dir)) => dir, // GEMINI_CLI_HOME replaces HOME
@@ -233,19 +226,7 @@ fn json_user_turn(line: &str, needle: &str) -> bool {
 fn text_of(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .map(|p| match p {
-                Value::String(s) => s.clone(),
-                Value::Object(o) => o
-                    .get("text")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                _ => String::new(),
-            })
-            .collect::<Vec<_>>()
-            .join("\n"),
+        Value::Array(parts) => parts.iter().map(text_of).collect::<Vec<_>>().join("\n"),
         Value::Object(o) => o
             .get("text")
             .and_then(Value::as_str)

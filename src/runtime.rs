@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use crate::app::Ctx;
 use crate::error::{Code, UserError, conflict};
 use crate::probe::{self, Outcome, ProbeReport, Typed};
-use crate::profiles::{Profile, TrustSetup};
+use crate::profiles::{Profile, TrustSetup, agent_var};
 use crate::registry::Registry;
 use crate::registry::jobs::Job;
 use crate::tmux::{NewSession, Pane};
@@ -112,28 +112,9 @@ pub fn uuid_v4() -> String {
 /// job's own environment (over mam's) as the agent will see it.
 pub fn prepare_trust(profile: &Profile, workdir: &Path, env: &[(String, String)]) -> Result<()> {
     match profile.spec.trust_setup {
-        Some(TrustSetup::ClaudeJson) => {
-            let mut all: Vec<(String, String)> = profile
-                .spec
-                .env
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            all.extend(env.iter().cloned());
-            trust_claude(workdir, &all)
-        }
+        Some(TrustSetup::ClaudeJson) => trust_claude(workdir, &profile.agent_env(env)),
         None => Ok(()),
     }
-}
-
-/// A variable as the agent will see it: the job's environment, else mam's.
-fn agent_var(env: &[(String, String)], name: &str) -> Option<String> {
-    env.iter()
-        .rev()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .or_else(|| std::env::var(name).ok())
-        .filter(|v| !v.is_empty())
 }
 
 /// Pre-answer what Claude Code would ask in its global config

@@ -341,6 +341,19 @@ impl Profile {
         v
     }
 
+    /// The environment a job's agent runs with, as far as mam sets it: the
+    /// profile's `env`, then the job's own (`--env`), later ones winning.
+    pub fn agent_env(&self, job_env: &[(String, String)]) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = self
+            .spec
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        env.extend(job_env.iter().cloned());
+        env
+    }
+
     pub fn is_busy(&self, screen: &str) -> bool {
         self.busy.iter().any(|r| r.is_match(screen))
     }
@@ -362,6 +375,18 @@ impl Profile {
             .get(1)
             .map(|m| m.as_str().to_string())
     }
+}
+
+/// A variable as an agent sees it: from `env` (see [`Profile::agent_env`]),
+/// else inherited from mam's own environment (tmux passes that on). Empty
+/// counts as unset.
+pub fn agent_var(env: &[(String, String)], name: &str) -> Option<String> {
+    env.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .or_else(|| std::env::var(name).ok())
+        .filter(|v| !v.is_empty())
 }
 
 /// Normalise a captured screen: trailing spaces trimmed on each line,
