@@ -686,6 +686,11 @@ fn bench_status(b: &Bench, rows: &mut Vec<Row>) -> DaemonMem {
         assert_eq!(jobs.len(), n, "status should list {n} jobs");
         let lost = jobs.iter().filter(|j| j["state"] == "lost").count();
         assert_eq!(lost, 0, "no job should be lost");
+        // status re-reads a pane that drew until its screen has settled
+        // (window_activity has one-second resolution): measure the steady
+        // state, with nothing drawn since the last look.
+        std::thread::sleep(Duration::from_millis(1500));
+        b.mam_ok(&root, &["status", "--json"]);
 
         let floor = b.sample("tmux list-panes", || {
             b.tmux_cmd(&["list-panes", "-a", "-F", "#{pane_id}"])

@@ -51,7 +51,12 @@ pub fn deliver_next(ctx: &Ctx, reg: &mut Registry, to: &str) -> Result<Option<At
 pub fn deliver_prompts(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
     let mut out = Vec::new();
     for job in reg.jobs()? {
-        if job.prompt_state.as_deref() != Some("pending") || job.state != "ready" {
+        // Busy too: the screen decides (a ready one is typed to; mam's own
+        // half-typed prompt from an interrupted create is cleared first).
+        if job.prompt_state.as_deref() != Some("pending")
+            || !matches!(job.state.as_str(), "ready" | "busy")
+            || job.session.is_none()
+        {
             continue;
         }
         let Some(_lock) = lock::try_lock(&ctx.paths.job_lock(&job.name))? else {

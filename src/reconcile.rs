@@ -631,11 +631,18 @@ pub fn observe_pane(
     let seen = state_on_screen(&class);
     let state = match seen {
         Some("ready") if !settled => None, // look again later
+        // No longer at an empty prompt (a turn began that mam did not type,
+        // or an agent without a busy marker is waiting on its model): not
+        // ready any more, whatever else it is.
+        None if job.state == "ready" && class == crate::profiles::Screen::Other => Some("busy"),
         s => s,
     };
     let reason = match &class {
         crate::profiles::Screen::Dialog(i) | crate::profiles::Screen::NeedsHuman(i) => {
             Some(format!("screen shows: {}", profile.dialogs[*i].name))
+        }
+        crate::profiles::Screen::Other if state == Some("busy") => {
+            Some("not at an empty prompt".to_string())
         }
         _ => None,
     };

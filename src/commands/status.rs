@@ -58,8 +58,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         }
     }
     let panes = ctx.tmux.list_panes()?;
-    let jobs = refresh(ctx, &mut reg, &panes)?;
-    let counts = reg.message_counts()?;
+    let (jobs, counts) = refresh(ctx, &mut reg, &panes)?;
     let reminders = reg.pending_reminder_counts()?;
     let mut threads: HashMap<String, i64> = HashMap::new();
     for q in reg.open_questions(None)? {
@@ -172,8 +171,13 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
 /// the screen of every live job whose pane drew since its state was
 /// recorded (unchanged panes cost nothing), record what changed, and hand
 /// waiting prompts and messages to agents that are now ready (oldest first,
-/// one each). Returns the jobs as they are after that.
-fn refresh(ctx: &Ctx, reg: &mut crate::registry::Registry, panes: &[Pane]) -> Result<Vec<Job>> {
+/// one each). Returns the jobs and message counts as they are after that.
+type Counts = HashMap<String, (i64, i64)>;
+fn refresh(
+    ctx: &Ctx,
+    reg: &mut crate::registry::Registry,
+    panes: &[Pane],
+) -> Result<(Vec<Job>, Counts)> {
     let jobs = reg.jobs()?;
     let by_session: HashMap<&str, &Pane> = panes.iter().map(|p| (p.session.as_str(), p)).collect();
     let mut changed = false;
@@ -203,7 +207,11 @@ fn refresh(ctx: &Ctx, reg: &mut crate::registry::Registry, panes: &[Pane]) -> Re
             delivered |= crate::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
         }
     }
-    if delivered { reg.jobs() } else { Ok(jobs) }
+    if delivered {
+        Ok((reg.jobs()?, reg.message_counts()?))
+    } else {
+        Ok((jobs, counts))
+    }
 }
 
 fn observe<'a>(job: &'a Job, ws: &str, by_session: &HashMap<&str, &Pane>) -> Row<'a> {
@@ -252,6 +260,7 @@ fn row_json(r: &Row, now: i64) -> Value {
         "verdict": j.verdict,
         "workdir": j.workdir,
         "conversation_id": j.conversation_id,
+        "prompt": j.prompt_state,
         "session": j.session.as_ref().map(|s| json!({
             "tmux_session": s.tmux_session, "pane": s.pane_id, "pid": s.pane_pid,
         })),

@@ -246,18 +246,24 @@ fn sigkill_at_any_instant_loses_nothing_and_doubles_nothing() {
             .iter()
             .filter(|m| m["state"] == "queued")
             .count();
-        let starting = env.json(&["status", "--all", "--json"])["jobs"]
+        let jobs = env.json(&["status", "--all", "--json"])["jobs"]
             .as_array()
             .unwrap()
+            .clone();
+        let starting = jobs
             .iter()
             .filter(|j| j["recorded_state"] == "starting")
             .count();
-        if queued == 0 && starting == 0 {
+        let prompts = jobs
+            .iter()
+            .filter(|j| j["prompt"] == "pending" && (j["state"] == "ready" || j["state"] == "busy"))
+            .count();
+        if queued == 0 && starting == 0 && prompts == 0 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "{queued} still queued, {starting} starting"
+            "{queued} still queued, {starting} starting, {prompts} prompts pending"
         );
     }
     // Every stored message reached the agent exactly once, unglued; sends

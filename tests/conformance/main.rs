@@ -373,7 +373,7 @@ fn delivery_timing(b: &Bench) -> (f64, f64) {
         let t = Instant::now();
         let out = b.ok(&["send", "a", &format!("timed message {i}")]);
         let ms = t.elapsed().as_secs_f64() * 1e3;
-        assert!(out.ends_with(": delivered\n"), "{out}");
+        assert!(out.ends_with(": delivered\n"), "{out}{}", b.explain());
         mine.push(ms);
 
         b.wait_ready();
