@@ -44,4 +44,5 @@ done
 printf 'conformance: aider %s\n' "$("$dir/aider/bin/aider" --version 2>/dev/null | head -n1)"
 
 export MAM_CONFORMANCE_CLIS="$dir"
-exec cargo test --locked --test conformance -- --test-threads=2 "$@"
+# --nocapture: each CLI prints its delivery timing (`perf:` lines).
+exec cargo test --locked --test conformance -- --test-threads=2 --nocapture "$@"
