@@ -648,3 +648,11 @@ fn live_screens_of_the_current_releases() {
         ],
     );
 }
+
+#[test]
+fn gemini_is_told_it_runs_interactively_even_under_ci() {
+    // Gemini CLI 0.61 goes headless and exits 42 in a pane when CI=true.
+    let p = builtin("gemini");
+    assert_eq!(p.spec.env["CI"], "false");
+    assert_eq!(p.spec.env["GITHUB_ACTIONS"], "false");
+}
