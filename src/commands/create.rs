@@ -23,7 +23,8 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     let workdir = resolve_workdir(ctx, args.workdir.as_ref())?;
     let prompt = read_prompt(&args)?;
     let env = parse_env(&args.env)?;
-    if !(args.ready_timeout.is_finite() && args.ready_timeout > 0.0) {
+    let ready_timeout = crate::app::seconds("--ready-timeout", args.ready_timeout)?;
+    if ready_timeout.is_zero() {
         return Err(usage("--ready-timeout must be a positive number of seconds").into());
     }
     let cmd = match &args.cmd {
@@ -78,13 +79,9 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     }
 
     let mut spinner = ui::Spinner::new(format!("starting {}", args.name), ctx.global.quiet);
-    let report = probe::wait_ready(
-        &ctx.tmux,
-        &pane,
-        &profile,
-        Duration::from_secs_f64(args.ready_timeout),
-        |note| spinner.tick(note),
-    )?;
+    let report = probe::wait_ready(&ctx.tmux, &pane, &profile, ready_timeout, |note| {
+        spinner.tick(note)
+    })?;
     spinner.clear();
     runtime::record_probe(&mut reg, &args.name, &report)?;
 

@@ -44,7 +44,8 @@ pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
     };
     record_pid(guard.file())?;
     let interval = match args.interval {
-        Some(s) if s > 0.0 => Duration::from_secs_f64(s),
+        // A tiny interval would spin a core: a pass at most every 100 ms.
+        Some(s) if s > 0.0 => crate::app::seconds("--interval", s)?.max(Duration::from_millis(100)),
         _ => ctx.config.reconcile_interval(),
     };
     let stop = Arc::new(AtomicBool::new(false));

@@ -36,9 +36,10 @@ pub fn recv(ctx: &Ctx, args: RecvArgs) -> Result<()> {
     }
     let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &who)?;
-    let deadline = args
-        .wait
-        .map(|w| Instant::now() + Duration::from_secs_f64(w.max(0.0)));
+    let deadline = match args.wait {
+        Some(w) => Some(Instant::now() + crate::app::seconds("--wait", w)?),
+        None => None,
+    };
     let batch = i64::from(args.batch);
     let msgs = loop {
         let got = if args.peek {

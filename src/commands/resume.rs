@@ -45,7 +45,8 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     };
     // PM roles first, so workers come back to a manager that is listening.
     jobs.sort_by_key(|j| j.role != "pm");
-    let timeout = Duration::from_secs_f64(args.ready_timeout.max(0.1));
+    let timeout =
+        crate::app::seconds("--ready-timeout", args.ready_timeout)?.max(Duration::from_millis(100));
     let mut results = Vec::new();
     let mut first_error = None;
     for job in &jobs {

@@ -29,7 +29,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let Some(interval) = args.watch else {
         return pass(ctx, &args);
     };
-    let interval = Duration::from_secs_f64(interval.max(0.2));
+    let interval = crate::app::seconds("--watch", interval)?.max(Duration::from_millis(200));
     loop {
         if ui::stdout_is_tty() {
             print!("\x1b[H\x1b[2J");

@@ -32,7 +32,7 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
         }
         args.names.clone()
     };
-    let wait = Duration::from_secs_f64(args.timeout.max(0.0));
+    let wait = crate::app::seconds("--timeout", args.timeout)?;
     let mut reports = Vec::new();
     for name in &names {
         let _lock = lock::lock(&ctx.paths.job_lock(name), Duration::from_secs(60), true)?;

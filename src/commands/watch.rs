@@ -27,9 +27,10 @@ pub fn run(ctx: &Ctx, args: WatchArgs) -> Result<()> {
         eprintln!("mam: watching {filter}");
     }
     let mut acc = Acceptor::new(ctx.config.replay_window(), ctx.config.key_grace());
-    let deadline = args
-        .duration
-        .map(|s| Instant::now() + Duration::from_secs_f64(s.max(0.0)));
+    let deadline = match args.duration {
+        Some(s) => Some(Instant::now() + crate::app::seconds("--for", s)?),
+        None => None,
+    };
     let mut seen = 0u64;
     loop {
         if args.count.is_some_and(|c| seen >= c) {

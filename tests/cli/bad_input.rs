@@ -233,3 +233,59 @@ fn an_old_registry_is_migrated_and_kept() {
         "m1 to veteran: queued"
     );
 }
+
+#[test]
+fn seconds_flags_out_of_range_are_usage_errors_and_leave_nothing_behind() {
+    let env = Env::new();
+    env.ok(&["create", "s", "--agent", "fake-plain"]);
+    env.ok(&["stop", "s"]);
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &[
+                "create",
+                "x",
+                "--agent",
+                "fake-plain",
+                "--ready-timeout",
+                "1e308",
+            ],
+            "--ready-timeout",
+            "1e308",
+        ),
+        (
+            &[
+                "create",
+                "x",
+                "--agent",
+                "fake-plain",
+                "--ready-timeout",
+                "inf",
+            ],
+            "--ready-timeout",
+            "inf",
+        ),
+        (
+            &["resume", "s", "--ready-timeout", "1e308"],
+            "--ready-timeout",
+            "1e308",
+        ),
+        (&["stop", "s", "--timeout=-5"], "--timeout", "-5"),
+        (&["recv", "--wait", "NaN"], "--wait", "NaN"),
+        (&["status", "--watch", "1e308"], "--watch", "1e308"),
+        (&["reconcile", "--interval", "1e308"], "--interval", "1e308"),
+    ];
+    for (args, flag, value) in cases {
+        let err = env.fails(args, 2);
+        let shown: f64 = value.parse().unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "mam: error: {flag} {shown}: expected a number of seconds from 0 to 31536000 (a year)\n"
+            ),
+            "{args:?}"
+        );
+    }
+    assert!(env.job("x").is_null(), "a rejected create left a job");
+    assert!(!env.has_session("mam-x"));
+    assert_eq!(env.job("s")["state"], "stopped");
+}
