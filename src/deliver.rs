@@ -105,7 +105,7 @@ pub fn deliver(ctx: &Ctx, reg: &mut Registry, msg: &Message) -> Result<Attempt> 
     let Some(job) = reg.job(&msg.to)? else {
         return Ok(waiting(msg, "no such job"));
     };
-    if job.session.is_none() || !job.is_running() {
+    if !job.is_running() {
         let why = format!("{} is not running ({})", job.name, job.state);
         reg.write(|tx| tx.note_attempt(&msg.id, &why, false))?;
         return Ok(waiting(msg, why));

@@ -321,10 +321,13 @@ pub fn settled(
         if snap.dead {
             return Ok(Err("the agent has exited".into()));
         }
-        let why = match profile.classify(&snap.screen) {
-            Screen::Ready => None,
-            Screen::Busy if busy_ok => None,
-            Screen::Busy => Some("the agent is busy".to_string()),
+        match profile.classify(&snap.screen) {
+            Screen::Ready => {}
+            // A busy agent that queues input animates: no stillness to wait for.
+            Screen::Busy if busy_ok => return Ok(Ok(snap)),
+            // Busy, or text in the composer: not now (the caller queues).
+            Screen::Busy => return Ok(Err("the agent is busy".into())),
+            Screen::Other => return Ok(Err("the agent is not at an empty prompt".into())),
             Screen::Dialog(i) | Screen::NeedsHuman(i) => {
                 // Never wait out a dialog: it needs an answer, not time.
                 return Ok(Err(format!(
@@ -333,41 +336,29 @@ pub fn settled(
                 )));
             }
             Screen::Error(m) => return Ok(Err(format!("the agent shows an error: {m}"))),
-            Screen::Other => Some("the agent is not at an empty prompt".to_string()),
-        };
-        if why.is_none() && opts.known_settled_at == Some(snap.activity) {
+        }
+        if opts.known_settled_at == Some(snap.activity) {
             return Ok(Ok(snap));
         }
-        let class_busy = profile.is_busy(&snap.screen);
-        match &why {
-            // A busy agent that queues input animates: no stillness to wait for.
-            None if class_busy => return Ok(Ok(snap)),
-            // Busy, or text in the composer: not now (the caller queues).
-            Some(w) => return Ok(Err(w.clone())),
-            None => {}
-        }
+        // Ready: wait until the same screen has been up for `settle`.
         let now = Instant::now();
-        match (&why, &last) {
-            (None, Some((screen, since))) if *screen == snap.screen => {
-                if now.duration_since(*since) >= settle {
-                    return Ok(Ok(snap));
-                }
+        let since = match &last {
+            Some((screen, since)) if *screen == snap.screen => *since,
+            _ => {
+                last = Some((snap.screen.clone(), now));
+                now
             }
-            (None, _) => last = Some((snap.screen.clone(), now)),
-            (Some(_), _) => last = None,
+        };
+        if now.duration_since(since) >= settle {
+            return Ok(Ok(snap));
         }
         if now >= deadline {
-            return Ok(Err(why.unwrap_or_else(|| {
-                format!(
-                    "the screen did not stay still for {} ms",
-                    settle.as_millis()
-                )
-            })));
+            return Ok(Err(format!(
+                "the screen did not stay still for {} ms",
+                settle.as_millis()
+            )));
         }
-        let mut pause = POLL;
-        if let (None, Some((_, since))) = (&why, &last) {
-            pause = pause.min((*since + settle).saturating_duration_since(now));
-        }
+        let pause = POLL.min((since + settle).saturating_duration_since(now));
         std::thread::sleep(pause.max(Duration::from_millis(1)));
     }
 }

@@ -196,18 +196,23 @@ fn refresh(
     }
     let jobs = if changed { reg.jobs()? } else { jobs };
     let counts = reg.message_counts()?;
-    let mut delivered = false;
-    for job in jobs
+    // Pending prompts first (one pass over the jobs), then one queued
+    // message for each ready job. `tried`: the registry may have changed.
+    let mut tried = false;
+    if jobs
         .iter()
-        .filter(|j| j.state == "ready" && j.session.is_some())
+        .any(|j| j.state == "ready" && j.prompt_state.as_deref() == Some("pending"))
     {
-        if job.prompt_state.as_deref() == Some("pending") {
-            delivered |= !crate::deliver::deliver_prompts(ctx, reg)?.is_empty();
-        } else if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
-            delivered |= crate::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
+        tried |= !crate::deliver::deliver_prompts(ctx, reg)?.is_empty();
+    }
+    for job in jobs.iter().filter(|j| {
+        j.state == "ready" && j.session.is_some() && j.prompt_state.as_deref() != Some("pending")
+    }) {
+        if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
+            tried |= crate::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
         }
     }
-    if delivered {
+    if tried {
         Ok((reg.jobs()?, reg.message_counts()?))
     } else {
         Ok((jobs, counts))
