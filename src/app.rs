@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
+use crate::agent::profiles::Profile;
+use crate::agent::tmux::Tmux;
 use crate::cli::Global;
 use crate::config::Config;
 use crate::error::usage;
-use crate::profiles::Profile;
 use crate::registry::Registry;
-use crate::tmux::Tmux;
 use crate::workspace::Paths;
 
 pub struct Ctx {
@@ -119,7 +119,7 @@ impl Ctx {
             return;
         }
         self.published.set(true);
-        let budget = crate::commands::PUBLISH_BUDGET;
+        let budget = crate::events::outbox::PUBLISH_BUDGET;
         if let Err(e) = crate::events::outbox::flush(&self.paths, &self.config.broker, reg, budget)
             && self.global.verbose
         {

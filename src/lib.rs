@@ -5,24 +5,20 @@
 //! Data flows one way: `cli` → `commands::*` → domain modules (`runtime`,
 //! `probe`, `registry`, `tmux`, `profiles`, `events`) → SQLite / tmux.
 
+pub mod agent;
 pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod deliver;
-pub mod discover;
 pub mod error;
 pub mod events;
 pub mod lock;
-pub mod probe;
+pub mod mail;
 pub mod procs;
-pub mod profiles;
 pub mod reconcile;
-pub mod record;
 pub mod registry;
-pub mod runtime;
 pub mod signals;
-pub mod tmux;
+pub mod signing;
 pub mod ui;
 pub mod workspace;
 

@@ -23,15 +23,5 @@ pub fn run(ctx: &Ctx, args: AttachArgs) -> Result<()> {
             ))
             .hint(format!("`mam resume {}` to start it again", job.name))
         })?;
-    // switch-client only works when we are inside a client of this same server.
-    let inside_same_server = std::env::var("TMUX").ok().is_some_and(|t| {
-        let ours = crate::tmux::socket_path_hint(ctx.tmux.socket().unwrap_or("default"));
-        t.split(',').next() == Some(ours.to_string_lossy().as_ref())
-    });
-    if std::env::var_os("TMUX").is_some() && !inside_same_server {
-        // Nested attach to another server: tmux refuses while $TMUX is set.
-        // SAFETY: single-threaded at this point; we only drop one variable.
-        unsafe { std::env::remove_var("TMUX") };
-    }
-    ctx.tmux.attach(&session, inside_same_server)
+    ctx.tmux.attach_here(&session)
 }

@@ -8,12 +8,12 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::json;
 
+use crate::agent::probe::{self, Typed};
+use crate::agent::runtime::{self, StartMode};
 use crate::app::{Ctx, check_name};
 use crate::cli::CreateArgs;
 use crate::error::{Code, UserError, not_found, usage};
-use crate::probe::{self, Typed};
 use crate::registry::jobs::NewJob;
-use crate::runtime::{self, StartMode};
 use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
@@ -28,9 +28,9 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         return Err(usage("--ready-timeout must be a positive number of seconds").into());
     }
     let cmd = match &args.cmd {
-        Some(c) => {
-            Some(crate::profiles::split_command(c).map_err(|e| usage(format!("--cmd: {e}")))?)
-        }
+        Some(c) => Some(
+            crate::agent::profiles::split_command(c).map_err(|e| usage(format!("--cmd: {e}")))?,
+        ),
         None => None,
     };
     ctx.tmux.version()?; // tmux must be installed (exit 6 with a hint)

@@ -6,8 +6,8 @@ use serde_json::json;
 
 use crate::app::Ctx;
 use crate::error::environment;
-use crate::events::keys::check_key_file;
 use crate::registry::Registry;
+use crate::signing::keys::check_key_file;
 use crate::ui;
 
 struct Check {
@@ -171,7 +171,7 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
         },
     });
     if let Ok(Some(reg)) = ctx.registry_if_exists()
-        && let Ok(n) = crate::events::outbox::unpublished_count(&reg)
+        && let Ok(n) = reg.unpublished_count()
         && n > 0
         && !ctx.config.broker.url.is_empty()
     {

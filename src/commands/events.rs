@@ -7,9 +7,9 @@ use serde_json::json;
 
 use crate::app::Ctx;
 use crate::cli::{EventsArgs, KeyAction, KeyArgs};
-use crate::events::envelope::Envelope;
-use crate::events::keys::KeyRing;
 use crate::registry::{Registry, now_ms};
+use crate::signing::envelope::Envelope;
+use crate::signing::keys::KeyRing;
 use crate::ui;
 
 /// Verify a stored envelope with any key this workspace ever had (it is our
@@ -96,10 +96,10 @@ pub fn key(ctx: &Ctx, args: KeyArgs) -> Result<()> {
         .map(|k| {
             let status = match k.retired_at {
                 None => "current".to_string(),
-                Some(r) if now <= r + grace => format!("retired, verifies until {}", crate::events::rfc3339_ms(r + grace)),
+                Some(r) if now <= r + grace => format!("retired, verifies until {}", crate::signing::rfc3339_ms(r + grace)),
                 Some(_) => "expired".to_string(),
             };
-            json!({"kid": k.kid, "created_at": crate::events::rfc3339_ms(k.created_at), "status": status})
+            json!({"kid": k.kid, "created_at": crate::signing::rfc3339_ms(k.created_at), "status": status})
         })
         .collect();
     if json {

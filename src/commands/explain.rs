@@ -7,9 +7,9 @@
 use anyhow::Result;
 use serde_json::json;
 
+use crate::agent::profiles::Screen;
 use crate::app::{Ctx, check_name};
 use crate::cli::ExplainArgs;
-use crate::profiles::Screen;
 use crate::ui;
 
 pub fn run(ctx: &Ctx, args: ExplainArgs) -> Result<()> {
@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, args: ExplainArgs) -> Result<()> {
     let job = reg.require_job(&args.name)?;
     let profile = ctx.profile(&job.kind)?;
     let snap = match &job.session {
-        Some(s) => crate::probe::snapshot(&ctx.tmux, &s.pane_id)?,
+        Some(s) => crate::agent::probe::snapshot(&ctx.tmux, &s.pane_id)?,
         None => None,
     };
     let screen = snap.as_ref().map(|s| s.screen.clone());
@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, args: ExplainArgs) -> Result<()> {
         None if job.session.is_some() => ("lost (no tmux pane)".to_string(), Vec::new()),
         None => ("no session".to_string(), Vec::new()),
     };
-    let store = crate::deliver::store_of(&job, &profile);
+    let store = crate::mail::deliver::store_of(&job, &profile);
     let record = store.as_ref().map(|s| {
         let files: Vec<String> = s
             .files(
@@ -69,7 +69,7 @@ pub fn run(ctx: &Ctx, args: ExplainArgs) -> Result<()> {
             "recorded_state": job.state,
             "reason": job.reason,
             "screen_state": live,
-            "screen_tail": screen.as_deref().map(|s| crate::probe::tail_lines(s, 15)),
+            "screen_tail": screen.as_deref().map(|s| crate::agent::probe::tail_lines(s, 15)),
             "rules": rules.iter().map(|(k, n, m)| json!({"kind": k, "rule": n, "matches": m})).collect::<Vec<_>>(),
             "record": record.as_ref().map(|(k, b, f)| json!({"store": k, "base": b, "files": f})),
             "prompt": job.prompt_state,
@@ -95,7 +95,7 @@ pub fn run(ctx: &Ctx, args: ExplainArgs) -> Result<()> {
     println!("screen shows: {live}");
     if let Some(s) = &screen {
         println!("screen tail:");
-        for l in crate::probe::tail_lines(s, 15).lines() {
+        for l in crate::agent::probe::tail_lines(s, 15).lines() {
             println!("  | {l}");
         }
     }

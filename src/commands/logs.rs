@@ -22,7 +22,7 @@ pub fn run(ctx: &Ctx, args: LogsArgs) -> Result<()> {
         .tmux
         .capture_history(&sess.pane_id, args.lines)
         .map_err(|e| {
-            if crate::tmux::is_missing_target(&e) || crate::tmux::is_no_server(&e) {
+            if crate::agent::tmux::is_missing_target(&e) || crate::agent::tmux::is_no_server(&e) {
                 not_found(format!("the tmux pane of {} is gone", job.name))
                     .hint("`mam reconcile --once` records it; `mam resume` restarts it")
                     .into()

@@ -59,9 +59,6 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     result
 }
 
-/// The per-command budget for publishing after commit.
-pub const PUBLISH_BUDGET: std::time::Duration = std::time::Duration::from_millis(200);
-
 fn flush_quietly(ctx: &Ctx) {
     match ctx.registry_if_exists() {
         Ok(Some(mut reg)) => ctx.publish(&mut reg),

@@ -67,7 +67,7 @@ pub fn remind(ctx: &Ctx, args: RemindArgs) -> Result<()> {
         .as_deref()
         .map(|e| duration("--every", e))
         .transpose()?;
-    let text = crate::probe::sanitize(&args.text.join(" "));
+    let text = crate::agent::probe::sanitize(&args.text.join(" "));
     if text.is_empty() {
         return Err(usage("empty reminder").into());
     }
@@ -90,12 +90,16 @@ pub fn remind(ctx: &Ctx, args: RemindArgs) -> Result<()> {
     })?;
     if args.json {
         ui::print_json(
-            &json!({"id": id, "target": args.to, "due_at": crate::events::rfc3339_ms(due)}),
+            &json!({"id": id, "target": args.to, "due_at": crate::signing::rfc3339_ms(due)}),
         );
     } else if ctx.global.quiet {
         println!("{id}");
     } else {
-        println!("{id} for {} at {}", args.to, crate::events::rfc3339_ms(due));
+        println!(
+            "{id} for {} at {}",
+            args.to,
+            crate::signing::rfc3339_ms(due)
+        );
     }
     ctx.publish(&mut reg);
     Ok(())

@@ -26,7 +26,7 @@ pub fn progress(ctx: &Ctx, args: ProgressArgs) -> Result<()> {
     if !(0..=100).contains(&args.pct) {
         return Err(usage(format!("progress {} is not between 0 and 100", args.pct)).into());
     }
-    let note = crate::probe::sanitize(&args.note.join(" "));
+    let note = crate::agent::probe::sanitize(&args.note.join(" "));
     let mut reg = ctx.registry()?;
     reg.require_job(&job)?;
     reg.write(|tx| tx.set_progress(&job, args.pct, (!note.is_empty()).then_some(note.as_str())))?;
@@ -90,7 +90,7 @@ pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
 
 pub fn fail(ctx: &Ctx, args: FailArgs) -> Result<()> {
     let job = ctx.own_job(args.job.job.as_deref())?;
-    let reason = crate::probe::sanitize(&args.reason.join(" "));
+    let reason = crate::agent::probe::sanitize(&args.reason.join(" "));
     if reason.is_empty() {
         return Err(usage("say why the job failed").into());
     }

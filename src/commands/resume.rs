@@ -5,11 +5,12 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
+use crate::agent::{probe, runtime};
 use crate::app::{Ctx, check_name};
 use crate::cli::ResumeArgs;
 use crate::error::conflict;
 use crate::registry::jobs::Job;
-use crate::{lock, probe, runtime, ui};
+use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     for n in &args.names {
@@ -108,7 +109,7 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
             })
             .map(drop)
         })?;
-        crate::deliver::deliver_next(ctx, &mut reg, &job.name)?;
+        crate::mail::deliver::deliver_next(ctx, &mut reg, &job.name)?;
     }
     if args.json {
         ui::print_json(&json!({"resumed": results}));

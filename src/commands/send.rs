@@ -6,11 +6,11 @@ use std::io::Read;
 use anyhow::{Context, Result};
 use serde_json::json;
 
+use crate::agent::probe::sanitize;
 use crate::app::{Ctx, check_name};
 use crate::cli::{AnswerArgs, AskArgs, SendArgs};
-use crate::deliver::{self, Attempt};
 use crate::error::{not_found, usage};
-use crate::probe::sanitize;
+use crate::mail::deliver::{self, Attempt};
 use crate::registry::Registry;
 use crate::registry::messages::{NewMessage, parse_id};
 use crate::ui;

@@ -8,11 +8,11 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::{Value, json};
 
+use crate::agent::tmux::Pane;
 use crate::app::Ctx;
 use crate::cli::StatusArgs;
 use crate::registry::jobs::{Job, is_live_state};
 use crate::registry::now_ms;
-use crate::tmux::Pane;
 use crate::ui;
 
 const DAY_MS: i64 = 86_400_000;
@@ -203,13 +203,13 @@ fn refresh(
         .iter()
         .any(|j| j.state == "ready" && j.prompt_state.as_deref() == Some("pending"))
     {
-        tried |= !crate::deliver::deliver_prompts(ctx, reg)?.is_empty();
+        tried |= !crate::mail::deliver::deliver_prompts(ctx, reg)?.is_empty();
     }
     for job in jobs.iter().filter(|j| {
         j.state == "ready" && j.session.is_some() && j.prompt_state.as_deref() != Some("pending")
     }) {
         if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
-            tried |= crate::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
+            tried |= crate::mail::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
         }
     }
     if tried {
@@ -269,9 +269,9 @@ fn row_json(r: &Row, now: i64) -> Value {
         "session": j.session.as_ref().map(|s| json!({
             "tmux_session": s.tmux_session, "pane": s.pane_id, "pid": s.pane_pid,
         })),
-        "created_at": crate::events::rfc3339_ms(j.created_at),
+        "created_at": crate::signing::rfc3339_ms(j.created_at),
         "age_ms": now - j.created_at,
-        "last_activity": r.activity_ms.map(crate::events::rfc3339_ms),
-        "stuck_since": j.stuck_at.map(crate::events::rfc3339_ms),
+        "last_activity": r.activity_ms.map(crate::signing::rfc3339_ms),
+        "stuck_since": j.stuck_at.map(crate::signing::rfc3339_ms),
     })
 }

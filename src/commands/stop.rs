@@ -5,10 +5,11 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
+use crate::agent::runtime;
 use crate::app::{Ctx, check_name};
 use crate::cli::StopArgs;
 use crate::registry::jobs::is_live_state;
-use crate::{lock, runtime, ui};
+use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
     for n in &args.names {

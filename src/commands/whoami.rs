@@ -31,7 +31,7 @@ pub fn run(ctx: &Ctx, args: WhoamiArgs) -> Result<()> {
         "tmux_session": job.as_ref().and_then(|j| j.session.as_ref().map(|s| s.tmux_session.clone())),
         "pane": job.as_ref().and_then(|j| j.session.as_ref().map(|s| s.pane_id.clone())),
         "tmux_socket": ctx.tmux.socket(),
-        "started_at": job.as_ref().and_then(|j| j.session.as_ref().map(|s| crate::events::rfc3339_ms(s.started_at))),
+        "started_at": job.as_ref().and_then(|j| j.session.as_ref().map(|s| crate::signing::rfc3339_ms(s.started_at))),
         "version": env!("CARGO_PKG_VERSION"),
     });
     if args.json {

@@ -10,7 +10,6 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::Result;
-use rusqlite::params;
 
 use super::envelope::Envelope;
 use super::keys::KeyLookup;
@@ -124,7 +123,12 @@ impl Acceptor {
             return Ok(Err(Rejection::Stale { skew_ms: skew }));
         }
         let here = (env.src.clone(), env.seq, env.id.clone());
-        let fresh = record_accepted(reg, &env.src, env.seq, ts, now_ms, self.window)?;
+        let fresh = reg.record_accepted(
+            &env.src,
+            env.seq,
+            ts,
+            now_ms - 2 * self.window.as_millis() as i64,
+        )?;
         if !fresh {
             // Quiet only for what MQTT itself redelivered (DUP flag) of a
             // message this process accepted; any other repeat is a replay.
@@ -137,33 +141,6 @@ impl Acceptor {
         self.seen_here.insert(here);
         Ok(Ok(env))
     }
-}
-
-/// Insert `(src, seq)` into the accepted set durably; false if it was there.
-/// Rows older than twice the window are pruned (anything that old is
-/// rejected as stale before it gets here).
-fn record_accepted(
-    reg: &mut Registry,
-    src: &str,
-    seq: i64,
-    ts_ms: i64,
-    now_ms: i64,
-    window: Duration,
-) -> Result<bool> {
-    reg.conn().pragma_update(None, "synchronous", "FULL")?;
-    let res = reg.write(|tx| {
-        let n = tx.execute(
-            "INSERT OR IGNORE INTO accepted (src, seq, ts_ms) VALUES (?1, ?2, ?3)",
-            params![src, seq, ts_ms],
-        )?;
-        tx.execute(
-            "DELETE FROM accepted WHERE ts_ms < ?1",
-            [now_ms - 2 * window.as_millis() as i64],
-        )?;
-        Ok(n == 1)
-    });
-    reg.conn().pragma_update(None, "synchronous", "NORMAL")?;
-    res
 }
 
 #[cfg(test)]
@@ -196,7 +173,7 @@ mod tests {
         let t = topic("mam", reg.ws(), "job.done", job);
         let mut e = Envelope {
             v: 1,
-            id: crate::events::envelope::random_id(),
+            id: crate::signing::envelope::random_id(),
             ws: reg.ws().to_string(),
             src: reg.ident.src.clone(),
             seq,
@@ -307,7 +284,7 @@ mod tests {
         let f = fixture();
         let now = now_ms();
         let (t, p) = signed(&f.reg, 8, now, "a");
-        crate::events::keys::KeyRing::rotate(&f.paths.key, now).unwrap();
+        crate::signing::keys::KeyRing::rotate(&f.paths.key, now).unwrap();
         let mut reg = Registry::open(&f.paths, "mam").unwrap();
         let mut acc = Acceptor::new(W, Duration::from_secs(60));
         assert!(

@@ -6,13 +6,15 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use rusqlite::params;
 
 use super::mqtt;
 use crate::config::BrokerConfig;
 use crate::lock;
 use crate::registry::{Registry, now_ms};
 use crate::workspace::Paths;
+
+/// The per-command budget for publishing after commit.
+pub const PUBLISH_BUDGET: Duration = Duration::from_millis(200);
 
 /// What a flush did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -36,13 +38,13 @@ pub fn flush(
     let Some(_guard) = lock::try_lock(&paths.locks.join("outbox.lock"))? else {
         return Ok(Some(Flushed {
             published: 0,
-            pending: unpublished_count(reg)?,
+            pending: reg.unpublished_count()?,
         }));
     };
     let start = Instant::now();
     let mut done = Flushed::default();
     loop {
-        let batch = unpublished(reg, 200)?;
+        let batch = reg.unpublished(200)?;
         if batch.is_empty() {
             break;
         }
@@ -62,37 +64,12 @@ pub fn flush(
             .map(|((s, _, _), _)| *s)
             .collect();
         let now = now_ms();
-        reg.write(|tx| {
-            for s in &seqs {
-                tx.execute(
-                    "UPDATE events SET published_at = ?2 WHERE seq = ?1",
-                    params![s, now],
-                )?;
-            }
-            Ok(())
-        })?;
+        reg.mark_published(&seqs, now)?;
         done.published += seqs.len();
         if seqs.len() < batch.len() {
             break;
         }
     }
-    done.pending = unpublished_count(reg)?;
+    done.pending = reg.unpublished_count()?;
     Ok(Some(done))
-}
-
-fn unpublished(reg: &Registry, limit: i64) -> Result<Vec<(i64, String, String)>> {
-    let mut st = reg.conn().prepare_cached(
-        "SELECT seq, topic, envelope FROM events WHERE published_at IS NULL ORDER BY seq LIMIT ?1",
-    )?;
-    let rows = st.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-pub fn unpublished_count(reg: &Registry) -> Result<usize> {
-    let n: i64 = reg.conn().query_row(
-        "SELECT count(*) FROM events WHERE published_at IS NULL",
-        [],
-        |r| r.get(0),
-    )?;
-    Ok(n as usize)
 }

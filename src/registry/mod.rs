@@ -18,10 +18,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use crate::error::environment;
-use crate::events::envelope::{Envelope, random_id};
-use crate::events::keys::KeyRing;
 use crate::events::{rfc3339_ms, topic};
 use crate::lock;
+use crate::signing::envelope::{Envelope, random_id};
+use crate::signing::keys::KeyRing;
 use crate::workspace::Paths;
 
 /// Forward-only migrations; index + 1 is the schema version they produce.
@@ -83,15 +83,8 @@ pub struct Ident {
 
 /// An open write transaction, with the workspace identity for `emit`.
 pub struct Tx<'a> {
-    pub tx: rusqlite::Transaction<'a>,
+    tx: rusqlite::Transaction<'a>,
     ident: &'a Ident,
-}
-
-impl std::ops::Deref for Tx<'_> {
-    type Target = rusqlite::Connection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
 }
 
 impl Registry {
@@ -126,7 +119,7 @@ impl Registry {
         })
     }
 
-    pub fn conn(&self) -> &Connection {
+    fn conn(&self) -> &Connection {
         &self.conn
     }
 
@@ -155,7 +148,7 @@ impl Tx<'_> {
     /// change). `job` is the job it concerns, or "-" for the workspace.
     pub fn emit(&self, kind: &str, job: &str, body: Value) -> Result<i64> {
         let reg = self.ident;
-        debug_assert!(!crate::events::envelope::has_float(&body));
+        debug_assert!(!crate::signing::envelope::has_float(&body));
         let now = now_ms();
         let id = random_id();
         let ts = rfc3339_ms(now);

@@ -63,6 +63,17 @@ impl RateLimit {
 }
 
 impl Tx<'_> {
+    /// Pending reminders due by `now` for any target but the operator:
+    /// (id, target, the target job's state if it exists).
+    pub fn due_reminder_targets(&self, now: i64) -> Result<Vec<(i64, String, Option<String>)>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT r.id, r.target, j.state FROM reminders r LEFT JOIN jobs j ON j.name = r.target \
+             WHERE r.state = 'pending' AND r.due_at <= ?1 AND r.target != 'operator'",
+        )?;
+        let rows = st.query_map([now], |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn insert_reminder(
         &self,
         owner: &str,
@@ -79,7 +90,7 @@ impl Tx<'_> {
         self.emit(
             "reminder.scheduled",
             event_job(target, owner),
-            json!({"id": id, "owner": owner, "target": target, "due_at": crate::events::rfc3339_ms(due_at)}),
+            json!({"id": id, "owner": owner, "target": target, "due_at": crate::signing::rfc3339_ms(due_at)}),
         )?;
         Ok(id)
     }

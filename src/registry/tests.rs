@@ -75,7 +75,7 @@ fn state_changes_emit_signed_events_in_order() {
     assert!(evs[0].seq < evs[1].seq && evs[1].seq < evs[2].seq);
     let key = r.ident.keys.current().clone();
     for e in &evs {
-        let env: crate::events::envelope::Envelope = serde_json::from_str(&e.envelope).unwrap();
+        let env: crate::signing::envelope::Envelope = serde_json::from_str(&e.envelope).unwrap();
         assert_eq!(env.seq, e.seq);
         assert!(env.verify_sig(&e.topic, &hex::decode(&key.secret).unwrap()));
     }

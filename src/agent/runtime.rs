@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::agent::probe::{self, Outcome, ProbeReport, Typed};
+use crate::agent::profiles::{Profile, TrustSetup, agent_var};
+use crate::agent::tmux::{NewSession, Pane};
 use crate::app::Ctx;
 use crate::error::{Code, UserError, conflict};
-use crate::probe::{self, Outcome, ProbeReport, Typed};
-use crate::profiles::{Profile, TrustSetup, agent_var};
 use crate::registry::Registry;
 use crate::registry::jobs::Job;
-use crate::tmux::{NewSession, Pane};
 
 /// How to start an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -231,7 +231,7 @@ pub fn start_session(
         tags: &tags,
     };
     let (pane, pid) = ctx.tmux.new_session(&spec).map_err(|e| {
-        if crate::tmux::is_duplicate_session(&e) {
+        if crate::agent::tmux::is_duplicate_session(&e) {
             e.context(conflict(format!("a tmux session named {name} exists already"))
                 .hint(format!(
                     "it is not this workspace's job; stop it, or set another [tmux] prefix (now {:?})",
@@ -322,8 +322,8 @@ pub fn type_prompt(ctx: &Ctx, reg: &mut Registry, job: &str, profile: &Profile) 
     if job.prompt_state.as_deref() != Some("pending") || text.is_empty() {
         return Ok(Typed::NotReady("no prompt waits".into()));
     }
-    let needle = crate::record::needle_for(&text);
-    crate::deliver::type_item(ctx, reg, &job, profile, "prompt", &text, needle)
+    let needle = crate::agent::record::needle_for(&text);
+    crate::mail::deliver::type_item(ctx, reg, &job, profile, "prompt", &text, needle)
 }
 
 /// The pane of a job's live session as tmux sees it, checked against our
@@ -459,7 +459,7 @@ fn composer_for_exit(
     pane: &str,
     profile: &Profile,
 ) -> Result<Option<String>> {
-    use crate::profiles::Screen;
+    use crate::agent::profiles::Screen;
     let Some(snap) = probe::snapshot(&ctx.tmux, pane)? else {
         return Ok(None);
     };

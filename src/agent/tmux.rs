@@ -78,7 +78,7 @@ impl Tmux {
 
     /// Run one tmux command line (which may hold several commands separated by
     /// `;` arguments). Returns stdout.
-    pub fn run<S: AsRef<str>>(&self, args: &[S]) -> Result<String> {
+    fn run<S: AsRef<str>>(&self, args: &[S]) -> Result<String> {
         self.run_with_input(args, None)
     }
 
@@ -234,9 +234,74 @@ impl Tmux {
         }
     }
 
+    /// A pane's dead flag, exit status, `window_activity` and visible screen,
+    /// in one call. `None` if the pane or the server no longer exists.
+    pub fn pane_screen(&self, pane: &str) -> Result<Option<PaneScreen>> {
+        let out = self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            pane,
+            "#{pane_dead}\t#{pane_dead_status}\t#{window_activity}",
+            ";",
+            "capture-pane",
+            "-p",
+            "-t",
+            pane,
+        ]);
+        let out = match out {
+            Ok(o) => o,
+            Err(e) if is_missing_target(&e) || is_no_server(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (head, screen) = out.split_once('\n').unwrap_or((&out, ""));
+        let mut f = head.split('\t');
+        let dead = f.next().unwrap_or("");
+        let status = f.next().unwrap_or("");
+        let activity = f.next().unwrap_or("");
+        Ok(Some(PaneScreen {
+            screen: screen.to_string(),
+            dead: dead == "1",
+            dead_status: status.trim().parse().ok(),
+            activity: activity.trim().parse().unwrap_or(0),
+        }))
+    }
+
+    /// Where a pane runs and the kind/role tags of its session:
+    /// (current path, `@mam_kind`, `@mam_role`), empty when unset.
+    pub fn pane_origin(&self, pane: &str) -> Result<(String, String, String)> {
+        let info = self.run(&[
+            "display-message",
+            "-p",
+            "-t",
+            pane,
+            "#{pane_current_path}\t#{@mam_kind}\t#{@mam_role}",
+        ])?;
+        let mut f = info.trim_end_matches('\n').splitn(3, '\t');
+        let mut next = || f.next().unwrap_or("").to_string();
+        Ok((next(), next(), next()))
+    }
+
+    /// Attach to a session from the terminal mam runs in: `switch-client`
+    /// when it runs inside a client of this same server, else
+    /// `attach-session` (dropping `$TMUX` first when it names another
+    /// server, which tmux would otherwise refuse as nesting).
+    pub fn attach_here(&self, name: &str) -> Result<()> {
+        let tmux_var = std::env::var("TMUX").ok();
+        let ours = socket_path_hint(self.socket().unwrap_or("default"));
+        let inside_same_server = tmux_var
+            .as_deref()
+            .is_some_and(|t| t.split(',').next() == Some(ours.to_string_lossy().as_ref()));
+        if tmux_var.is_some() && !inside_same_server {
+            // SAFETY: mam is single-threaded here; only one variable is dropped.
+            unsafe { std::env::remove_var("TMUX") };
+        }
+        self.attach(name, inside_same_server)
+    }
+
     /// Attach (outside tmux) or switch the client (inside tmux) to a session.
     /// Inherits the terminal.
-    pub fn attach(&self, name: &str, inside_tmux: bool) -> Result<()> {
+    fn attach(&self, name: &str, inside_tmux: bool) -> Result<()> {
         let target = format!("={name}");
         let args: Vec<&str> = if inside_tmux {
             vec!["switch-client", "-t", &target]
@@ -253,6 +318,15 @@ impl Tmux {
         }
         Ok(())
     }
+}
+
+/// What `pane_screen` read (the screen as tmux printed it).
+#[derive(Debug, Clone)]
+pub struct PaneScreen {
+    pub screen: String,
+    pub dead: bool,
+    pub dead_status: Option<i32>,
+    pub activity: i64,
 }
 
 /// A failed tmux call: its argv, exit status and stderr.

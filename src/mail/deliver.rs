@@ -18,11 +18,11 @@ use anyhow::{Context, Result};
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::agent::probe::{self, Typed};
+use crate::agent::profiles::{Profile, Screen};
+use crate::agent::record::Store;
 use crate::app::Ctx;
 use crate::lock;
-use crate::probe::{self, Typed};
-use crate::profiles::{Profile, Screen};
-use crate::record::Store;
 use crate::registry::jobs::Job;
 use crate::registry::messages::Message;
 use crate::registry::{Registry, Tx};
@@ -65,7 +65,7 @@ pub fn deliver_prompts(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
         let profile = ctx.profile(&job.kind)?;
         let to = job.name.clone();
         out.push(
-            match crate::runtime::type_prompt(ctx, reg, &job.name, &profile)? {
+            match crate::agent::runtime::type_prompt(ctx, reg, &job.name, &profile)? {
                 Typed::Delivered { how, .. } => Attempt::Delivered {
                     id: "prompt".into(),
                     to,
@@ -566,26 +566,15 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
     Ok(out)
 }
 
-/// Due reminders whose target is not running (and is not the operator).
+/// Due reminders whose target is not running (and is not the operator),
+/// with why: (id, reason).
 fn reg_due_absent(
     tx: &crate::registry::Tx,
     now: i64,
     running: &std::collections::HashMap<String, crate::registry::jobs::Job>,
 ) -> Result<Vec<(String, String)>> {
-    let mut st = tx.prepare_cached(
-        "SELECT r.id, r.target, j.state FROM reminders r LEFT JOIN jobs j ON j.name = r.target \
-         WHERE r.state = 'pending' AND r.due_at <= ?1 AND r.target != 'operator'",
-    )?;
-    let rows = st.query_map([now], |x| {
-        Ok((
-            x.get::<_, i64>(0)?,
-            x.get::<_, String>(1)?,
-            x.get::<_, Option<String>>(2)?,
-        ))
-    })?;
     let mut out = Vec::new();
-    for row in rows {
-        let (id, target, state) = row?;
+    for (id, target, state) in tx.due_reminder_targets(now)? {
         if running.contains_key(&target) {
             continue;
         }

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::discover::{self, Lookup};
+use crate::agent::discover::{self, Lookup};
 
 /// Stores whose records prove delivery.
 pub const STORES: &[&str] = &["claude", "codex", "gemini", "aider"];
@@ -60,7 +60,7 @@ impl Store {
     /// has no record mam can read.
     pub fn for_job(kind: Option<&str>, env: &[(String, String)], workdir: &Path) -> Option<Store> {
         let kind = kind.filter(|k| STORES.contains(k))?;
-        let var = |name: &str| crate::profiles::agent_var(env, name).map(PathBuf::from);
+        let var = |name: &str| crate::agent::profiles::agent_var(env, name).map(PathBuf::from);
         let home = var("HOME");
         let base = match (kind, override_var(kind).and_then(var)) {
             ("gemini", Some(dir)) => dir, // GEMINI_CLI_HOME replaces HOME

@@ -7,7 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::app::Ctx;
-use crate::deliver::{self, Attempt};
+use crate::mail::deliver::{self, Attempt};
 use crate::registry::Registry;
 use crate::registry::jobs::is_live_state;
 
@@ -88,7 +88,7 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         ..Report::default()
     };
     let panes = ctx.tmux.list_panes()?;
-    let by_session: HashMap<&str, &crate::tmux::Pane> =
+    let by_session: HashMap<&str, &crate::agent::tmux::Pane> =
         panes.iter().map(|p| (p.session.as_str(), p)).collect();
     let jobs = reg.jobs()?;
     let known: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
@@ -243,12 +243,12 @@ fn orphan_with_session(
     pane: &str,
     dry_run: bool,
 ) -> Result<Option<Drift>> {
-    use crate::profiles::Screen;
+    use crate::agent::profiles::Screen;
     let Some(_lock) = crate::lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
         return Ok(None); // its create is still at work
     };
     let profile = ctx.profile(&job.kind)?;
-    let Some(snap) = crate::probe::snapshot(&ctx.tmux, pane)? else {
+    let Some(snap) = crate::agent::probe::snapshot(&ctx.tmux, pane)? else {
         return Ok(None);
     };
     if dry_run
@@ -259,13 +259,13 @@ fn orphan_with_session(
     {
         return Ok(None);
     }
-    let probe = crate::probe::wait_ready(&ctx.tmux, pane, &profile, ORPHAN_PROBE, |_| {})?;
-    if probe.outcome == crate::probe::Outcome::Timeout {
+    let probe = crate::agent::probe::wait_ready(&ctx.tmux, pane, &profile, ORPHAN_PROBE, |_| {})?;
+    if probe.outcome == crate::agent::probe::Outcome::Timeout {
         return Ok(None); // not decided yet: the screen watch goes on
     }
     // A failure is recorded with its reason (record_probe's error is only
     // for create to print).
-    let _ = crate::runtime::record_probe(reg, &job.name, &probe);
+    let _ = crate::agent::runtime::record_probe(reg, &job.name, &probe);
     let now = reg.require_job(&job.name)?;
     Ok(Some(Drift {
         job: job.name.clone(),
@@ -285,7 +285,7 @@ fn orphan_with_session(
 fn exit_status_soon(ctx: &Ctx, pane: &str) -> Option<i32> {
     let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
     while std::time::Instant::now() < until {
-        if let Ok(Some(s)) = crate::probe::snapshot(&ctx.tmux, pane)
+        if let Ok(Some(s)) = crate::agent::probe::snapshot(&ctx.tmux, pane)
             && s.dead_status.is_some()
         {
             return s.dead_status;
@@ -313,7 +313,7 @@ pub struct Heard {
 pub fn act_on_terminal(
     ctx: &Ctx,
     reg: &mut Registry,
-    env: &crate::events::envelope::Envelope,
+    env: &crate::signing::envelope::Envelope,
 ) -> Result<String> {
     let Some(job) = reg.job(&env.job)? else {
         return Ok(format!("not acting: no job named {}", env.job));
@@ -328,7 +328,7 @@ pub fn act_on_terminal(
         return Ok(format!("not acting: {} has no live session", job.name));
     };
     let panes = ctx.tmux.list_panes()?;
-    match crate::runtime::live_pane(&panes, reg.ws(), &job, &sess.tmux_session) {
+    match crate::agent::runtime::live_pane(&panes, reg.ws(), &job, &sess.tmux_session) {
         Ok(Some(_)) => {}
         Ok(None) => {
             return Ok(format!(
@@ -355,7 +355,7 @@ pub fn act_on_terminal(
         false,
     )?;
     let job = reg.require_job(&job.name)?;
-    crate::runtime::stop_job(ctx, reg, &job, false, std::time::Duration::from_secs(10))?;
+    crate::agent::runtime::stop_job(ctx, reg, &job, false, std::time::Duration::from_secs(10))?;
     Ok(format!(
         "{}: session torn down after a verified {}",
         job.name, env.kind
@@ -494,7 +494,7 @@ pub fn run_daemon(
 fn adopt(
     ctx: &Ctx,
     reg: &mut Registry,
-    panes: &[crate::tmux::Pane],
+    panes: &[crate::agent::tmux::Pane],
     known: &std::collections::HashSet<String>,
     dry_run: bool,
 ) -> Result<Vec<Adopted>> {
@@ -510,20 +510,13 @@ fn adopt(
         if !crate::app::valid_name(&p.tag_job) || !known.insert(p.tag_job.clone()) {
             continue;
         }
-        let info = ctx.tmux.run(&[
-            "display-message",
-            "-p",
-            "-t",
-            &p.pane_id,
-            "#{pane_current_path}\t#{@mam_kind}\t#{@mam_role}",
-        ])?;
-        let mut f = info.trim_end_matches('\n').splitn(3, '\t');
-        let workdir = f.next().unwrap_or("").to_string();
-        let kind = Some(f.next().unwrap_or(""))
-            .filter(|k| !k.is_empty())
-            .unwrap_or("shell")
-            .to_string();
-        let role = match f.next().unwrap_or("") {
+        let (workdir, kind, role) = ctx.tmux.pane_origin(&p.pane_id)?;
+        let kind = if kind.is_empty() {
+            "shell".to_string()
+        } else {
+            kind
+        };
+        let role = match role.as_str() {
             r @ ("pm" | "reviewer") => r.to_string(),
             _ => "worker".to_string(),
         };
@@ -532,7 +525,7 @@ fn adopt(
         } else {
             let seen = match (
                 ctx.profile(&kind),
-                crate::probe::snapshot(&ctx.tmux, &p.pane_id)?,
+                crate::agent::probe::snapshot(&ctx.tmux, &p.pane_id)?,
             ) {
                 (Ok(profile), Some(snap)) => state_on_screen(&profile.classify(&snap.screen)),
                 _ => None,
@@ -587,7 +580,7 @@ pub fn observe_pane(
     ctx: &Ctx,
     reg: &mut Registry,
     job: &crate::registry::jobs::Job,
-    p: &crate::tmux::Pane,
+    p: &crate::agent::tmux::Pane,
     dry_run: bool,
 ) -> Result<Option<Drift>> {
     if !is_live_state(&job.state) {
@@ -619,7 +612,7 @@ pub fn observe_pane(
     let Ok(profile) = ctx.profile(&job.kind) else {
         return Ok(None);
     };
-    let Some(snap) = crate::probe::snapshot(&ctx.tmux, &p.pane_id)? else {
+    let Some(snap) = crate::agent::probe::snapshot(&ctx.tmux, &p.pane_id)? else {
         return Ok(None);
     };
     let class = profile.classify(&snap.screen);
@@ -634,14 +627,17 @@ pub fn observe_pane(
         // No longer at an empty prompt (a turn began that mam did not type,
         // or an agent without a busy marker is waiting on its model): not
         // ready any more, whatever else it is.
-        None if job.state == "ready" && class == crate::profiles::Screen::Other => Some("busy"),
+        None if job.state == "ready" && class == crate::agent::profiles::Screen::Other => {
+            Some("busy")
+        }
         s => s,
     };
     let reason = match &class {
-        crate::profiles::Screen::Dialog(i) | crate::profiles::Screen::NeedsHuman(i) => {
+        crate::agent::profiles::Screen::Dialog(i)
+        | crate::agent::profiles::Screen::NeedsHuman(i) => {
             Some(format!("screen shows: {}", profile.dialogs[*i].name))
         }
-        crate::profiles::Screen::Other if state == Some("busy") => {
+        crate::agent::profiles::Screen::Other if state == Some("busy") => {
             Some("not at an empty prompt".to_string())
         }
         _ => None,
@@ -703,13 +699,13 @@ fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
             .session
             .as_ref()
             .map_or(job.created_at, |s| s.started_at);
-        let lookup = crate::discover::Lookup {
+        let lookup = crate::agent::discover::Lookup {
             home: &home,
             workdir: std::path::Path::new(&job.workdir),
             since_ms: since,
             owned: &owned,
         };
-        if let Ok(Some(id)) = crate::discover::discover(&store, &lookup) {
+        if let Ok(Some(id)) = crate::agent::discover::discover(&store, &lookup) {
             reg.write(|tx| tx.set_conversation_id(&job.name, &id))?;
         }
     }
@@ -717,8 +713,8 @@ fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
 }
 
 /// The job state a classified screen shows, if it shows one.
-fn state_on_screen(screen: &crate::profiles::Screen) -> Option<&'static str> {
-    use crate::profiles::Screen;
+fn state_on_screen(screen: &crate::agent::profiles::Screen) -> Option<&'static str> {
+    use crate::agent::profiles::Screen;
     match screen {
         Screen::Ready => Some("ready"),
         Screen::Busy => Some("busy"),

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
-use crate::profiles::{PasteMode, Profile, Screen, normalise_screen};
-use crate::tmux::{Tmux, is_missing_target};
+use crate::agent::profiles::{PasteMode, Profile, Screen, normalise_screen};
+use crate::agent::tmux::Tmux;
 
 /// How often the screen is read.
 pub const POLL: Duration = Duration::from_millis(40);
@@ -50,33 +50,11 @@ pub struct Snapshot {
 /// Read the pane: dead flag, exit status and visible screen in one call.
 /// `None` if the pane no longer exists.
 pub fn snapshot(tmux: &Tmux, pane: &str) -> Result<Option<Snapshot>> {
-    let out = tmux.run(&[
-        "display-message",
-        "-p",
-        "-t",
-        pane,
-        "#{pane_dead}\t#{pane_dead_status}\t#{window_activity}",
-        ";",
-        "capture-pane",
-        "-p",
-        "-t",
-        pane,
-    ]);
-    let out = match out {
-        Ok(o) => o,
-        Err(e) if is_missing_target(&e) || crate::tmux::is_no_server(&e) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let (head, screen) = out.split_once('\n').unwrap_or((&out, ""));
-    let mut f = head.split('\t');
-    let dead = f.next().unwrap_or("");
-    let status = f.next().unwrap_or("");
-    let activity = f.next().unwrap_or("");
-    Ok(Some(Snapshot {
-        screen: normalise_screen(screen),
-        dead: dead == "1",
-        dead_status: status.trim().parse().ok(),
-        activity: activity.trim().parse().unwrap_or(0),
+    Ok(tmux.pane_screen(pane)?.map(|p| Snapshot {
+        screen: normalise_screen(&p.screen),
+        dead: p.dead,
+        dead_status: p.dead_status,
+        activity: p.activity,
     }))
 }
 
