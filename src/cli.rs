@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+pub use crate::model::{OnDone, Role, Verdict};
+use clap::{Args, Parser, Subcommand};
 
 /// mam — multi-agent mux: run AI coding agents side by side in tmux, and let
 /// them and their operator coordinate through a registry of jobs.
@@ -98,23 +99,6 @@ pub struct InitArgs {
     pub json: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Role {
-    Worker,
-    Pm,
-    Reviewer,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Worker => "worker",
-            Role::Pm => "pm",
-            Role::Reviewer => "reviewer",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// Job name: [a-z0-9][a-z0-9_-]{0,31}
@@ -157,21 +141,6 @@ pub struct CreateArgs {
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OnDone {
-    Stop,
-    Keep,
-}
-
-impl OnDone {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnDone::Stop => "stop",
-            OnDone::Keep => "keep",
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -394,21 +363,6 @@ pub struct ProgressArgs {
     pub note: Vec<String>,
     #[command(flatten)]
     pub job: JobArg,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Verdict {
-    Pass,
-    NotPass,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Pass => "pass",
-            Verdict::NotPass => "not-pass",
-        }
-    }
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod lock;
 pub mod mail;
+pub mod model;
 pub mod procs;
 pub mod reconcile;
 pub mod registry;

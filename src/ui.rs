@@ -1,6 +1,7 @@
 //! Terminal output helpers: TTY and colour detection (never with NO_COLOR),
 //! a spinner on stderr, plain aligned tables, and JSON printing.
 
+use crate::model::JobState;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
 
@@ -18,17 +19,17 @@ pub fn use_color() -> bool {
 }
 
 /// Colour a job state for a table cell.
-pub fn paint_state(state: &str, color: bool) -> String {
+pub fn paint_state(state: JobState, color: bool) -> String {
     if !color {
         return state.to_string();
     }
     let code = match state {
-        "ready" => "32",
-        "busy" | "starting" => "33",
-        "waiting" => "35",
-        "failed" | "lost" => "31",
-        "done" => "36",
-        _ => "2",
+        JobState::Ready => "32",
+        JobState::Busy | JobState::Starting => "33",
+        JobState::Waiting => "35",
+        JobState::Failed | JobState::Lost => "31",
+        JobState::Done => "36",
+        JobState::Stopped | JobState::Exited => "2",
     };
     format!("\x1b[{code}m{state}\x1b[0m")
 }

@@ -8,3 +8,71 @@ pub mod profiles;
 pub mod record;
 pub mod runtime;
 pub mod tmux;
+
+use std::collections::HashMap;
+
+use tmux::Pane;
+
+/// How tmux shows a job's session: the one liveness rule, shared by status,
+/// reconcile, resume and stop.
+#[derive(Debug, Clone, Copy)]
+pub enum Liveness<'a> {
+    /// This workspace's session for the job, its agent running.
+    Live(&'a Pane),
+    /// This workspace's session for the job, its agent ended (pane dead).
+    Dead(&'a Pane),
+    /// A session of that name whose tags name another workspace or job:
+    /// never ours to touch.
+    Foreign(&'a Pane),
+    /// tmux has no session of that name.
+    Missing,
+}
+
+impl<'a> Liveness<'a> {
+    /// This workspace's pane for the job, dead or alive.
+    pub fn ours(self) -> Option<&'a Pane> {
+        match self {
+            Liveness::Live(p) | Liveness::Dead(p) => Some(p),
+            Liveness::Foreign(_) | Liveness::Missing => None,
+        }
+    }
+
+    pub fn is_live(self) -> bool {
+        matches!(self, Liveness::Live(_))
+    }
+}
+
+/// The panes of one `list-panes -a` call, by session name, for one workspace.
+pub struct Panes<'a> {
+    ws: &'a str,
+    by_session: HashMap<&'a str, &'a Pane>,
+}
+
+impl<'a> Panes<'a> {
+    pub fn new(ws: &'a str, panes: &'a [Pane]) -> Panes<'a> {
+        Panes {
+            ws,
+            by_session: panes.iter().map(|p| (p.session.as_str(), p)).collect(),
+        }
+    }
+
+    /// The session `session` as tmux shows it, checked against the tags
+    /// mam gave job `job` of this workspace.
+    pub fn of(&self, job: &str, session: &str) -> Liveness<'a> {
+        match self.by_session.get(session) {
+            None => Liveness::Missing,
+            Some(p) if p.tag_ws != self.ws || p.tag_job != job => Liveness::Foreign(p),
+            Some(p) if p.dead => Liveness::Dead(p),
+            Some(p) => Liveness::Live(p),
+        }
+    }
+
+    /// A job's recorded session as tmux shows it (`Missing` when the
+    /// registry records none).
+    pub fn of_job(&self, job: &crate::registry::jobs::Job) -> Liveness<'a> {
+        match &job.session {
+            Some(s) => self.of(&job.name, &s.tmux_session),
+            None => Liveness::Missing,
+        }
+    }
+}

@@ -8,11 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::agent::Liveness;
 use crate::agent::probe::{self, Outcome, ProbeReport, Typed};
 use crate::agent::profiles::{Profile, TrustSetup, agent_var};
 use crate::agent::tmux::{NewSession, Pane};
 use crate::app::Ctx;
 use crate::error::{Code, UserError, conflict};
+use crate::model::JobState;
 use crate::registry::Registry;
 use crate::registry::jobs::Job;
 
@@ -251,21 +253,24 @@ pub fn start_session(
 /// carry the last screen lines.
 pub fn record_probe(reg: &mut Registry, job: &str, report: &ProbeReport) -> Result<()> {
     let (state, reason) = match &report.outcome {
-        Outcome::Ready => ("ready", None),
-        Outcome::NeedsHuman(d) => ("waiting", Some(format!("needs a human: {d}"))),
-        Outcome::Error(m) => ("failed", Some(format!("start-up error: {m}"))),
+        Outcome::Ready => (JobState::Ready, None),
+        Outcome::NeedsHuman(d) => (JobState::Waiting, Some(format!("needs a human: {d}"))),
+        Outcome::Error(m) => (JobState::Failed, Some(format!("start-up error: {m}"))),
         Outcome::Exited(s) => (
-            "exited",
+            JobState::Exited,
             Some(match s {
                 Some(s) => format!("the agent exited with status {s} during start-up"),
                 None => "the agent exited during start-up".into(),
             }),
         ),
         Outcome::Gone => (
-            "lost",
+            JobState::Lost,
             Some("the tmux session disappeared during start-up".into()),
         ),
-        Outcome::Timeout => ("failed", Some("not ready before the timeout".into())),
+        Outcome::Timeout => (
+            JobState::Failed,
+            Some("not ready before the timeout".into()),
+        ),
     };
     reg.write(|tx| {
         if let Some(id) = &report.conversation_id {
@@ -330,17 +335,15 @@ pub fn type_prompt(ctx: &Ctx, reg: &mut Registry, job: &str, profile: &Profile) 
 /// tags. `Ok(None)` if tmux has no such session; an error if a session of
 /// that name exists but is not this workspace's job.
 pub fn live_pane(panes: &[Pane], ws: &str, job: &Job, session_name: &str) -> Result<Option<Pane>> {
-    let Some(p) = panes.iter().find(|p| p.session == session_name) else {
-        return Ok(None);
-    };
-    if p.tag_ws != ws || p.tag_job != job.name {
-        return Err(conflict(format!(
+    match super::Panes::new(ws, panes).of(&job.name, session_name) {
+        Liveness::Missing => Ok(None),
+        Liveness::Foreign(p) => Err(conflict(format!(
             "tmux session {session_name} is not this workspace's {} (its tags say workspace {:?}, job {:?}); leaving it alone",
             job.name, p.tag_ws, p.tag_job
         ))
-        .into());
+        .into()),
+        Liveness::Live(p) | Liveness::Dead(p) => Ok(Some(p.clone())),
     }
-    Ok(Some(p.clone()))
 }
 
 /// What `stop_job` did.
@@ -391,12 +394,11 @@ pub fn stop_job(
     };
     match pane {
         None => {
-            report.action =
-                if job.session.is_some() || crate::registry::jobs::is_live_state(&job.state) {
-                    "recorded"
-                } else {
-                    "already stopped"
-                };
+            report.action = if job.session.is_some() || job.state.is_live() {
+                "recorded"
+            } else {
+                "already stopped"
+            };
         }
         Some(p) => {
             let root = p.pid as i32;
@@ -427,14 +429,11 @@ pub fn stop_job(
     reg.write(|tx| {
         tx.end_session(&job.name, "stopped")?;
         // A job that reported done or failed keeps that state; its session just ends.
-        let terminal = matches!(job.state.as_str(), "done" | "failed");
-        if !terminal
-            && (report.action != "already stopped"
-                || crate::registry::jobs::is_live_state(&job.state))
-        {
+        let terminal = job.state.is_terminal();
+        if !terminal && (report.action != "already stopped" || job.state.is_live()) {
             tx.set_state(
                 &job.name,
-                "stopped",
+                JobState::Stopped,
                 Some(if force {
                     "mam stop --force"
                 } else {

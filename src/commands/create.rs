@@ -13,6 +13,7 @@ use crate::agent::runtime::{self, StartMode};
 use crate::app::{Ctx, check_name};
 use crate::cli::CreateArgs;
 use crate::error::{Code, UserError, not_found, usage};
+use crate::model::JobState;
 use crate::registry::jobs::NewJob;
 use crate::{lock, ui};
 
@@ -53,13 +54,13 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         tx.insert_job(&NewJob {
             name: &args.name,
             kind: &args.agent,
-            role: args.role.as_str(),
+            role: args.role,
             workdir: &workdir_s,
             cmd: cmd.as_deref(),
             env: &env,
             prompt: prompt.as_deref(),
             conversation_id: conversation_id.as_deref(),
-            on_done: args.on_done.as_str(),
+            on_done: args.on_done,
         })
     })?;
     let job = reg.require_job(&args.name)?;
@@ -75,7 +76,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         }
     };
     if args.no_wait {
-        return print_result(ctx, &args, "starting", None);
+        return print_result(ctx, &args, JobState::Starting, None);
     }
 
     let mut spinner = ui::Spinner::new(format!("starting {}", args.name), ctx.global.quiet);
@@ -106,10 +107,10 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         }
     }
     let state = reg.require_job(&args.name)?.state;
-    print_result(ctx, &args, &state, typed)
+    print_result(ctx, &args, state, typed)
 }
 
-fn print_result(ctx: &Ctx, args: &CreateArgs, state: &str, typed: Option<Typed>) -> Result<()> {
+fn print_result(ctx: &Ctx, args: &CreateArgs, state: JobState, typed: Option<Typed>) -> Result<()> {
     if args.json {
         ui::print_json(&json!({
             "name": args.name,

@@ -118,7 +118,7 @@ pub fn inbox(ctx: &Ctx, args: InboxArgs) -> Result<()> {
                 m.id.clone(),
                 m.from.clone(),
                 m.kind.clone(),
-                m.state.clone(),
+                m.state.to_string(),
                 ui::age(now - m.created_at),
                 crate::commands::send::summarize(&m.body, 60),
             ]

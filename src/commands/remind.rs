@@ -136,7 +136,7 @@ pub fn list(ctx: &Ctx, args: RemindersArgs) -> Result<()> {
                 r.id.clone(),
                 r.target.clone(),
                 r.owner.clone(),
-                r.state.clone(),
+                r.state.to_string(),
                 due,
                 r.every_ms.map(ui::age).unwrap_or_else(|| "-".into()),
                 r.attempts.to_string(),

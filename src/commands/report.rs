@@ -6,6 +6,7 @@ use anyhow::Result;
 use crate::app::Ctx;
 use crate::cli::{CancelArgs, DoneArgs, FailArgs, ProgressArgs};
 use crate::error::{not_found, usage};
+use crate::model::JobState;
 use crate::registry::jobs::Finish;
 
 pub fn cancel(ctx: &Ctx, args: CancelArgs) -> Result<()> {
@@ -65,11 +66,11 @@ pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
     }
     let mut reg = ctx.registry()?;
     reg.require_job(&job)?;
-    let verdict = args.verdict.map(|v| v.as_str());
+    let verdict = args.verdict;
     reg.write(|tx| {
         tx.finish(
             &job,
-            "done",
+            JobState::Done,
             &Finish {
                 verdict,
                 details: details.as_deref(),
@@ -99,7 +100,7 @@ pub fn fail(ctx: &Ctx, args: FailArgs) -> Result<()> {
     reg.write(|tx| {
         tx.finish(
             &job,
-            "failed",
+            JobState::Failed,
             &Finish {
                 verdict: None,
                 details: None,

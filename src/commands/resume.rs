@@ -5,10 +5,11 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::agent::{probe, runtime};
+use crate::agent::{Panes, probe, runtime};
 use crate::app::{Ctx, check_name};
 use crate::cli::ResumeArgs;
 use crate::error::conflict;
+use crate::model::{JobState, Role};
 use crate::registry::jobs::Job;
 use crate::{lock, ui};
 
@@ -19,15 +20,12 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     let mut reg = ctx.registry()?;
     ctx.tmux.version()?;
     let panes = ctx.tmux.list_panes()?;
-    let is_running = |j: &Job| {
-        panes
-            .iter()
-            .any(|p| p.session == ctx.session_name(&j.name) && p.tag_job == j.name && !p.dead)
-    };
+    let tmux = Panes::new(reg.ws(), &panes);
+    let is_running = |j: &Job| tmux.of(&j.name, &ctx.session_name(&j.name)).is_live();
     let mut jobs: Vec<Job> = if args.all {
         reg.jobs()?
             .into_iter()
-            .filter(|j| !is_running(j) && j.state != "done")
+            .filter(|j| !is_running(j) && j.state != JobState::Done)
             .collect()
     } else {
         let mut v = Vec::new();
@@ -45,7 +43,7 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
         v
     };
     // PM roles first, so workers come back to a manager that is listening.
-    jobs.sort_by_key(|j| j.role != "pm");
+    jobs.sort_by_key(|j| j.role != Role::Pm);
     let timeout =
         crate::app::seconds("--ready-timeout", args.ready_timeout)?.max(Duration::from_millis(100));
     let mut results = Vec::new();
@@ -59,15 +57,16 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
         let job = reg.require_job(&job.name)?;
         let r = resume_one(ctx, &mut reg, &job, timeout);
         let (state, err) = match r {
-            Ok(()) => (reg.require_job(&job.name)?.state, None),
-            Err(e) => (
-                reg.job(&job.name)?.map(|j| j.state).unwrap_or_default(),
-                Some(e),
-            ),
+            Ok(()) => (Some(reg.require_job(&job.name)?.state), None),
+            Err(e) => (reg.job(&job.name)?.map(|j| j.state), Some(e)),
         };
         if !args.json && !ctx.global.quiet {
             match &err {
-                None => println!("{}: resumed, {state}", job.name),
+                None => println!(
+                    "{}: resumed, {}",
+                    job.name,
+                    state.map_or("", JobState::as_str)
+                ),
                 Some(e) => eprint!("{}", crate::error::render(e)),
             }
         }
@@ -82,10 +81,10 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
         let Some(now) = reg.job(&job.name)? else {
             continue;
         };
-        if !matches!(now.state.as_str(), "ready" | "busy") {
+        if !matches!(now.state, JobState::Ready | JobState::Busy) {
             continue;
         }
-        let why = match (&job.state[..], &job.reason) {
+        let why = match (job.state, &job.reason) {
             (state, Some(r)) => format!("it was {state}: {r}"),
             (state, None) => format!("it was {state}"),
         };
@@ -137,7 +136,7 @@ fn resume_one(
     }
     let argv = runtime::build_argv(job, &profile, &mode);
     runtime::prepare_trust(&profile, std::path::Path::new(&job.workdir), &job.env)?;
-    reg.write(|tx| tx.set_state(&job.name, "starting", Some("mam resume")))?;
+    reg.write(|tx| tx.set_state(&job.name, JobState::Starting, Some("mam resume")))?;
     let (pane, _) = runtime::start_session(ctx, reg, job, &profile, &argv)?;
     let mut spinner = ui::Spinner::new(format!("resuming {}", job.name), ctx.global.quiet);
     let report = probe::wait_ready(&ctx.tmux, &pane, &profile, timeout, |n| spinner.tick(n))?;

@@ -9,9 +9,11 @@ use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::agent::tmux::Pane;
+use crate::agent::{Liveness, Panes};
 use crate::app::Ctx;
 use crate::cli::StatusArgs;
-use crate::registry::jobs::{Job, is_live_state};
+use crate::model::JobState;
+use crate::registry::jobs::Job;
 use crate::registry::now_ms;
 use crate::ui;
 
@@ -20,7 +22,7 @@ const DAY_MS: i64 = 86_400_000;
 /// A job with its live state as tmux shows it now.
 struct Row<'a> {
     job: &'a Job,
-    state: String,
+    state: JobState,
     note: Option<String>,
     activity_ms: Option<i64>,
 }
@@ -71,7 +73,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             threads.get(name).copied().unwrap_or(0),
         )
     };
-    let by_session: HashMap<&str, &Pane> = panes.iter().map(|p| (p.session.as_str(), p)).collect();
+    let tmux = Panes::new(reg.ws(), &panes);
     let now = now_ms();
     let rows: Vec<Row> = jobs
         .iter()
@@ -79,10 +81,10 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         .filter(|j| {
             args.all
                 || !args.names.is_empty()
-                || !matches!(j.state.as_str(), "stopped" | "done")
+                || !matches!(j.state, JobState::Stopped | JobState::Done)
                 || now - j.state_since < DAY_MS
         })
-        .map(|j| observe(j, reg.ws(), &by_session))
+        .map(|j| observe(j, &tmux))
         .collect();
 
     if args.json {
@@ -119,7 +121,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         .map(|r| {
             let j = r.job;
             let progress = match (j.progress, &j.verdict) {
-                (_, Some(v)) => v.clone(),
+                (_, Some(v)) => v.to_string(),
                 (Some(p), _) => format!("{p}%"),
                 _ => "-".into(),
             };
@@ -127,7 +129,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 .activity_ms
                 .map(|a| format!("{} ago", ui::age(now - a)))
                 .unwrap_or_else(|| "-".into());
-            let mut state = ui::paint_state(&r.state, color);
+            let mut state = ui::paint_state(r.state, color);
             if let Some(n) = &r.note {
                 state.push_str(&format!(" ({n})"));
             }
@@ -135,7 +137,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             vec![
                 j.name.clone(),
                 j.kind.clone(),
-                j.role.clone(),
+                j.role.to_string(),
                 state,
                 progress,
                 inbox.to_string(),
@@ -179,15 +181,12 @@ fn refresh(
     panes: &[Pane],
 ) -> Result<(Vec<Job>, Counts)> {
     let jobs = reg.jobs()?;
-    let by_session: HashMap<&str, &Pane> = panes.iter().map(|p| (p.session.as_str(), p)).collect();
+    let ws = reg.ws().to_string();
+    let tmux = Panes::new(&ws, panes);
     let mut changed = false;
     for job in &jobs {
-        let Some(sess) = &job.session else { continue };
-        if let Some(p) = by_session.get(sess.tmux_session.as_str())
-            && p.tag_ws == reg.ws()
-            && p.tag_job == job.name
-            && !p.dead
-            && is_live_state(&job.state)
+        if let Liveness::Live(p) = tmux.of_job(job)
+            && job.state.is_live()
             && job.activity_seen != Some(p.activity)
         {
             crate::reconcile::observe_pane(ctx, reg, job, p, false)?;
@@ -201,12 +200,14 @@ fn refresh(
     let mut tried = false;
     if jobs
         .iter()
-        .any(|j| j.state == "ready" && j.prompt_state.as_deref() == Some("pending"))
+        .any(|j| j.state == JobState::Ready && j.prompt_state.as_deref() == Some("pending"))
     {
         tried |= !crate::mail::deliver::deliver_prompts(ctx, reg)?.is_empty();
     }
     for job in jobs.iter().filter(|j| {
-        j.state == "ready" && j.session.is_some() && j.prompt_state.as_deref() != Some("pending")
+        j.state == JobState::Ready
+            && j.session.is_some()
+            && j.prompt_state.as_deref() != Some("pending")
     }) {
         if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
             tried |= crate::mail::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
@@ -219,31 +220,32 @@ fn refresh(
     }
 }
 
-fn observe<'a>(job: &'a Job, ws: &str, by_session: &HashMap<&str, &Pane>) -> Row<'a> {
+fn observe<'a>(job: &'a Job, tmux: &Panes) -> Row<'a> {
     let mut row = Row {
         job,
-        state: job.state.clone(),
+        state: job.state,
         note: None,
         activity_ms: Some(job.updated_at),
     };
     if job.stuck_at.is_some() {
         row.note = Some("stuck".into());
     }
-    let Some(sess) = &job.session else {
+    if job.session.is_none() {
         return row;
-    };
-    match by_session.get(sess.tmux_session.as_str()) {
-        Some(p) if p.tag_ws == ws && p.tag_job == job.name => {
+    }
+    let seen = tmux.of_job(job);
+    match seen.ours() {
+        Some(p) => {
             if p.activity > 0 {
                 row.activity_ms = Some((p.activity * 1000).max(job.updated_at));
             }
-            if p.dead {
-                row.state = "exited".into();
+            if let Liveness::Dead(p) = seen {
+                row.state = JobState::Exited;
                 row.note = p.dead_status.map(|s| format!("status {s}"));
             }
         }
-        _ if is_live_state(&job.state) => {
-            row.state = "lost".into();
+        None if job.state.is_live() => {
+            row.state = JobState::Lost;
             row.note = Some("no tmux session".into());
         }
         _ => {}

@@ -8,7 +8,6 @@ use serde_json::json;
 use crate::agent::runtime;
 use crate::app::{Ctx, check_name};
 use crate::cli::StopArgs;
-use crate::registry::jobs::is_live_state;
 use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
@@ -24,7 +23,7 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
     let names: Vec<String> = if args.all {
         reg.jobs()?
             .into_iter()
-            .filter(|j| j.session.is_some() || is_live_state(&j.state))
+            .filter(|j| j.session.is_some() || j.state.is_live())
             .map(|j| j.name)
             .collect()
     } else {

@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: WhoamiArgs) -> Result<()> {
         "name": ctx.caller,
         "role": job.as_ref().map_or("operator", |j| j.role.as_str()),
         "kind": job.as_ref().map(|j| j.kind.clone()),
-        "state": job.as_ref().map(|j| j.state.clone()),
+        "state": job.as_ref().map(|j| j.state),
         "workspace": reg.as_ref().map(|r| r.ws().to_string()),
         "root": ctx.paths.root,
         "tmux_session": job.as_ref().and_then(|j| j.session.as_ref().map(|s| s.tmux_session.clone())),

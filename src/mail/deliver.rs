@@ -23,6 +23,7 @@ use crate::agent::profiles::{Profile, Screen};
 use crate::agent::record::Store;
 use crate::app::Ctx;
 use crate::lock;
+use crate::model::JobState;
 use crate::registry::jobs::Job;
 use crate::registry::messages::Message;
 use crate::registry::{Registry, Tx};
@@ -54,7 +55,7 @@ pub fn deliver_prompts(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
         // Busy too: the screen decides (a ready one is typed to; mam's own
         // half-typed prompt from an interrupted create is cleared first).
         if job.prompt_state.as_deref() != Some("pending")
-            || !matches!(job.state.as_str(), "ready" | "busy")
+            || !matches!(job.state, JobState::Ready | JobState::Busy)
             || job.session.is_none()
         {
             continue;
@@ -117,7 +118,7 @@ pub fn deliver(ctx: &Ctx, reg: &mut Registry, msg: &Message) -> Result<Attempt> 
     // Re-read under the lock: another process may have delivered it.
     let job = reg.require_job(&job.name)?;
     match reg.message(&msg.id)? {
-        Some(m) if m.state == "queued" => {}
+        Some(m) if m.state == crate::model::MessageState::Queued => {}
         _ => return Ok(waiting(msg, "no longer queued")),
     }
     if !job.is_running() {
@@ -352,7 +353,7 @@ pub fn type_item(
         )
     })?;
     let mut opts = probe::TypeOptions::default();
-    if job.state == "ready" {
+    if job.state == JobState::Ready {
         opts.known_settled_at = job.activity_seen;
     } else {
         // Not seen ready since it last took a turn: its idle-looking screen
@@ -479,7 +480,8 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
     let (claimed, absent) = reg.write(|tx| {
         // Only a ready agent can take one now; a busy one keeps its
         // reminders pending without spending its rate limit.
-        let ready = |t: &str| t == "operator" || running.get(t).is_some_and(|j| j.state == "ready");
+        let ready =
+            |t: &str| t == "operator" || running.get(t).is_some_and(|j| j.state == JobState::Ready);
         let claimed = tx.claim_due(now, limit, &ready)?;
         let absent: Vec<_> = reg_due_absent(tx, now, &running)?;
         for (id, why) in &absent {

@@ -1,15 +1,14 @@
 //! Reconciliation passes: observe tmux once, record what drifted (dead panes,
 //! missing sessions), and deliver queued messages to agents that are ready.
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 use serde::Serialize;
 
+use crate::agent::Panes;
 use crate::app::Ctx;
 use crate::mail::deliver::{self, Attempt};
+use crate::model::{JobState, OnDone, Role};
 use crate::registry::Registry;
-use crate::registry::jobs::is_live_state;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -30,14 +29,14 @@ pub struct Adopted {
     pub job: String,
     pub session: String,
     pub kind: String,
-    pub state: String,
+    pub state: JobState,
 }
 
 #[derive(Debug, Serialize)]
 pub struct Drift {
     pub job: String,
-    pub from: String,
-    pub to: String,
+    pub from: JobState,
+    pub to: JobState,
     pub why: String,
 }
 
@@ -88,24 +87,24 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         ..Report::default()
     };
     let panes = ctx.tmux.list_panes()?;
-    let by_session: HashMap<&str, &crate::agent::tmux::Pane> =
-        panes.iter().map(|p| (p.session.as_str(), p)).collect();
+    let ws = reg.ws().to_string();
+    let tmux = Panes::new(&ws, &panes);
     let jobs = reg.jobs()?;
     let known: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
     for job in jobs {
-        let Some(sess) = &job.session else {
+        if job.session.is_none() {
             if let Some(d) = orphan_without_session(ctx, reg, &job, dry_run)? {
                 report.drift.push(d);
             }
             continue;
         };
-        if !is_live_state(&job.state) {
+        if !job.state.is_live() {
             continue;
         }
-        match by_session.get(sess.tmux_session.as_str()) {
-            Some(p) if p.tag_job == job.name && p.tag_ws == reg.ws() => {
+        match tmux.of_job(&job).ours() {
+            Some(p) => {
                 if !p.dead {
-                    let orphan = if job.state == "starting" {
+                    let orphan = if job.state == JobState::Starting {
                         orphan_with_session(ctx, reg, &job, &p.pane_id, dry_run)?
                     } else {
                         None
@@ -127,14 +126,14 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
                     };
                     report.drift.push(Drift {
                         job: job.name.clone(),
-                        from: job.state.clone(),
-                        to: "exited".into(),
+                        from: job.state,
+                        to: JobState::Exited,
                         why: why.clone(),
                     });
                     if !dry_run {
                         reg.write(|tx| {
                             tx.set_exit_status(&job.name, status.map(i64::from))?;
-                            tx.set_state(&job.name, "exited", Some(&why))
+                            tx.set_state(&job.name, JobState::Exited, Some(&why))
                         })?;
                     }
                 }
@@ -147,12 +146,8 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
                 let lost = misses >= 2;
                 report.drift.push(Drift {
                     job: job.name.clone(),
-                    from: job.state.clone(),
-                    to: if lost {
-                        "lost".into()
-                    } else {
-                        job.state.clone()
-                    },
+                    from: job.state,
+                    to: if lost { JobState::Lost } else { job.state },
                     why: if lost {
                         "its tmux session is gone (second pass in a row)".into()
                     } else {
@@ -164,7 +159,11 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
                         tx.set_misses(&job.name, misses)?;
                         if lost {
                             tx.end_session(&job.name, "lost")?;
-                            tx.set_state(&job.name, "lost", Some("its tmux session is gone"))?;
+                            tx.set_state(
+                                &job.name,
+                                JobState::Lost,
+                                Some("its tmux session is gone"),
+                            )?;
                         }
                         Ok(())
                     })?;
@@ -208,7 +207,7 @@ fn orphan_without_session(
     job: &crate::registry::jobs::Job,
     dry_run: bool,
 ) -> Result<Option<Drift>> {
-    if job.state != "starting" {
+    if job.state != JobState::Starting {
         return Ok(None);
     }
     let Some(_lock) = crate::lock::try_lock(&ctx.paths.job_lock(&job.name))? else {
@@ -216,12 +215,15 @@ fn orphan_without_session(
     };
     let why = "mam create was interrupted before the agent's session started";
     if !dry_run {
-        reg.write(|tx| tx.set_state(&job.name, "failed", Some(why)).map(drop))?;
+        reg.write(|tx| {
+            tx.set_state(&job.name, JobState::Failed, Some(why))
+                .map(drop)
+        })?;
     }
     Ok(Some(Drift {
         job: job.name.clone(),
-        from: job.state.clone(),
-        to: "failed".into(),
+        from: job.state,
+        to: JobState::Failed,
         why: why.into(),
     }))
 }
@@ -269,8 +271,8 @@ fn orphan_with_session(
     let now = reg.require_job(&job.name)?;
     Ok(Some(Drift {
         job: job.name.clone(),
-        from: job.state.clone(),
-        to: now.state.clone(),
+        from: job.state,
+        to: now.state,
         why: format!(
             "probed after its create ended{}",
             now.reason
@@ -318,7 +320,7 @@ pub fn act_on_terminal(
     let Some(job) = reg.job(&env.job)? else {
         return Ok(format!("not acting: no job named {}", env.job));
     };
-    if job.on_done != "stop" {
+    if job.on_done != OnDone::Stop {
         return Ok(format!(
             "not acting: {} keeps its session (on_done = {})",
             job.name, job.on_done
@@ -516,12 +518,9 @@ fn adopt(
         } else {
             kind
         };
-        let role = match role.as_str() {
-            r @ ("pm" | "reviewer") => r.to_string(),
-            _ => "worker".to_string(),
-        };
+        let role = Role::parse(&role).unwrap_or(Role::Worker);
         let state = if p.dead {
-            "exited"
+            JobState::Exited
         } else {
             let seen = match (
                 ctx.profile(&kind),
@@ -530,13 +529,13 @@ fn adopt(
                 (Ok(profile), Some(snap)) => state_on_screen(&profile.classify(&snap.screen)),
                 _ => None,
             };
-            seen.unwrap_or("busy")
+            seen.unwrap_or(JobState::Busy)
         };
         out.push(Adopted {
             job: p.tag_job.clone(),
             session: p.session.clone(),
             kind: kind.clone(),
-            state: state.into(),
+            state,
         });
         if dry_run {
             continue;
@@ -545,13 +544,13 @@ fn adopt(
             tx.insert_job(&crate::registry::jobs::NewJob {
                 name: &p.tag_job,
                 kind: &kind,
-                role: &role,
+                role,
                 workdir: &workdir,
                 cmd: None,
                 env: &[],
                 prompt: None,
                 conversation_id: None,
-                on_done: "stop",
+                on_done: OnDone::Stop,
             })?;
             tx.start_session(&p.tag_job, &p.session, &p.pane_id, p.pid)?;
             tx.emit(
@@ -583,13 +582,13 @@ pub fn observe_pane(
     p: &crate::agent::tmux::Pane,
     dry_run: bool,
 ) -> Result<Option<Drift>> {
-    if !is_live_state(&job.state) {
+    if !job.state.is_live() {
         return Ok(None);
     }
     let now = crate::registry::now_ms();
     if job.activity_seen == Some(p.activity) {
         let idle_ms = now - p.activity * 1000;
-        if job.state == "busy"
+        if job.state == JobState::Busy
             && job.stuck_at.is_none()
             && idle_ms >= ctx.config.stuck_after().as_millis() as i64
         {
@@ -598,8 +597,8 @@ pub fn observe_pane(
             }
             return Ok(Some(Drift {
                 job: job.name.clone(),
-                from: job.state.clone(),
-                to: job.state.clone(),
+                from: job.state,
+                to: job.state,
                 why: format!(
                     "stuck: busy with an unchanged screen for {}",
                     crate::ui::age(idle_ms)
@@ -623,12 +622,12 @@ pub fn observe_pane(
     let settled = still_ms >= profile.spec.settle_ms as i64;
     let seen = state_on_screen(&class);
     let state = match seen {
-        Some("ready") if !settled => None, // look again later
+        Some(JobState::Ready) if !settled => None, // look again later
         // No longer at an empty prompt (a turn began that mam did not type,
         // or an agent without a busy marker is waiting on its model): not
         // ready any more, whatever else it is.
-        None if job.state == "ready" && class == crate::agent::profiles::Screen::Other => {
-            Some("busy")
+        None if job.state == JobState::Ready && class == crate::agent::profiles::Screen::Other => {
+            Some(JobState::Busy)
         }
         s => s,
     };
@@ -637,7 +636,7 @@ pub fn observe_pane(
         | crate::agent::profiles::Screen::NeedsHuman(i) => {
             Some(format!("screen shows: {}", profile.dialogs[*i].name))
         }
-        crate::agent::profiles::Screen::Other if state == Some("busy") => {
+        crate::agent::profiles::Screen::Other if state == Some(JobState::Busy) => {
             Some("not at an empty prompt".to_string())
         }
         _ => None,
@@ -645,8 +644,8 @@ pub fn observe_pane(
     let drift = match state {
         Some(s) if s != job.state => Some(Drift {
             job: job.name.clone(),
-            from: job.state.clone(),
-            to: s.to_string(),
+            from: job.state,
+            to: s,
             why: reason.clone().unwrap_or_else(|| "seen on screen".into()),
         }),
         _ => None,
@@ -660,7 +659,7 @@ pub fn observe_pane(
         // What we read counts as seen only if that second had ended before
         // we read it (else a later redraw in the same second would go
         // unnoticed), and a ready screen only once it has settled.
-        let counted = now >= (activity + 1) * 1000 && (seen != Some("ready") || settled);
+        let counted = now >= (activity + 1) * 1000 && (seen != Some(JobState::Ready) || settled);
         reg.write(|tx| {
             tx.observe(&job.name, counted.then_some(activity), Some(false))?;
             if let Some(id) = &id {
@@ -713,12 +712,12 @@ fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
 }
 
 /// The job state a classified screen shows, if it shows one.
-fn state_on_screen(screen: &crate::agent::profiles::Screen) -> Option<&'static str> {
+fn state_on_screen(screen: &crate::agent::profiles::Screen) -> Option<JobState> {
     use crate::agent::profiles::Screen;
     match screen {
-        Screen::Ready => Some("ready"),
-        Screen::Busy => Some("busy"),
-        Screen::Dialog(_) | Screen::NeedsHuman(_) => Some("waiting"),
+        Screen::Ready => Some(JobState::Ready),
+        Screen::Busy => Some(JobState::Busy),
+        Screen::Dialog(_) | Screen::NeedsHuman(_) => Some(JobState::Waiting),
         Screen::Error(_) | Screen::Other => None,
     }
 }

@@ -8,34 +8,25 @@ use serde_json::json;
 
 use super::{Registry, Tx, now_ms, opt};
 use crate::error::{conflict, not_found};
-
-/// Job states (SPEC §1).
-pub const STATES: &[&str] = &[
-    "starting", "ready", "busy", "waiting", "done", "failed", "stopped", "exited", "lost",
-];
-
-/// States in which the registry expects a live tmux session.
-pub fn is_live_state(state: &str) -> bool {
-    matches!(state, "starting" | "ready" | "busy" | "waiting")
-}
+use crate::model::{JobState, OnDone, Role, Verdict};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Job {
     pub name: String,
     pub kind: String,
-    pub role: String,
+    pub role: Role,
     pub workdir: String,
     pub cmd: Option<Vec<String>>,
     pub env: Vec<(String, String)>,
     pub prompt: Option<String>,
-    pub state: String,
+    pub state: JobState,
     pub reason: Option<String>,
     pub progress: Option<i64>,
     pub progress_note: Option<String>,
-    pub verdict: Option<String>,
+    pub verdict: Option<Verdict>,
     pub details: Option<String>,
     pub artifacts: Vec<String>,
-    pub on_done: String,
+    pub on_done: OnDone,
     pub conversation_id: Option<String>,
     pub exit_status: Option<i64>,
     pub misses: i64,
@@ -65,7 +56,7 @@ pub struct Session {
 impl Job {
     /// Registry says live and a session is recorded: the agent can be typed to.
     pub fn is_running(&self) -> bool {
-        self.session.is_some() && is_live_state(&self.state)
+        self.session.is_some() && self.state.is_live()
     }
 }
 
@@ -74,13 +65,13 @@ impl Job {
 pub struct NewJob<'a> {
     pub name: &'a str,
     pub kind: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub workdir: &'a str,
     pub cmd: Option<&'a [String]>,
     pub env: &'a [(String, String)],
     pub prompt: Option<&'a str>,
     pub conversation_id: Option<&'a str>,
-    pub on_done: &'a str,
+    pub on_done: OnDone,
 }
 
 const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
@@ -272,7 +263,7 @@ impl Tx<'_> {
     }
 
     /// A job's recorded state (exit 3 when there is no such job).
-    fn current_state(&self, job: &str) -> Result<String> {
+    fn current_state(&self, job: &str) -> Result<JobState> {
         opt(self
             .tx
             .query_row("SELECT state FROM jobs WHERE name = ?1", [job], |r| {
@@ -286,19 +277,18 @@ impl Tx<'_> {
     /// `ready`: only a settled ready screen says that. The screen is to be
     /// read afresh at the next look.
     pub fn note_typed(&self, job: &str, how: &str) -> Result<()> {
-        if how == "exited" || self.current_state(job)? == "waiting" {
+        if how == "exited" || self.current_state(job)? == JobState::Waiting {
             return Ok(());
         }
         self.tx.execute(
             "UPDATE jobs SET activity_seen = NULL WHERE name = ?1",
             [job],
         )?;
-        self.set_state(job, "busy", None).map(drop)
+        self.set_state(job, JobState::Busy, None).map(drop)
     }
 
     /// Change a job's state (no-op when unchanged), with its event.
-    pub fn set_state(&self, job: &str, state: &str, reason: Option<&str>) -> Result<bool> {
-        debug_assert!(STATES.contains(&state));
+    pub fn set_state(&self, job: &str, state: JobState, reason: Option<&str>) -> Result<bool> {
         let now = now_ms();
         let old = self.current_state(job)?;
         if old == state {
@@ -377,7 +367,7 @@ impl Tx<'_> {
 /// How a job reports its end.
 #[derive(Debug, Clone)]
 pub struct Finish<'a> {
-    pub verdict: Option<&'a str>,
+    pub verdict: Option<Verdict>,
     pub details: Option<&'a str>,
     pub artifacts: &'a [String],
 }
@@ -401,7 +391,14 @@ impl Tx<'_> {
 
     /// Move to a terminal state (`done` or `failed`) with one event
     /// (`job.done` / `job.failed`), plus `review.verdict` when a verdict is given.
-    pub fn finish(&self, job: &str, state: &str, f: &Finish, reason: Option<&str>) -> Result<()> {
+    pub fn finish(
+        &self,
+        job: &str,
+        state: JobState,
+        f: &Finish,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        debug_assert!(state.is_terminal());
         let now = now_ms();
         let old = self.current_state(job)?;
         self.tx.execute(
@@ -425,7 +422,7 @@ impl Tx<'_> {
         if let Some(r) = reason {
             body["reason"] = json!(r);
         }
-        let kind = if state == "done" {
+        let kind = if state == JobState::Done {
             "job.done"
         } else {
             "job.failed"

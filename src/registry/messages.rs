@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Registry, Tx, event_job, now_ms, opt};
 use crate::error::{conflict, not_found, usage};
+use crate::model::{MessageState, QuestionState};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Message {
@@ -18,7 +19,7 @@ pub struct Message {
     pub body: String,
     pub in_reply_to: Option<String>,
     pub question: Option<String>,
-    pub state: String,
+    pub state: MessageState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: i64,
@@ -35,7 +36,7 @@ pub struct Question {
     pub target: String,
     pub text: String,
     pub answer: Option<String>,
-    pub state: String,
+    pub state: QuestionState,
     pub message: Option<String>,
     pub created_at: i64,
 }
@@ -187,7 +188,7 @@ impl Tx<'_> {
         let q = self
             .question(n)?
             .ok_or_else(|| not_found(format!("no question q{n}")))?;
-        if q.state != "open" {
+        if q.state != QuestionState::Open {
             return Err(conflict(format!("q{n} is {} already", q.state)).into());
         }
         if by != "operator" && by != q.target {

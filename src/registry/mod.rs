@@ -8,6 +8,7 @@ pub mod attempts;
 pub mod events;
 pub mod jobs;
 pub mod messages;
+mod model_sql;
 pub mod reminders;
 
 use std::path::Path;

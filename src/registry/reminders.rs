@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::{Registry, Tx, event_job, now_ms, opt};
 use crate::error::{conflict, not_found};
+use crate::model::ReminderState;
 
 /// Typed attempts at a stopped or gone target before a reminder fails.
 pub const MAX_ATTEMPTS: i64 = 3;
@@ -20,7 +21,7 @@ pub struct Reminder {
     pub text: String,
     pub due_at: i64,
     pub every_ms: Option<i64>,
-    pub state: String,
+    pub state: ReminderState,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: i64,
@@ -214,7 +215,7 @@ impl Tx<'_> {
         if by != "operator" && by != r.owner {
             return Err(conflict(format!("{id} belongs to {}, not to {by}", r.owner)).into());
         }
-        if r.state != "failed" {
+        if r.state != ReminderState::Failed {
             return Err(conflict(format!(
                 "{id} is {}; only a failed reminder can be retried",
                 r.state
@@ -242,7 +243,7 @@ impl Tx<'_> {
                     .into(),
             );
         }
-        if r.state != "pending" && r.state != "failed" {
+        if r.state != ReminderState::Pending && r.state != ReminderState::Failed {
             return Err(conflict(format!("{id} is {}", r.state)).into());
         }
         self.tx.execute(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::JobState;
 use crate::workspace::Paths;
 
 fn fresh() -> (tempfile::TempDir, Paths) {
@@ -55,17 +56,17 @@ fn state_changes_emit_signed_events_in_order() {
         tx.insert_job(&jobs::NewJob {
             name: "alice",
             kind: "shell",
-            role: "worker",
+            role: crate::model::Role::Worker,
             workdir: "/tmp",
             cmd: None,
             env: &[],
             prompt: None,
             conversation_id: None,
-            on_done: "stop",
+            on_done: crate::model::OnDone::Stop,
         })?;
-        tx.set_state("alice", "ready", None)?;
-        tx.set_state("alice", "ready", None)?; // unchanged: no event
-        tx.set_state("alice", "busy", Some("typing"))
+        tx.set_state("alice", JobState::Ready, None)?;
+        tx.set_state("alice", JobState::Ready, None)?; // unchanged: no event
+        tx.set_state("alice", JobState::Busy, Some("typing"))
     })
     .unwrap();
     let evs = r.events(0, Some("alice"), None, 100).unwrap();
@@ -85,13 +86,13 @@ fn state_changes_emit_signed_events_in_order() {
             tx.insert_job(&jobs::NewJob {
                 name: "alice",
                 kind: "shell",
-                role: "worker",
+                role: crate::model::Role::Worker,
                 workdir: "/tmp",
                 cmd: None,
                 env: &[],
                 prompt: None,
                 conversation_id: None,
-                on_done: "stop",
+                on_done: crate::model::OnDone::Stop,
             })
         })
         .unwrap_err();
