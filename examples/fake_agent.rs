@@ -60,6 +60,8 @@ usage: fake_agent [flags]
   --exit-status N          status used by /exit (default 0)
   --record DIR             keep a Claude-style record: each turn taken is a
                            user line in DIR/projects/<cwd>/<id>.jsonl
+  --record-delay MS        write each turn into the record MS ms after
+                           taking it (a CLI that flushes its record late)
   --idle-gap MS            after Enter, look idle for MS ms before busy
   --lose-enter N           ignore the first N Enters on a non-empty composer
   --no-queue               Enter while busy is lost: the text stays in the
@@ -87,6 +89,7 @@ struct Options {
     exit_status: i32,
     record: Option<PathBuf>,
     idle_gap: Duration,
+    record_delay: Duration,
     lose_enter: u64,
     no_queue: bool,
 }
@@ -110,6 +113,7 @@ impl Default for Options {
             exit_status: 0,
             record: None,
             idle_gap: Duration::ZERO,
+            record_delay: Duration::ZERO,
             lose_enter: 0,
             no_queue: false,
         }
@@ -179,6 +183,7 @@ fn parse_options(args: &[String]) -> Options {
                 | "--exit-status"
                 | "--record"
                 | "--idle-gap"
+                | "--record-delay"
                 | "--lose-enter"
         );
         let is_switch = matches!(
@@ -226,6 +231,7 @@ fn parse_options(args: &[String]) -> Options {
             "--sessions-dir" => opts.sessions_dir = Some(PathBuf::from(value)),
             "--record" => opts.record = Some(PathBuf::from(value)),
             "--idle-gap" => opts.idle_gap = parse_millis(name, &value),
+            "--record-delay" => opts.record_delay = parse_millis(name, &value),
             "--lose-enter" => match value.trim().parse::<u64>() {
                 Ok(n) => opts.lose_enter = n,
                 Err(_) => usage_error(&format!("invalid value for --lose-enter: {value:?}")),
@@ -1152,8 +1158,19 @@ impl App {
             json_str(&self.conversation),
             json_str(&self.cwd)
         );
-        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&path) {
-            let _ = f.write_all(line.as_bytes());
+        let write = move || {
+            if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&path) {
+                let _ = f.write_all(line.as_bytes());
+            }
+        };
+        let delay = self.opts.record_delay;
+        if delay.is_zero() {
+            write();
+        } else {
+            std::thread::spawn(move || {
+                std::thread::sleep(delay);
+                write();
+            });
         }
     }
 

@@ -77,6 +77,9 @@ pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
                 reconcile::DaemonEvent::Broker { state, detail } => {
                     println!("broker {state}: {detail}")
                 }
+                reconcile::DaemonEvent::Error { during, error } => {
+                    eprintln!("mam: reconcile: {during} failed: {error}; carrying on")
+                }
             }
         }
         use std::io::Write;

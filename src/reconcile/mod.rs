@@ -1,5 +1,18 @@
-//! Reconciliation passes: observe tmux once, record what drifted (dead panes,
-//! missing sessions), and deliver queued messages to agents that are ready.
+//! Reconciliation: keep the registry and tmux honest. One pass (`pass`)
+//! observes tmux once, records what drifted (dead panes, missing sessions,
+//! interrupted creates), follows each live agent's screen (`watch`), adopts
+//! tagged sessions the registry lacks (`adopt`), delivers what waits, and
+//! publishes the outbox. The daemon (`daemon`) runs passes and listens to
+//! the broker for terminal events (`terminal`).
+
+mod adopt;
+mod daemon;
+mod terminal;
+mod watch;
+
+pub use daemon::{DaemonEvent, run_daemon};
+pub use terminal::{Heard, act_on_terminal, hear};
+pub use watch::observe_pane;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -7,7 +20,7 @@ use serde::Serialize;
 use crate::agent::Panes;
 use crate::app::Ctx;
 use crate::mail::deliver::{self, Attempt};
-use crate::model::{JobState, OnDone, Role};
+use crate::model::JobState;
 use crate::registry::Registry;
 
 #[derive(Debug, Default, Serialize)]
@@ -175,7 +188,7 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
             reg.write(|tx| tx.set_misses(&job.name, 0))?;
         }
     }
-    report.adopted = adopt(ctx, reg, &panes, &known, dry_run)?;
+    report.adopted = adopt::adopt(ctx, reg, &panes, &known, dry_run)?;
     if !dry_run {
         discover_ids(ctx, reg)?;
     }
@@ -297,383 +310,6 @@ fn exit_status_soon(ctx: &Ctx, pane: &str) -> Option<i32> {
     None
 }
 
-/// What the daemon did with one message from the broker.
-#[derive(Debug, Clone, Serialize)]
-pub struct Heard {
-    pub topic: String,
-    pub kind: Option<String>,
-    pub job: Option<String>,
-    /// accepted / rejected
-    pub verdict: String,
-    /// The rejection reason, or what was done (or why nothing was).
-    pub detail: String,
-}
-
-/// Act on a verified terminal event: tear the job's session down only if the
-/// job exists, wants that (`on_done = stop`), its live session's tags are
-/// ours, and every artifact the event lists exists.
-pub fn act_on_terminal(
-    ctx: &Ctx,
-    reg: &mut Registry,
-    env: &crate::signing::envelope::Envelope,
-) -> Result<String> {
-    let Some(job) = reg.job(&env.job)? else {
-        return Ok(format!("not acting: no job named {}", env.job));
-    };
-    if job.on_done != OnDone::Stop {
-        return Ok(format!(
-            "not acting: {} keeps its session (on_done = {})",
-            job.name, job.on_done
-        ));
-    }
-    let Some(sess) = &job.session else {
-        return Ok(format!("not acting: {} has no live session", job.name));
-    };
-    let panes = ctx.tmux.list_panes()?;
-    match crate::agent::runtime::live_pane(&panes, reg.ws(), &job, &sess.tmux_session) {
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return Ok(format!(
-                "not acting: tmux has no session {}",
-                sess.tmux_session
-            ));
-        }
-        Err(e) => return Ok(format!("not acting: {e:#}")),
-    }
-    let artifacts: Vec<String> = env.body["artifacts"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(missing) = artifacts.iter().find(|a| !std::path::Path::new(a).exists()) {
-        return Ok(format!("not acting: artifact {missing} does not exist"));
-    }
-    let _lock = crate::lock::lock(
-        &ctx.paths.job_lock(&job.name),
-        std::time::Duration::from_secs(30),
-        false,
-    )?;
-    let job = reg.require_job(&job.name)?;
-    crate::agent::runtime::stop_job(ctx, reg, &job, false, std::time::Duration::from_secs(10))?;
-    Ok(format!(
-        "{}: session torn down after a verified {}",
-        job.name, env.kind
-    ))
-}
-
-/// Handle one message from the broker with the shared acceptance rule.
-pub fn hear(
-    ctx: &Ctx,
-    reg: &mut Registry,
-    acc: &mut crate::events::accept::Acceptor,
-    msg: &crate::events::mqtt::Incoming,
-) -> Result<Option<Heard>> {
-    use crate::events::accept::Rejection;
-    let verdict = acc.check(
-        reg,
-        &msg.topic,
-        &msg.payload,
-        msg.retain,
-        msg.dup,
-        crate::registry::now_ms(),
-    )?;
-    let heard = match verdict {
-        Err(Rejection::Duplicate) => return Ok(None),
-        Err(why) => Heard {
-            topic: msg.topic.clone(),
-            kind: None,
-            job: None,
-            verdict: "rejected".into(),
-            detail: why.to_string(),
-        },
-        Ok(env) => {
-            let detail = if env.kind == "job.done" || env.kind == "job.failed" {
-                act_on_terminal(ctx, reg, &env)?
-            } else {
-                return Ok(None); // informational events need nothing from the daemon
-            };
-            Heard {
-                topic: msg.topic.clone(),
-                kind: Some(env.kind.clone()),
-                job: Some(env.job.clone()),
-                verdict: "accepted".into(),
-                detail,
-            }
-        }
-    };
-    Ok(Some(heard))
-}
-
-/// What the daemon reports, line by line.
-#[derive(Debug, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub enum DaemonEvent {
-    Pass(Report),
-    Heard(Heard),
-    Broker { state: String, detail: String },
-}
-
-/// The daemon: passes every `interval`, one wildcard subscription between
-/// them, until SIGINT/SIGTERM (which let the current pass finish). The caller
-/// holds the daemon lock.
-pub fn run_daemon(
-    ctx: &Ctx,
-    reg: &mut Registry,
-    interval: std::time::Duration,
-    dry_run: bool,
-    stop: &std::sync::atomic::AtomicBool,
-    mut report: impl FnMut(DaemonEvent),
-) -> Result<()> {
-    use std::sync::atomic::Ordering;
-    use std::time::{Duration, Instant};
-    let endpoint = crate::events::mqtt::endpoint(&ctx.config.broker)?;
-    let filter = format!("{}/{}/#", ctx.config.broker.topic_prefix, reg.ws());
-    let mut acc =
-        crate::events::accept::Acceptor::new(ctx.config.replay_window(), ctx.config.key_grace());
-    let mut sub: Option<crate::events::mqtt::Subscription> = None;
-    let mut backoff = Duration::from_millis(250);
-    let mut next_connect = Instant::now();
-    while !stop.load(Ordering::SeqCst) {
-        report(DaemonEvent::Pass(pass(ctx, reg, dry_run)?));
-        let until = Instant::now() + interval;
-        while Instant::now() < until && !stop.load(Ordering::SeqCst) {
-            if sub.is_none()
-                && let Some(ep) = &endpoint
-                && Instant::now() >= next_connect
-            {
-                match crate::events::mqtt::subscribe_within(ep, &filter, Duration::from_secs(3)) {
-                    Ok(s) => {
-                        sub = Some(s);
-                        backoff = Duration::from_millis(250);
-                        report(DaemonEvent::Broker {
-                            state: "subscribed".into(),
-                            detail: filter.clone(),
-                        });
-                    }
-                    Err(e) => {
-                        next_connect = Instant::now() + backoff;
-                        report(DaemonEvent::Broker {
-                            state: "unreachable".into(),
-                            detail: format!("{e:#}; retrying in {:.1}s", backoff.as_secs_f64()),
-                        });
-                        backoff = (backoff * 2).min(Duration::from_secs(30));
-                    }
-                }
-            }
-            let wait = until
-                .saturating_duration_since(Instant::now())
-                .min(Duration::from_millis(100));
-            match sub.as_mut() {
-                Some(s) => match s.next(wait) {
-                    Ok(Some(msg)) => {
-                        if let Some(h) = hear(ctx, reg, &mut acc, &msg)? {
-                            report(DaemonEvent::Heard(h));
-                        }
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        sub = None;
-                        next_connect = Instant::now() + backoff;
-                        report(DaemonEvent::Broker {
-                            state: "lost".into(),
-                            detail: format!("{e:#}"),
-                        });
-                    }
-                },
-                None => std::thread::sleep(wait.max(Duration::from_millis(1))),
-            }
-        }
-    }
-    drop(sub); // disconnect cleanly
-    Ok(())
-}
-
-/// Adopt sessions tagged with this workspace's id whose job the registry
-/// lacks. Sessions without our tags are never touched, whatever their name.
-fn adopt(
-    ctx: &Ctx,
-    reg: &mut Registry,
-    panes: &[crate::agent::tmux::Pane],
-    known: &std::collections::HashSet<String>,
-    dry_run: bool,
-) -> Result<Vec<Adopted>> {
-    let ws = reg.ws().to_string();
-    let mut known = known.clone();
-    let mut out = Vec::new();
-    for p in panes
-        .iter()
-        .filter(|p| p.tag_ws == ws && !p.tag_job.is_empty())
-    {
-        // The registry as this pass read it (jobs are never renamed or
-        // removed during a pass).
-        if !crate::app::valid_name(&p.tag_job) || !known.insert(p.tag_job.clone()) {
-            continue;
-        }
-        let (workdir, kind, role) = ctx.tmux.pane_origin(&p.pane_id)?;
-        let kind = if kind.is_empty() {
-            "shell".to_string()
-        } else {
-            kind
-        };
-        let role = Role::parse(&role).unwrap_or(Role::Worker);
-        let state = if p.dead {
-            JobState::Exited
-        } else {
-            let seen = match (
-                ctx.profile(&kind),
-                crate::agent::probe::snapshot(&ctx.tmux, &p.pane_id)?,
-            ) {
-                (Ok(profile), Some(snap)) => state_on_screen(&profile.classify(&snap.screen)),
-                _ => None,
-            };
-            seen.unwrap_or(JobState::Busy)
-        };
-        out.push(Adopted {
-            job: p.tag_job.clone(),
-            session: p.session.clone(),
-            kind: kind.clone(),
-            state,
-        });
-        if dry_run {
-            continue;
-        }
-        reg.write(|tx| {
-            tx.insert_job(&crate::registry::jobs::NewJob {
-                name: &p.tag_job,
-                kind: &kind,
-                role,
-                workdir: &workdir,
-                cmd: None,
-                env: &[],
-                prompt: None,
-                conversation_id: None,
-                on_done: OnDone::Stop,
-            })?;
-            tx.start_session(&p.tag_job, &p.session, &p.pane_id, p.pid)?;
-            tx.emit(
-                "job.adopted",
-                &p.tag_job,
-                serde_json::json!({"session": p.session, "kind": kind}),
-            )?;
-            tx.set_state(&p.tag_job, state, Some("adopted by reconcile"))?;
-            Ok(())
-        })?;
-    }
-    Ok(out)
-}
-
-/// Follow a live agent between passes without reading every screen: tmux's
-/// window_activity (from the one list-panes call) says whether anything was
-/// drawn since the last look. Only then is the screen read and the job's
-/// state corrected (a turn ended: busy → ready; a dialog: waiting; a new
-/// turn: ready → busy). `ready` counts only on a settled screen: nothing
-/// drawn for the profile's `settle_ms` after the second of the last
-/// activity (an agent that shows its idle prompt for a moment after Enter
-/// is still drawing). A busy agent whose screen has not changed for
-/// `reconcile.stuck_after` is flagged stuck, once. Used by reconcile and by
-/// `mam status`.
-pub fn observe_pane(
-    ctx: &Ctx,
-    reg: &mut Registry,
-    job: &crate::registry::jobs::Job,
-    p: &crate::agent::tmux::Pane,
-    dry_run: bool,
-) -> Result<Option<Drift>> {
-    if !job.state.is_live() {
-        return Ok(None);
-    }
-    let now = crate::registry::now_ms();
-    if job.activity_seen == Some(p.activity) {
-        let idle_ms = now - p.activity * 1000;
-        if job.state == JobState::Busy
-            && job.stuck_at.is_none()
-            && idle_ms >= ctx.config.stuck_after().as_millis() as i64
-        {
-            if !dry_run {
-                reg.write(|tx| tx.observe(&job.name, Some(p.activity), Some(true)))?;
-            }
-            return Ok(Some(Drift {
-                job: job.name.clone(),
-                from: job.state,
-                to: job.state,
-                why: format!(
-                    "stuck: busy with an unchanged screen for {}",
-                    crate::ui::age(idle_ms)
-                ),
-            }));
-        }
-        return Ok(None);
-    }
-    // Something was drawn: read the screen once and see where the agent is.
-    let Ok(profile) = ctx.profile(&job.kind) else {
-        return Ok(None);
-    };
-    let Some(snap) = crate::agent::probe::snapshot(&ctx.tmux, &p.pane_id)? else {
-        return Ok(None);
-    };
-    let class = profile.classify(&snap.screen);
-    let activity = snap.activity.max(p.activity);
-    // window_activity has one-second resolution: the screen has been still
-    // for at least `now - (activity + 1) s`.
-    let still_ms = now - (activity + 1) * 1000;
-    let settled = still_ms >= profile.spec.settle_ms as i64;
-    let seen = state_on_screen(&class);
-    let state = match seen {
-        Some(JobState::Ready) if !settled => None, // look again later
-        // No longer at an empty prompt (a turn began that mam did not type,
-        // or an agent without a busy marker is waiting on its model): not
-        // ready any more, whatever else it is.
-        None if job.state == JobState::Ready && class == crate::agent::profiles::Screen::Other => {
-            Some(JobState::Busy)
-        }
-        s => s,
-    };
-    let reason = match &class {
-        crate::agent::profiles::Screen::Dialog(i)
-        | crate::agent::profiles::Screen::NeedsHuman(i) => {
-            Some(format!("screen shows: {}", profile.dialogs[*i].name))
-        }
-        crate::agent::profiles::Screen::Other if state == Some(JobState::Busy) => {
-            Some("not at an empty prompt".to_string())
-        }
-        _ => None,
-    };
-    let drift = match state {
-        Some(s) if s != job.state => Some(Drift {
-            job: job.name.clone(),
-            from: job.state,
-            to: s,
-            why: reason.clone().unwrap_or_else(|| "seen on screen".into()),
-        }),
-        _ => None,
-    };
-    if !dry_run {
-        let id = if job.conversation_id.is_none() {
-            profile.conversation_id_on(&snap.screen)
-        } else {
-            None
-        };
-        // What we read counts as seen only if that second had ended before
-        // we read it (else a later redraw in the same second would go
-        // unnoticed), and a ready screen only once it has settled.
-        let counted = now >= (activity + 1) * 1000 && (seen != Some(JobState::Ready) || settled);
-        reg.write(|tx| {
-            tx.observe(&job.name, counted.then_some(activity), Some(false))?;
-            if let Some(id) = &id {
-                tx.set_conversation_id(&job.name, id)?;
-            }
-            match state {
-                Some(s) => tx.set_state(&job.name, s, reason.as_deref()).map(drop),
-                None => Ok(()),
-            }
-        })?;
-    }
-    Ok(drift)
-}
-
 /// Find conversation ids for live jobs that lack one, from where their CLI
 /// keeps its sessions (`conversation_store` of the profile).
 fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
@@ -709,15 +345,4 @@ fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The job state a classified screen shows, if it shows one.
-fn state_on_screen(screen: &crate::agent::profiles::Screen) -> Option<JobState> {
-    use crate::agent::profiles::Screen;
-    match screen {
-        Screen::Ready => Some(JobState::Ready),
-        Screen::Busy => Some(JobState::Busy),
-        Screen::Dialog(_) | Screen::NeedsHuman(_) => Some(JobState::Waiting),
-        Screen::Error(_) | Screen::Other => None,
-    }
 }

@@ -178,20 +178,59 @@ fn two_daemons_started_at_once_one_runs() {
 #[test]
 fn sigterm_during_a_pass_finishes_it_and_releases_the_lock() {
     let env = Env::new();
-    env.ok(&["create", "a", "--agent", "fake-plain"]);
+    // The agent writes its record 1.5 s after taking a turn, so a pass that
+    // typed a message waits that long for its proof: a signal that arrives
+    // after the agent took the turn lands inside the pass.
+    env.write_config(&crate::delivery::recorded_profile(
+        &env,
+        "late",
+        r#""--record-delay", "1500""#,
+    ));
+    env.ok(&["create", "a", "--agent", "late"]);
     env.ok(&["stop", "a"]);
     for i in 0..3 {
         env.ok(&["send", "-q", "a", &format!("msg {i}")]);
     }
-    env.ok(&["resume", "a"]);
+    env.ok(&["resume", "a"]); // delivers msg 0 (and its own notice)
+    let state_of = |body: &str| -> String {
+        let inbox = env.json(&["inbox", "a", "--all", "--json"]);
+        inbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["body"] == body)
+            .map(|m| m["state"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(state_of("msg 1"), "queued");
     let d = Daemon::start(&env);
-    // Signal as soon as the daemon runs; it is typing into the pane by then.
-    std::thread::sleep(Duration::from_millis(150));
+    env.eventually("the agent to take msg 1", Duration::from_secs(15), || {
+        env.submits("a").iter().any(|t| t.contains("msg 1"))
+    });
+    // Taken but not yet proven: the pass that typed it is still running.
+    assert_eq!(
+        state_of("msg 1"),
+        "queued",
+        "signal must land inside a pass"
+    );
     let status = d.terminate();
     assert!(status.success(), "{status:?}");
-    // No half-delivered message: each is delivered and seen once, or still queued and unseen.
+    // The pass finished: msg 1 is delivered with its proof, typed once; what
+    // the daemon did not reach is still queued and untyped.
     let inbox = env.json(&["inbox", "a", "--all", "--json"]);
     let typed = env.submits("a");
+    let msg1 = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["body"] == "msg 1")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (msg1["state"].as_str(), msg1["how"].as_str()),
+        (Some("delivered"), Some("record")),
+        "{msg1}"
+    );
     for m in inbox["messages"].as_array().unwrap() {
         let seen = typed
             .iter()
@@ -204,6 +243,41 @@ fn sigterm_during_a_pass_finishes_it_and_releases_the_lock() {
         }
     }
     assert!(mam_lock_free(&env), "the daemon lock is still held");
+}
+
+#[test]
+fn a_failed_pass_is_reported_and_the_daemon_goes_on() {
+    let env = Env::new();
+    env.ok(&["create", "b", "--agent", "fake-plain"]);
+    // b's session disappears behind mam's back: the next pass must write.
+    let killed = env.tmux(&["kill-session", "-t", "=mam-b"]);
+    assert!(killed.status.success(), "{killed:?}");
+    // Another process holds the registry's write lock longer than mam's
+    // busy timeout (10 s): the daemon's first pass cannot write and fails.
+    let db = rusqlite::Connection::open(env.path(".mam/mam.db")).unwrap();
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let d = Daemon::start(&env);
+    let err = d.wait_for("a failed pass", Duration::from_secs(30), |v| {
+        v["type"] == "error"
+    });
+    db.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(err["during"], "pass", "{err}");
+    assert_eq!(
+        err["error"],
+        "cannot start a write transaction: database is locked: Error code 5: The database file is locked",
+        "the error names its cause"
+    );
+    // The daemon carried on: the next passes record b lost.
+    let lost = d.wait_for("b recorded lost", Duration::from_secs(15), |v| {
+        v["type"] == "pass"
+            && v["drift"]
+                .as_array()
+                .is_some_and(|ds| ds.iter().any(|x| x["job"] == "b" && x["to"] == "lost"))
+    });
+    assert_eq!(lost["drift"][0]["from"], "ready", "{lost}");
+    let status = d.terminate();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(env.job("b")["state"], "lost");
 }
 
 fn mam_lock_free(env: &Env) -> bool {

@@ -15,12 +15,18 @@ use crate::support::*;
 
 /// Fake rules without `queued` (input typed while busy is lost), and the
 /// record under `<logs>/claude` read through the `claude` store.
-fn recorded_profile(env: &Env, name: &str, args: &str) -> String {
+pub(crate) fn recorded_profile(env: &Env, name: &str, args: &str) -> String {
     tuned_profile(env, name, args, 200, 300)
 }
 
 /// The same with its own `settle_ms` and `turn_settle_ms`.
-fn tuned_profile(env: &Env, name: &str, args: &str, settle: u64, turn_settle: u64) -> String {
+pub(crate) fn tuned_profile(
+    env: &Env,
+    name: &str,
+    args: &str,
+    settle: u64,
+    turn_settle: u64,
+) -> String {
     let rules = FAKE_RULES
         .replace("queued = ['Press up to edit queued messages']\n", "")
         .replace("settle_ms = 200", &format!("settle_ms = {settle}"))

@@ -1,0 +1,150 @@
+//! The reconcile daemon: a pass every interval and one wildcard
+//! subscription between passes.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::app::Ctx;
+use crate::registry::Registry;
+
+use super::terminal::Acted;
+use super::{Heard, Report, act_on_terminal, hear, pass};
+use crate::signing::envelope::Envelope;
+
+/// What the daemon reports, line by line.
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum DaemonEvent {
+    Pass(Report),
+    Heard(Heard),
+    Broker {
+        state: String,
+        detail: String,
+    },
+    /// Something failed; the daemon carries on. `during`: `pass`, `event`
+    /// or `teardown`; `error`: the cause chain.
+    Error {
+        during: String,
+        error: String,
+    },
+}
+
+impl DaemonEvent {
+    fn error(during: &str, e: &anyhow::Error) -> DaemonEvent {
+        DaemonEvent::Error {
+            during: during.into(),
+            error: format!("{e:#}"),
+        }
+    }
+}
+
+/// The daemon: passes every `interval`, one wildcard subscription between
+/// them, until SIGINT/SIGTERM (which let the current pass finish). The caller
+/// holds the daemon lock. A pass, an event or a teardown that fails is
+/// reported with its cause and the daemon goes on; nothing in the loop waits
+/// on a job's lock (a teardown that would is retried at the next poll).
+pub fn run_daemon(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    interval: std::time::Duration,
+    dry_run: bool,
+    stop: &std::sync::atomic::AtomicBool,
+    mut report: impl FnMut(DaemonEvent),
+) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+    let endpoint = crate::events::mqtt::endpoint(&ctx.config.broker)?;
+    let filter = format!("{}/{}/#", ctx.config.broker.topic_prefix, reg.ws());
+    let mut acc =
+        crate::events::accept::Acceptor::new(ctx.config.replay_window(), ctx.config.key_grace());
+    let mut sub: Option<crate::events::mqtt::Subscription> = None;
+    let mut backoff = Duration::from_millis(250);
+    let mut next_connect = Instant::now();
+    let mut deferred: Vec<Envelope> = Vec::new();
+    while !stop.load(Ordering::SeqCst) {
+        match pass(ctx, reg, dry_run) {
+            Ok(r) => report(DaemonEvent::Pass(r)),
+            Err(e) => report(DaemonEvent::error("pass", &e)),
+        }
+        let until = Instant::now() + interval;
+        while Instant::now() < until && !stop.load(Ordering::SeqCst) {
+            retry_deferred(ctx, reg, &mut deferred, &mut report);
+            if sub.is_none()
+                && let Some(ep) = &endpoint
+                && Instant::now() >= next_connect
+            {
+                match crate::events::mqtt::subscribe_within(ep, &filter, Duration::from_secs(3)) {
+                    Ok(s) => {
+                        sub = Some(s);
+                        backoff = Duration::from_millis(250);
+                        report(DaemonEvent::Broker {
+                            state: "subscribed".into(),
+                            detail: filter.clone(),
+                        });
+                    }
+                    Err(e) => {
+                        next_connect = Instant::now() + backoff;
+                        report(DaemonEvent::Broker {
+                            state: "unreachable".into(),
+                            detail: format!("{e:#}; retrying in {:.1}s", backoff.as_secs_f64()),
+                        });
+                        backoff = (backoff * 2).min(Duration::from_secs(30));
+                    }
+                }
+            }
+            let wait = until
+                .saturating_duration_since(Instant::now())
+                .min(Duration::from_millis(100));
+            match sub.as_mut() {
+                Some(s) => match s.next(wait) {
+                    Ok(Some(msg)) => match hear(ctx, reg, &mut acc, &msg, &mut deferred) {
+                        Ok(Some(h)) => report(DaemonEvent::Heard(h)),
+                        Ok(None) => {}
+                        Err(e) => report(DaemonEvent::error("event", &e)),
+                    },
+                    Ok(None) => {}
+                    Err(e) => {
+                        sub = None;
+                        next_connect = Instant::now() + backoff;
+                        report(DaemonEvent::Broker {
+                            state: "lost".into(),
+                            detail: format!("{e:#}"),
+                        });
+                    }
+                },
+                None => std::thread::sleep(wait.max(Duration::from_millis(1))),
+            }
+        }
+    }
+    drop(sub); // disconnect cleanly
+    Ok(())
+}
+
+/// Try the teardowns that waited for a job lock; each try never blocks.
+fn retry_deferred(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    deferred: &mut Vec<Envelope>,
+    report: &mut impl FnMut(DaemonEvent),
+) {
+    let mut still = Vec::new();
+    for env in deferred.drain(..) {
+        match act_on_terminal(ctx, reg, &env) {
+            Ok(Acted::Deferred) => still.push(env),
+            Ok(Acted::Done(detail)) => report(DaemonEvent::Heard(Heard {
+                topic: crate::signing::topic(
+                    &ctx.config.broker.topic_prefix,
+                    &env.ws,
+                    &env.kind,
+                    &env.job,
+                ),
+                kind: Some(env.kind.clone()),
+                job: Some(env.job.clone()),
+                verdict: "accepted".into(),
+                detail,
+            })),
+            Err(e) => report(DaemonEvent::error("teardown", &e)),
+        }
+    }
+    *deferred = still;
+}
