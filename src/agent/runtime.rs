@@ -195,8 +195,48 @@ fn trust_claude(workdir: &Path, env: &[(String, String)]) -> Result<()> {
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))
 }
 
+/// Start a recorded job's agent, the one routine behind `create` and
+/// `resume`: its argv for `mode`, its folder trusted up front, its tmux
+/// session started and recorded. A job that is not new (`restart`: why it
+/// starts again) is moved back to `starting` just before its session
+/// starts. Returns the pane. An error means no session was started. The
+/// caller holds the job lock; `await_ready` follows.
+pub fn start_job(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &Job,
+    profile: &Profile,
+    mode: &StartMode,
+    restart: Option<&str>,
+) -> Result<String> {
+    let argv = build_argv(job, profile, mode);
+    prepare_trust(profile, Path::new(&job.workdir), &job.env)?;
+    if let Some(why) = restart {
+        reg.write(|tx| tx.set_state(&job.name, JobState::Starting, Some(why)))?;
+    }
+    let (pane, _pid) = start_session(ctx, reg, job, profile, &argv)?;
+    Ok(pane)
+}
+
+/// Probe a started agent's screen until it is ready (answering the dialogs
+/// its profile may answer) or `timeout` runs out, calling `progress` with
+/// what it sees, and record the outcome on the job (`record_probe`: a
+/// failure is the error to report).
+pub fn await_ready(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    job: &str,
+    pane: &str,
+    profile: &Profile,
+    timeout: Duration,
+    progress: impl FnMut(&str),
+) -> Result<()> {
+    let report = probe::wait_ready(&ctx.tmux, pane, profile, timeout, progress)?;
+    record_probe(reg, job, &report)
+}
+
 /// Start a job's tmux session and record it. The caller holds the job lock.
-pub fn start_session(
+fn start_session(
     ctx: &Ctx,
     reg: &mut Registry,
     job: &Job,

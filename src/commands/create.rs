@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use crate::agent::probe::{self, Typed};
+use crate::agent::probe::Typed;
 use crate::agent::runtime::{self, StartMode};
 use crate::app::{Ctx, check_name};
 use crate::cli::CreateArgs;
@@ -64,13 +64,13 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         })
     })?;
     let job = reg.require_job(&args.name)?;
-    let argv = runtime::build_argv(&job, &profile, &StartMode::Fresh(conversation_id.clone()));
-    let started = runtime::prepare_trust(&profile, &workdir, &env)
-        .and_then(|_| runtime::start_session(ctx, &mut reg, &job, &profile, &argv));
-    let (pane, _pid) = match started {
+    let mode = StartMode::Fresh(conversation_id.clone());
+    // Start without waiting first: a job whose session never started is
+    // taken back out (with its event); one that started stays, whatever
+    // its probe finds.
+    let pane = match runtime::start_job(ctx, &mut reg, &job, &profile, &mode, None) {
         Ok(p) => p,
         Err(e) => {
-            // No session: take the job back out (with its event).
             let _ = reg.write(|tx| tx.delete_job(&args.name, &format!("{e:#}")));
             return Err(e);
         }
@@ -78,13 +78,18 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     if args.no_wait {
         return print_result(ctx, &args, JobState::Starting, None);
     }
-
     let mut spinner = ui::Spinner::new(format!("starting {}", args.name), ctx.global.quiet);
-    let report = probe::wait_ready(&ctx.tmux, &pane, &profile, ready_timeout, |note| {
-        spinner.tick(note)
-    })?;
+    let ready = runtime::await_ready(
+        ctx,
+        &mut reg,
+        &args.name,
+        &pane,
+        &profile,
+        ready_timeout,
+        |note| spinner.tick(note),
+    );
     spinner.clear();
-    runtime::record_probe(&mut reg, &args.name, &report)?;
+    ready?;
 
     let mut typed = None;
     if reg.require_job(&args.name)?.prompt_state.as_deref() == Some("pending") {

@@ -120,7 +120,7 @@ pub fn inbox(ctx: &Ctx, args: InboxArgs) -> Result<()> {
                 m.kind.clone(),
                 m.state.to_string(),
                 ui::age(now - m.created_at),
-                crate::commands::send::summarize(&m.body, 60),
+                crate::mail::summarize(&m.body, 60),
             ]
         })
         .collect();

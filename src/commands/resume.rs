@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::agent::{Panes, probe, runtime};
+use crate::agent::{Panes, runtime};
 use crate::app::{Ctx, check_name};
 use crate::cli::ResumeArgs;
 use crate::error::conflict;
@@ -134,12 +134,11 @@ fn resume_one(
     if let runtime::StartMode::Fresh(Some(id)) = &mode {
         reg.write(|tx| tx.set_conversation_id(&job.name, id))?;
     }
-    let argv = runtime::build_argv(job, &profile, &mode);
-    runtime::prepare_trust(&profile, std::path::Path::new(&job.workdir), &job.env)?;
-    reg.write(|tx| tx.set_state(&job.name, JobState::Starting, Some("mam resume")))?;
-    let (pane, _) = runtime::start_session(ctx, reg, job, &profile, &argv)?;
+    let pane = runtime::start_job(ctx, reg, job, &profile, &mode, Some("mam resume"))?;
     let mut spinner = ui::Spinner::new(format!("resuming {}", job.name), ctx.global.quiet);
-    let report = probe::wait_ready(&ctx.tmux, &pane, &profile, timeout, |n| spinner.tick(n))?;
+    let ready = runtime::await_ready(ctx, reg, &job.name, &pane, &profile, timeout, |n| {
+        spinner.tick(n)
+    });
     spinner.clear();
-    runtime::record_probe(reg, &job.name, &report)
+    ready
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::app::{Ctx, check_name};
 use crate::cli::ThreadsArgs;
-use crate::commands::send::summarize;
+use crate::mail::summarize;
 use crate::registry::now_ms;
 use crate::ui;
 
