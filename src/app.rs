@@ -109,7 +109,18 @@ impl Ctx {
 
     /// Session name of a job.
     pub fn session_name(&self, job: &str) -> String {
-        format!("{}{}", self.config.tmux.prefix, job)
+        self.host().session_name(job)
+    }
+
+    /// What the agent room needs of this context.
+    pub fn host(&self) -> crate::agent::Host<'_> {
+        crate::agent::Host {
+            tmux: &self.tmux,
+            root: &self.paths.root,
+            prefix: &self.config.tmux.prefix,
+            agents: &self.config.agents,
+            quiet: self.global.quiet,
+        }
     }
 
     /// Publish the outbox through the command's own registry, after its

@@ -9,9 +9,42 @@ pub mod record;
 pub mod runtime;
 pub mod tmux;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 
-use tmux::Pane;
+use anyhow::Result;
+use tmux::{Pane, Tmux};
+
+/// What the agent room needs of the command's context: the tmux server, the
+/// workspace root (given to agents as `MAM_WORKSPACE`), the session-name
+/// prefix, the user's profile tables, and whether to keep quiet. Built by
+/// `app::Ctx::host`; nothing here reaches up to the context itself.
+#[derive(Clone, Copy)]
+pub struct Host<'a> {
+    pub tmux: &'a Tmux,
+    pub root: &'a Path,
+    pub prefix: &'a str,
+    pub agents: &'a BTreeMap<String, toml::Table>,
+    pub quiet: bool,
+}
+
+impl Host<'_> {
+    /// Session name of a job.
+    pub fn session_name(&self, job: &str) -> String {
+        format!("{}{}", self.prefix, job)
+    }
+
+    pub fn profile(&self, kind: &str) -> Result<profiles::Profile> {
+        profiles::Profile::resolve(kind, self.agents)
+    }
+
+    /// A note on stderr, unless quiet.
+    pub fn info(&self, msg: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", msg.as_ref());
+        }
+    }
+}
 
 /// How tmux shows a job's session: the one liveness rule, shared by status,
 /// reconcile, resume and stop.

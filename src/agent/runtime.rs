@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
-use crate::agent::Liveness;
-use crate::agent::probe::{self, Outcome, ProbeReport, Typed};
+use crate::agent::probe::{self, Outcome, ProbeReport};
 use crate::agent::profiles::{Profile, TrustSetup, agent_var};
 use crate::agent::tmux::{NewSession, Pane};
-use crate::app::Ctx;
+use crate::agent::{Host, Liveness};
 use crate::error::{Code, UserError, conflict};
 use crate::model::JobState;
 use crate::registry::Registry;
@@ -202,7 +201,7 @@ fn trust_claude(workdir: &Path, env: &[(String, String)]) -> Result<()> {
 /// starts. Returns the pane. An error means no session was started. The
 /// caller holds the job lock; `await_ready` follows.
 pub fn start_job(
-    ctx: &Ctx,
+    host: &Host,
     reg: &mut Registry,
     job: &Job,
     profile: &Profile,
@@ -214,7 +213,7 @@ pub fn start_job(
     if let Some(why) = restart {
         reg.write(|tx| tx.set_state(&job.name, JobState::Starting, Some(why)))?;
     }
-    let (pane, _pid) = start_session(ctx, reg, job, profile, &argv)?;
+    let (pane, _pid) = start_session(host, reg, job, profile, &argv)?;
     Ok(pane)
 }
 
@@ -223,7 +222,7 @@ pub fn start_job(
 /// what it sees, and record the outcome on the job (`record_probe`: a
 /// failure is the error to report).
 pub fn await_ready(
-    ctx: &Ctx,
+    host: &Host,
     reg: &mut Registry,
     job: &str,
     pane: &str,
@@ -231,24 +230,24 @@ pub fn await_ready(
     timeout: Duration,
     progress: impl FnMut(&str),
 ) -> Result<()> {
-    let report = probe::wait_ready(&ctx.tmux, pane, profile, timeout, progress)?;
+    let report = probe::wait_ready(&host.tmux, pane, profile, timeout, progress)?;
     record_probe(reg, job, &report)
 }
 
 /// Start a job's tmux session and record it. The caller holds the job lock.
 fn start_session(
-    ctx: &Ctx,
+    host: &Host,
     reg: &mut Registry,
     job: &Job,
     profile: &Profile,
     argv: &[String],
 ) -> Result<(String, u32)> {
-    let name = ctx.session_name(&job.name);
+    let name = host.session_name(&job.name);
     let mut env: Vec<(String, String)> = vec![
         ("MAM_AGENT".into(), job.name.clone()),
-        ("MAM_WORKSPACE".into(), ctx.paths.root.display().to_string()),
+        ("MAM_WORKSPACE".into(), host.root.display().to_string()),
     ];
-    if let Some(s) = ctx.tmux.socket() {
+    if let Some(s) = host.tmux.socket() {
         env.push(("MAM_TMUX_SOCKET".into(), s.to_string()));
     }
     if let Ok(s) = std::env::var("MAM_STATE_DIR") {
@@ -272,12 +271,12 @@ fn start_session(
         height: 50,
         tags: &tags,
     };
-    let (pane, pid) = ctx.tmux.new_session(&spec).map_err(|e| {
+    let (pane, pid) = host.tmux.new_session(&spec).map_err(|e| {
         if crate::agent::tmux::is_duplicate_session(&e) {
             e.context(conflict(format!("a tmux session named {name} exists already"))
                 .hint(format!(
                     "it is not this workspace's job; stop it, or set another [tmux] prefix (now {:?})",
-                    ctx.config.tmux.prefix
+                    host.prefix
                 )))
         } else {
             e.context(format!("cannot start the tmux session for {}", job.name))
@@ -355,22 +354,6 @@ pub fn record_probe(reg: &mut Registry, job: &str, report: &ProbeReport) -> Resu
     }
 }
 
-/// Type a job's pending task prompt into it, with proof, exactly once
-/// (see `deliver::type_item`). The caller holds the job lock.
-pub fn type_prompt(ctx: &Ctx, reg: &mut Registry, job: &str, profile: &Profile) -> Result<Typed> {
-    let job = reg.require_job(job)?;
-    let text = job
-        .prompt
-        .as_deref()
-        .map(probe::sanitize)
-        .unwrap_or_default();
-    if job.prompt_state.as_deref() != Some("pending") || text.is_empty() {
-        return Ok(Typed::NotReady("no prompt waits".into()));
-    }
-    let needle = crate::agent::record::needle_for(&text);
-    crate::mail::deliver::type_item(ctx, reg, &job, profile, "prompt", &text, needle)
-}
-
 /// The pane of a job's live session as tmux sees it, checked against our
 /// tags. `Ok(None)` if tmux has no such session; an error if a session of
 /// that name exists but is not this workspace's job.
@@ -403,7 +386,7 @@ pub struct StopReport {
 /// for the agent to end, kill the session, and reap every process of the
 /// agent's tree. Idempotent. The caller holds the job lock.
 pub fn stop_job(
-    ctx: &Ctx,
+    host: &Host,
     reg: &mut Registry,
     job: &Job,
     force: bool,
@@ -413,13 +396,13 @@ pub fn stop_job(
         .session
         .as_ref()
         .map(|s| s.tmux_session.clone())
-        .unwrap_or_else(|| ctx.session_name(&job.name));
-    let panes = ctx.tmux.list_panes()?;
+        .unwrap_or_else(|| host.session_name(&job.name));
+    let panes = host.tmux.list_panes()?;
     let pane = match live_pane(&panes, reg.ws(), job, &session_name) {
         Ok(p) => p,
         Err(e) if crate::error::code_of(&e) == Code::Conflict => {
             // Someone else's session under our name: never touch it.
-            ctx.info(format!("mam: {e:#}"));
+            host.info(format!("mam: {e:#}"));
             None
         }
         Err(e) => return Err(e),
@@ -445,15 +428,15 @@ pub fn stop_job(
             let tree = crate::procs::agent_processes(root);
             if !force
                 && !p.dead
-                && let Ok(profile) = ctx.profile(&job.kind)
+                && let Ok(profile) = host.profile(&job.kind)
             {
-                match composer_for_exit(ctx, reg, job, &p.pane_id, &profile)? {
+                match composer_for_exit(host, reg, job, &p.pane_id, &profile)? {
                     None => {
-                        send_exit(ctx, &p.pane_id, &profile)?;
-                        report.exited_cleanly = wait_for_exit(ctx, &p.pane_id, root, wait)?;
+                        send_exit(host, &p.pane_id, &profile)?;
+                        report.exited_cleanly = wait_for_exit(host, &p.pane_id, root, wait)?;
                     }
                     Some(why) => {
-                        ctx.info(format!(
+                        host.info(format!(
                             "mam: {}: {why}; ending its session without typing the exit command",
                             job.name
                         ));
@@ -461,7 +444,7 @@ pub fn stop_job(
                     }
                 }
             }
-            ctx.tmux.kill_session(&session_name)?;
+            host.tmux.kill_session(&session_name)?;
             report.reaped = tree.len();
             report.survivors = crate::procs::reap(root, tree, Duration::from_secs(2));
         }
@@ -492,14 +475,14 @@ pub fn stop_job(
 /// neither submitted nor thrown away by typing over it) or the agent is not
 /// at its prompt: then the session is ended without typing.
 fn composer_for_exit(
-    ctx: &Ctx,
+    host: &Host,
     reg: &mut Registry,
     job: &Job,
     pane: &str,
     profile: &Profile,
 ) -> Result<Option<String>> {
     use crate::agent::profiles::Screen;
-    let Some(snap) = probe::snapshot(&ctx.tmux, pane)? else {
+    let Some(snap) = probe::snapshot(&host.tmux, pane)? else {
         return Ok(None);
     };
     if profile.spec.exit.text.is_none() {
@@ -509,7 +492,7 @@ fn composer_for_exit(
     match profile.classify(&snap.screen) {
         Screen::Ready => Ok(None),
         Screen::Other if !open.is_empty() => {
-            if probe::clear_composer(&ctx.tmux, pane, profile)? {
+            if probe::clear_composer(&host.tmux, pane, profile)? {
                 reg.write(|tx| {
                     for a in &open {
                         tx.end_attempt(a.id, "cleared", None, Some("cleared for mam stop"))?;
@@ -535,25 +518,25 @@ fn composer_for_exit(
     }
 }
 
-fn send_exit(ctx: &Ctx, pane: &str, profile: &Profile) -> Result<()> {
+fn send_exit(host: &Host, pane: &str, profile: &Profile) -> Result<()> {
     let exit = &profile.spec.exit;
     if let Some(text) = &exit.text {
-        ctx.tmux.send_literal(pane, text)?;
+        host.tmux.send_literal(pane, text)?;
         std::thread::sleep(Duration::from_millis(profile.spec.submit_delay_ms));
-        ctx.tmux
+        host.tmux
             .send_keys(pane, std::slice::from_ref(&profile.spec.submit_key))?;
     }
     for key in &exit.keys {
-        ctx.tmux.send_keys(pane, std::slice::from_ref(key))?;
+        host.tmux.send_keys(pane, std::slice::from_ref(key))?;
         std::thread::sleep(Duration::from_millis(100));
     }
     Ok(())
 }
 
-fn wait_for_exit(ctx: &Ctx, pane: &str, root: i32, wait: Duration) -> Result<bool> {
+fn wait_for_exit(host: &Host, pane: &str, root: i32, wait: Duration) -> Result<bool> {
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
-        match probe::snapshot(&ctx.tmux, pane)? {
+        match probe::snapshot(&host.tmux, pane)? {
             None => return Ok(true),
             Some(s) if s.dead => return Ok(true),
             Some(_) if !crate::procs::alive(root) => return Ok(true),

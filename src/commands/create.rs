@@ -12,6 +12,7 @@ use crate::agent::probe::Typed;
 use crate::agent::runtime::{self, StartMode};
 use crate::app::{Ctx, check_name};
 use crate::cli::CreateArgs;
+use crate::commands::Out;
 use crate::error::{Code, UserError, not_found, usage};
 use crate::model::JobState;
 use crate::registry::jobs::NewJob;
@@ -68,7 +69,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     // Start without waiting first: a job whose session never started is
     // taken back out (with its event); one that started stays, whatever
     // its probe finds.
-    let pane = match runtime::start_job(ctx, &mut reg, &job, &profile, &mode, None) {
+    let pane = match runtime::start_job(&ctx.host(), &mut reg, &job, &profile, &mode, None) {
         Ok(p) => p,
         Err(e) => {
             let _ = reg.write(|tx| tx.delete_job(&args.name, &format!("{e:#}")));
@@ -80,7 +81,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     }
     let mut spinner = ui::Spinner::new(format!("starting {}", args.name), ctx.global.quiet);
     let ready = runtime::await_ready(
-        ctx,
+        &ctx.host(),
         &mut reg,
         &args.name,
         &pane,
@@ -93,7 +94,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
 
     let mut typed = None;
     if reg.require_job(&args.name)?.prompt_state.as_deref() == Some("pending") {
-        match runtime::type_prompt(ctx, &mut reg, &args.name, &profile)? {
+        match crate::mail::deliver::type_prompt(ctx, &mut reg, &args.name, &profile)? {
             t @ Typed::Delivered { .. } => typed = Some(t),
             Typed::NotReady(why) | Typed::Unverified(why) => {
                 return Err(UserError::new(
@@ -116,23 +117,17 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
 }
 
 fn print_result(ctx: &Ctx, args: &CreateArgs, state: JobState, typed: Option<Typed>) -> Result<()> {
-    if args.json {
-        ui::print_json(&json!({
+    let session = ctx.session_name(&args.name);
+    match Out::of(ctx, args.json) {
+        Out::Json => ui::print_json(&json!({
             "name": args.name,
             "kind": args.agent,
             "state": state,
-            "session": ctx.session_name(&args.name),
+            "session": session,
             "prompt_delivered": typed.is_some(),
-        }));
-    } else if ctx.global.quiet {
-        println!("{}", args.name);
-    } else {
-        println!(
-            "{} is {} in tmux session {}",
-            args.name,
-            state,
-            ctx.session_name(&args.name)
-        );
+        })),
+        Out::Quiet => println!("{}", args.name),
+        Out::Human => println!("{} is {state} in tmux session {session}", args.name),
     }
     Ok(())
 }

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use crate::app::Ctx;
 use crate::cli::InitArgs;
+use crate::commands::Out;
 use crate::config::TEMPLATE;
 use crate::ui;
 
@@ -14,18 +15,18 @@ pub fn run(ctx: &Ctx, args: InitArgs) -> Result<()> {
         std::fs::write(&ctx.paths.config, TEMPLATE)
             .with_context(|| format!("cannot write {}", ctx.paths.config.display()))?;
     }
-    if args.json {
-        ui::print_json(&json!({
+    match Out::of(ctx, args.json) {
+        Out::Json => ui::print_json(&json!({
             "workspace": reg.ws(),
             "root": ctx.paths.root,
             "state_dir": ctx.paths.state,
             "key_id": reg.ident.keys.current().kid,
-        }));
-    } else if ctx.global.quiet {
-        println!("{}", reg.ws());
-    } else {
-        println!("workspace {} at {}", reg.ws(), ctx.paths.root.display());
-        println!("state in {}", ctx.paths.state.display());
+        })),
+        Out::Quiet => println!("{}", reg.ws()),
+        Out::Human => {
+            println!("workspace {} at {}", reg.ws(), ctx.paths.root.display());
+            println!("state in {}", ctx.paths.state.display());
+        }
     }
     Ok(())
 }

@@ -26,6 +26,28 @@ use anyhow::Result;
 use crate::app::Ctx;
 use crate::cli::{Cli, Command};
 
+/// How a command prints its result, the same three ways everywhere: one JSON
+/// document (`--json`), only the ids or names a script needs (`-q`), or lines
+/// for a human.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Out {
+    Json,
+    Quiet,
+    Human,
+}
+
+impl Out {
+    pub(crate) fn of(ctx: &Ctx, json: bool) -> Out {
+        if json {
+            Out::Json
+        } else if ctx.global.quiet {
+            Out::Quiet
+        } else {
+            Out::Human
+        }
+    }
+}
+
 pub fn dispatch(cli: Cli) -> Result<()> {
     // Commands that need no workspace.
     match &cli.command {

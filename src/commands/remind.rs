@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::app::{Ctx, check_name};
 use crate::cli::{RemindArgs, RemindersArgs, RetryArgs};
+use crate::commands::Out;
 use crate::config::parse_duration;
 use crate::error::{not_found, usage};
 use crate::registry::now_ms;
@@ -88,18 +89,11 @@ pub fn remind(ctx: &Ctx, args: RemindArgs) -> Result<()> {
             every.map(|e| e.as_millis() as i64),
         )
     })?;
-    if args.json {
-        ui::print_json(
-            &json!({"id": id, "target": args.to, "due_at": crate::signing::rfc3339_ms(due)}),
-        );
-    } else if ctx.global.quiet {
-        println!("{id}");
-    } else {
-        println!(
-            "{id} for {} at {}",
-            args.to,
-            crate::signing::rfc3339_ms(due)
-        );
+    let due = crate::signing::rfc3339_ms(due);
+    match Out::of(ctx, args.json) {
+        Out::Json => ui::print_json(&json!({"id": id, "target": args.to, "due_at": due})),
+        Out::Quiet => println!("{id}"),
+        Out::Human => println!("{id} for {} at {due}", args.to),
     }
     ctx.publish(&mut reg);
     Ok(())

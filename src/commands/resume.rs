@@ -128,15 +128,15 @@ fn resume_one(
     let profile = ctx.profile(&job.kind)?;
     // A dead pane or a stale session record: clear it away first.
     if job.session.is_some() {
-        runtime::stop_job(ctx, reg, job, true, Duration::ZERO)?;
+        runtime::stop_job(&ctx.host(), reg, job, true, Duration::ZERO)?;
     }
     let mode = runtime::resume_mode(job, &profile);
     if let runtime::StartMode::Fresh(Some(id)) = &mode {
         reg.write(|tx| tx.set_conversation_id(&job.name, id))?;
     }
-    let pane = runtime::start_job(ctx, reg, job, &profile, &mode, Some("mam resume"))?;
+    let pane = runtime::start_job(&ctx.host(), reg, job, &profile, &mode, Some("mam resume"))?;
     let mut spinner = ui::Spinner::new(format!("resuming {}", job.name), ctx.global.quiet);
-    let ready = runtime::await_ready(ctx, reg, &job.name, &pane, &profile, timeout, |n| {
+    let ready = runtime::await_ready(&ctx.host(), reg, &job.name, &pane, &profile, timeout, |n| {
         spinner.tick(n)
     });
     spinner.clear();

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::agent::probe::sanitize;
 use crate::app::Ctx;
 use crate::cli::{AnswerArgs, AskArgs, SendArgs};
+use crate::commands::Out;
 use crate::error::{not_found, usage};
 use crate::mail::{self, Sent};
 use crate::registry::messages::parse_id;
@@ -60,7 +61,8 @@ fn read_body(text: &[String], file: Option<&std::path::PathBuf>) -> Result<Strin
 }
 
 fn report(ctx: &Ctx, json: bool, sent: &Sent, extra: serde_json::Value) {
-    if json {
+    let out = Out::of(ctx, json);
+    if out == Out::Json {
         let list: Vec<_> = sent
             .ids
             .iter()
@@ -81,14 +83,14 @@ fn report(ctx: &Ctx, json: bool, sent: &Sent, extra: serde_json::Value) {
         return;
     }
     for (id, to) in &sent.ids {
-        let delivered = sent.delivered(id);
-        if ctx.global.quiet {
-            println!("{id}");
+        let state = if sent.delivered(id) {
+            "delivered"
         } else {
-            println!(
-                "{id} to {to}: {}",
-                if delivered { "delivered" } else { "queued" }
-            );
+            "queued"
+        };
+        match out {
+            Out::Quiet => println!("{id}"),
+            _ => println!("{id} to {to}: {state}"),
         }
     }
 }
@@ -120,12 +122,10 @@ pub fn ask(ctx: &Ctx, args: AskArgs) -> Result<()> {
     let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &from)?;
     let (qid, sent) = mail::ask(ctx, &mut reg, &from, &args.to, &text)?;
-    if args.json {
-        report(ctx, true, &sent, json!({"question": qid}));
-    } else if ctx.global.quiet {
-        println!("{qid}");
-    } else {
-        println!("{qid} asked of {}", sent.ids[0].1);
+    match Out::of(ctx, args.json) {
+        Out::Json => report(ctx, true, &sent, json!({"question": qid})),
+        Out::Quiet => println!("{qid}"),
+        Out::Human => println!("{qid} asked of {}", sent.ids[0].1),
     }
     ctx.publish(&mut reg);
     Ok(())

@@ -37,7 +37,7 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
     for name in &names {
         let _lock = lock::lock(&ctx.paths.job_lock(name), Duration::from_secs(60), true)?;
         let job = reg.require_job(name)?;
-        let r = runtime::stop_job(ctx, &mut reg, &job, args.force, wait)?;
+        let r = runtime::stop_job(&ctx.host(), &mut reg, &job, args.force, wait)?;
         if !args.json && !ctx.global.quiet {
             let extra = if r.survivors.is_empty() {
                 String::new()

@@ -4,6 +4,7 @@
 //! replay store are registry APIs.
 
 pub mod accept;
+pub mod endpoint;
 pub mod mqtt;
 pub mod outbox;
 

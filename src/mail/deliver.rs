@@ -65,20 +65,18 @@ pub fn deliver_prompts(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> {
         };
         let profile = ctx.profile(&job.kind)?;
         let to = job.name.clone();
-        out.push(
-            match crate::agent::runtime::type_prompt(ctx, reg, &job.name, &profile)? {
-                Typed::Delivered { how, .. } => Attempt::Delivered {
-                    id: "prompt".into(),
-                    to,
-                    how: how.into(),
-                },
-                Typed::NotReady(why) | Typed::Unverified(why) => Attempt::Waiting {
-                    id: "prompt".into(),
-                    to,
-                    why,
-                },
+        out.push(match type_prompt(ctx, reg, &job.name, &profile)? {
+            Typed::Delivered { how, .. } => Attempt::Delivered {
+                id: "prompt".into(),
+                to,
+                how: how.into(),
             },
-        );
+            Typed::NotReady(why) | Typed::Unverified(why) => Attempt::Waiting {
+                id: "prompt".into(),
+                to,
+                why,
+            },
+        });
     }
     Ok(out)
 }
@@ -587,4 +585,20 @@ fn reg_due_absent(
         out.push((format!("r{id}"), why));
     }
     Ok(out)
+}
+
+/// Type a job's pending task prompt into it, with proof, exactly once
+/// (see `deliver::type_item`). The caller holds the job lock.
+pub fn type_prompt(ctx: &Ctx, reg: &mut Registry, job: &str, profile: &Profile) -> Result<Typed> {
+    let job = reg.require_job(job)?;
+    let text = job
+        .prompt
+        .as_deref()
+        .map(crate::agent::probe::sanitize)
+        .unwrap_or_default();
+    if job.prompt_state.as_deref() != Some("pending") || text.is_empty() {
+        return Ok(Typed::NotReady("no prompt waits".into()));
+    }
+    let needle = crate::agent::record::needle_for(&text);
+    type_item(ctx, reg, &job, profile, "prompt", &text, needle)
 }

@@ -39,7 +39,7 @@ pub fn act_on_terminal(ctx: &Ctx, reg: &mut Registry, env: &Envelope) -> Result<
                 return Ok(Acted::Done(why));
             }
             let job = reg.require_job(&job)?;
-            crate::agent::runtime::stop_job(ctx, reg, &job, false, STOP_WAIT)?;
+            crate::agent::runtime::stop_job(&ctx.host(), reg, &job, false, STOP_WAIT)?;
             format!(
                 "{}: session torn down after a verified {}",
                 job.name, env.kind

@@ -19,10 +19,10 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 
 use crate::error::environment;
-use crate::events::{rfc3339_ms, topic};
 use crate::lock;
 use crate::signing::envelope::{Envelope, random_id};
 use crate::signing::keys::KeyRing;
+use crate::signing::{rfc3339_ms, topic};
 use crate::workspace::Paths;
 
 /// Forward-only migrations; index + 1 is the schema version they produce.
