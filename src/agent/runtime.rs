@@ -230,7 +230,7 @@ pub fn await_ready(
     timeout: Duration,
     progress: impl FnMut(&str),
 ) -> Result<()> {
-    let report = probe::wait_ready(&host.tmux, pane, profile, timeout, progress)?;
+    let report = probe::wait_ready(host.tmux, pane, profile, timeout, progress)?;
     record_probe(reg, job, &report)
 }
 
@@ -482,7 +482,7 @@ fn composer_for_exit(
     profile: &Profile,
 ) -> Result<Option<String>> {
     use crate::agent::profiles::Screen;
-    let Some(snap) = probe::snapshot(&host.tmux, pane)? else {
+    let Some(snap) = probe::snapshot(host.tmux, pane)? else {
         return Ok(None);
     };
     if profile.spec.exit.text.is_none() {
@@ -492,7 +492,7 @@ fn composer_for_exit(
     match profile.classify(&snap.screen) {
         Screen::Ready => Ok(None),
         Screen::Other if !open.is_empty() => {
-            if probe::clear_composer(&host.tmux, pane, profile)? {
+            if probe::clear_composer(host.tmux, pane, profile)? {
                 reg.write(|tx| {
                     for a in &open {
                         tx.end_attempt(a.id, "cleared", None, Some("cleared for mam stop"))?;
@@ -536,7 +536,7 @@ fn send_exit(host: &Host, pane: &str, profile: &Profile) -> Result<()> {
 fn wait_for_exit(host: &Host, pane: &str, root: i32, wait: Duration) -> Result<bool> {
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
-        match probe::snapshot(&host.tmux, pane)? {
+        match probe::snapshot(host.tmux, pane)? {
             None => return Ok(true),
             Some(s) if s.dead => return Ok(true),
             Some(_) if !crate::procs::alive(root) => return Ok(true),
