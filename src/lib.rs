@@ -2,8 +2,9 @@
 //! and lets them and their operator coordinate through a SQLite registry of
 //! jobs, with every state change recorded as a signed event.
 //!
-//! Data flows one way: `cli` → `commands::*` → domain modules (`runtime`,
-//! `probe`, `registry`, `tmux`, `profiles`, `events`) → SQLite / tmux.
+//! Data flows one way: `cli` → `commands` → `reconcile` → `mail` → `app` →
+//! `agent` / `events` → `registry` → the leaves; ARCHITECTURE.md names each
+//! room and what it must not touch, and tests/cli/architecture.rs checks it.
 
 pub mod agent;
 pub mod app;

@@ -1,6 +1,7 @@
 //! Integration tests: the real `mam` binary against a private tmux server per
 //! test, a real SQLite registry, and the scripted fake agent.
 
+mod architecture;
 mod bad_input;
 mod broker;
 mod core;

@@ -1,0 +1,204 @@
+//! The architecture of ARCHITECTURE.md, checked against the source: every
+//! room imports only rooms below it (so there is no import loop), and the
+//! seals hold — SQL only in the registry, tmux processes only in
+//! `agent::tmux`, MQTT only in `events`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Each room with its layer: a room may use only rooms of a lower layer.
+/// A new top-level module must be placed here (and in ARCHITECTURE.md).
+const ROOMS: &[(&str, u8)] = &[
+    ("commands", 7),
+    ("reconcile", 6),
+    ("mail", 5),
+    ("app", 4),
+    ("agent", 3),
+    ("events", 3),
+    ("registry", 2),
+    ("cli", 1),
+    ("clock", 1),
+    ("config", 1),
+    ("lock", 1),
+    ("os", 1),
+    ("procs", 1),
+    ("signals", 1),
+    ("signing", 1),
+    ("ui", 1),
+    ("workspace", 1),
+    ("error", 0),
+    ("model", 0),
+];
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every non-test source file of the library: (path under src/, text with
+/// comments and the `#[cfg(test)]` tail removed).
+fn sources() -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&src(), &mut files);
+    files.sort();
+    let mut out = Vec::new();
+    for f in files {
+        let rel = f.strip_prefix(src()).unwrap().display().to_string();
+        let name = f.file_stem().unwrap().to_string_lossy();
+        if rel == "lib.rs" || rel.starts_with("bin/") || name.starts_with("tests") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&f).unwrap();
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        out.push((rel, code));
+    }
+    out
+}
+
+fn room_of(rel: &str) -> &str {
+    let first = rel.split('/').next().unwrap();
+    first.strip_suffix(".rs").unwrap_or(first)
+}
+
+/// The rooms a piece of code names through `crate::…`.
+fn used_rooms(code: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for (i, _) in code.match_indices("crate::") {
+        let rest = &code[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            for item in group.split(',') {
+                let head = item.trim().split("::").next().unwrap_or("");
+                if !head.is_empty() {
+                    out.insert(head.to_string());
+                }
+            }
+        } else {
+            let head: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !head.is_empty() {
+                out.insert(head);
+            }
+        }
+    }
+    out
+}
+
+fn layer(room: &str) -> Option<u8> {
+    ROOMS.iter().find(|(r, _)| *r == room).map(|(_, l)| *l)
+}
+
+/// What a layering check finds wrong in `files` (empty when it holds).
+fn layering_faults(files: &[(String, String)]) -> Vec<String> {
+    let mut faults = Vec::new();
+    for (rel, code) in files {
+        let room = room_of(rel);
+        let Some(mine) = layer(room) else {
+            faults.push(format!(
+                "{rel}: room `{room}` is not in ROOMS (tests/cli/architecture.rs) nor, presumably, in ARCHITECTURE.md"
+            ));
+            continue;
+        };
+        for used in used_rooms(code) {
+            if used == room {
+                continue;
+            }
+            match layer(&used) {
+                Some(theirs) if theirs < mine => {}
+                Some(theirs) => faults.push(format!(
+                    "{rel}: `{room}` (layer {mine}) uses `{used}` (layer {theirs}): only lower layers may be used"
+                )),
+                None => faults.push(format!("{rel}: uses unknown room `{used}`")),
+            }
+        }
+    }
+    faults
+}
+
+#[test]
+fn every_room_uses_only_rooms_below_it() {
+    let files = sources();
+    assert!(
+        files.len() > 40 && files.iter().any(|(r, _)| r == "registry/jobs.rs"),
+        "the source walk found only {} files",
+        files.len()
+    );
+    let faults = layering_faults(&files);
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+}
+
+#[test]
+fn the_layering_check_catches_an_upward_import() {
+    let files = vec![
+        (
+            "registry/jobs.rs".to_string(),
+            "use crate::mail::deliver;\nuse crate::{error, model::JobState};".to_string(),
+        ),
+        ("newroom.rs".to_string(), String::new()),
+    ];
+    assert_eq!(
+        layering_faults(&files),
+        vec![
+            "registry/jobs.rs: `registry` (layer 2) uses `mail` (layer 5): only lower layers may be used"
+                .to_string(),
+            "newroom.rs: room `newroom` is not in ROOMS (tests/cli/architecture.rs) nor, presumably, in ARCHITECTURE.md"
+                .to_string(),
+        ]
+    );
+}
+
+/// The files whose code mentions `needle`.
+fn files_naming(needle: &str) -> Vec<String> {
+    sources()
+        .into_iter()
+        .filter(|(_, code)| code.contains(needle))
+        .map(|(rel, _)| rel)
+        .collect()
+}
+
+#[test]
+fn the_seals_hold() {
+    // mam's own registry is SQL in registry/ only; agent::discover reads the
+    // SQLite store of another tool (Hermes), never mam's.
+    let sql: Vec<String> = files_naming("rusqlite")
+        .into_iter()
+        .filter(|f| !f.starts_with("registry/"))
+        .collect();
+    assert_eq!(sql, vec!["agent/discover.rs".to_string()]);
+    // Only agent::tmux starts tmux; other processes are started by the
+    // OS room (the process tree) alone.
+    let spawns: Vec<String> = files_naming("Command::new")
+        .into_iter()
+        .filter(|f| !f.starts_with("os/") && f != "procs.rs")
+        .collect();
+    assert_eq!(spawns, vec!["agent/tmux.rs".to_string()]);
+    assert_eq!(files_naming("rumqttc"), vec!["events/mqtt.rs".to_string()]);
+    // The registry's connection and transaction stay private.
+    for (rel, code) in sources() {
+        if rel.starts_with("registry/") {
+            assert!(
+                !code.contains("pub fn conn("),
+                "{rel} exposes the connection"
+            );
+            assert!(!code.contains("pub tx:"), "{rel} exposes the transaction");
+        }
+    }
+}
