@@ -8,7 +8,6 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::agent::tmux::Pane;
 use crate::agent::{Liveness, Panes};
 use crate::app::Ctx;
 use crate::cli::StatusArgs;
@@ -60,7 +59,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         }
     }
     let panes = ctx.tmux.list_panes()?;
-    let (jobs, counts) = refresh(ctx, &mut reg, &panes)?;
+    let (jobs, counts) = crate::reconcile::refresh(ctx, &mut reg, &panes)?;
     let reminders = reg.pending_reminder_counts()?;
     let mut threads: HashMap<String, i64> = HashMap::new();
     for q in reg.open_questions(None)? {
@@ -167,57 +166,6 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         )
     );
     Ok(())
-}
-
-/// Make the registry honest before showing it, without a daemon: re-read
-/// the screen of every live job whose pane drew since its state was
-/// recorded (unchanged panes cost nothing), record what changed, and hand
-/// waiting prompts and messages to agents that are now ready (oldest first,
-/// one each). Returns the jobs and message counts as they are after that.
-type Counts = HashMap<String, (i64, i64)>;
-fn refresh(
-    ctx: &Ctx,
-    reg: &mut crate::registry::Registry,
-    panes: &[Pane],
-) -> Result<(Vec<Job>, Counts)> {
-    let jobs = reg.jobs()?;
-    let ws = reg.ws().to_string();
-    let tmux = Panes::new(&ws, panes);
-    let mut changed = false;
-    for job in &jobs {
-        if let Liveness::Live(p) = tmux.of_job(job)
-            && job.state.is_live()
-            && job.activity_seen != Some(p.activity)
-        {
-            crate::reconcile::observe_pane(ctx, reg, job, p, false)?;
-            changed = true;
-        }
-    }
-    let jobs = if changed { reg.jobs()? } else { jobs };
-    let counts = reg.message_counts()?;
-    // Pending prompts first (one pass over the jobs), then one queued
-    // message for each ready job. `tried`: the registry may have changed.
-    let mut tried = false;
-    if jobs
-        .iter()
-        .any(|j| j.state == JobState::Ready && j.prompt_state.as_deref() == Some("pending"))
-    {
-        tried |= !crate::mail::deliver::deliver_prompts(ctx, reg)?.is_empty();
-    }
-    for job in jobs.iter().filter(|j| {
-        j.state == JobState::Ready
-            && j.session.is_some()
-            && j.prompt_state.as_deref() != Some("pending")
-    }) {
-        if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
-            tried |= crate::mail::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
-        }
-    }
-    if tried {
-        Ok((reg.jobs()?, reg.message_counts()?))
-    } else {
-        Ok((jobs, counts))
-    }
 }
 
 fn observe<'a>(job: &'a Job, tmux: &Panes) -> Row<'a> {

@@ -17,11 +17,13 @@ pub use watch::observe_pane;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::agent::Panes;
+use crate::agent::tmux::Pane;
+use crate::agent::{Liveness, Panes};
 use crate::app::Ctx;
 use crate::mail::deliver::{self, Attempt};
 use crate::model::JobState;
 use crate::registry::Registry;
+use crate::registry::jobs::Job;
 
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
@@ -345,4 +347,58 @@ fn discover_ids(ctx: &Ctx, reg: &mut Registry) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Message counts per recipient: (queued, unread).
+pub type Counts = std::collections::HashMap<String, (i64, i64)>;
+
+/// Make the registry honest before showing it, without a daemon: re-read
+/// the screen of every live job whose pane drew since its state was
+/// recorded (unchanged panes cost nothing), record what changed, and hand
+/// waiting prompts and messages to agents that are now ready (oldest first,
+/// one each). Returns the jobs and message counts (queued, unread) per
+/// recipient as they are after that. What `mam status` shows.
+pub fn refresh(
+    ctx: &Ctx,
+    reg: &mut crate::registry::Registry,
+    panes: &[Pane],
+) -> Result<(Vec<Job>, Counts)> {
+    let jobs = reg.jobs()?;
+    let ws = reg.ws().to_string();
+    let tmux = Panes::new(&ws, panes);
+    let mut changed = false;
+    for job in &jobs {
+        if let Liveness::Live(p) = tmux.of_job(job)
+            && job.state.is_live()
+            && job.activity_seen != Some(p.activity)
+        {
+            observe_pane(ctx, reg, job, p, false)?;
+            changed = true;
+        }
+    }
+    let jobs = if changed { reg.jobs()? } else { jobs };
+    let counts = reg.message_counts()?;
+    // Pending prompts first (one pass over the jobs), then one queued
+    // message for each ready job. `tried`: the registry may have changed.
+    let mut tried = false;
+    if jobs
+        .iter()
+        .any(|j| j.state == JobState::Ready && j.prompt_state.as_deref() == Some("pending"))
+    {
+        tried |= !crate::mail::deliver::deliver_prompts(ctx, reg)?.is_empty();
+    }
+    for job in jobs.iter().filter(|j| {
+        j.state == JobState::Ready
+            && j.session.is_some()
+            && j.prompt_state.as_deref() != Some("pending")
+    }) {
+        if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
+            tried |= crate::mail::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
+        }
+    }
+    if tried {
+        Ok((reg.jobs()?, reg.message_counts()?))
+    } else {
+        Ok((jobs, counts))
+    }
 }
