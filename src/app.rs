@@ -26,22 +26,6 @@ pub struct Ctx {
 }
 
 /// Job names: `[a-z0-9][a-z0-9_-]{0,31}`.
-/// The longest a seconds flag may be: a year.
-pub const MAX_SECONDS: f64 = 365.0 * 86_400.0;
-
-/// A seconds flag's value as a duration: finite, not negative, at most
-/// [`MAX_SECONDS`]; anything else is a usage error naming the flag, the value
-/// and the limit (never a panic).
-pub fn seconds(flag: &str, v: f64) -> Result<std::time::Duration> {
-    if !(0.0..=MAX_SECONDS).contains(&v) {
-        return Err(usage(format!(
-            "{flag} {v}: expected a number of seconds from 0 to {MAX_SECONDS} (a year)"
-        ))
-        .into());
-    }
-    Ok(std::time::Duration::from_secs_f64(v))
-}
-
 pub fn valid_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()

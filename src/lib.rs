@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod deliver;
 pub mod discover;
+pub mod duration;
 pub mod error;
 pub mod events;
 pub mod lock;

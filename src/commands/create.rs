@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use serde_json::json;
 
 use crate::app::{Ctx, check_name};
+use crate::duration::{Limit, seconds};
 use crate::cli::CreateArgs;
 use crate::error::{Code, UserError, not_found, usage};
 use crate::probe::{self, Typed};
@@ -18,15 +19,12 @@ use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     // Validate everything before anything is written.
+    let ready_timeout = seconds("--ready-timeout", args.ready_timeout, Limit::POSITIVE)?;
     check_name(&args.name)?;
     let profile = ctx.profile(&args.agent)?;
     let workdir = resolve_workdir(ctx, args.workdir.as_ref())?;
     let prompt = read_prompt(&args)?;
     let env = parse_env(&args.env)?;
-    let ready_timeout = crate::app::seconds("--ready-timeout", args.ready_timeout)?;
-    if ready_timeout.is_zero() {
-        return Err(usage("--ready-timeout must be a positive number of seconds").into());
-    }
     let cmd = match &args.cmd {
         Some(c) => {
             Some(crate::profiles::split_command(c).map_err(|e| usage(format!("--cmd: {e}")))?)

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::app::{Ctx, check_name};
 use crate::cli::ResumeArgs;
+use crate::duration::{Limit, seconds};
 use crate::error::conflict;
 use crate::registry::jobs::Job;
 use crate::{lock, probe, runtime, ui};
@@ -15,6 +16,8 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     for n in &args.names {
         check_name(n)?;
     }
+    let timeout =
+        seconds("--ready-timeout", args.ready_timeout, Limit::ANY)?.max(Duration::from_millis(100));
     let mut reg = ctx.registry()?;
     ctx.tmux.version()?;
     let panes = ctx.tmux.list_panes()?;
@@ -45,8 +48,6 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     };
     // PM roles first, so workers come back to a manager that is listening.
     jobs.sort_by_key(|j| j.role != "pm");
-    let timeout =
-        crate::app::seconds("--ready-timeout", args.ready_timeout)?.max(Duration::from_millis(100));
     let mut results = Vec::new();
     let mut first_error = None;
     for job in &jobs {

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::app::{Ctx, check_name};
 use crate::cli::StopArgs;
+use crate::duration::{Limit, seconds};
 use crate::registry::jobs::is_live_state;
 use crate::{lock, runtime, ui};
 
@@ -14,6 +15,7 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
     for n in &args.names {
         check_name(n)?;
     }
+    let wait = seconds("--timeout", args.timeout, Limit::ANY)?;
     let Some(mut reg) = ctx.registry_if_exists()? else {
         if let Some(n) = args.names.first() {
             return Err(crate::registry::jobs::unknown_job(n));
@@ -32,7 +34,6 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
         }
         args.names.clone()
     };
-    let wait = crate::app::seconds("--timeout", args.timeout)?;
     let mut reports = Vec::new();
     for name in &names {
         let _lock = lock::lock(&ctx.paths.job_lock(name), Duration::from_secs(60), true)?;

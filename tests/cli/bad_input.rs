@@ -239,48 +239,63 @@ fn seconds_flags_out_of_range_are_usage_errors_and_leave_nothing_behind() {
     let env = Env::new();
     env.ok(&["create", "s", "--agent", "fake-plain"]);
     env.ok(&["stop", "s"]);
-    let cases: &[(&[&str], &str, &str)] = &[
+    let create = |v: &'static str| -> Vec<&'static str> {
+        vec!["create", "x", "--agent", "fake-plain", "--ready-timeout", v]
+    };
+    // (argv, flag, value, the lowest value the flag takes)
+    let cases: Vec<(Vec<&str>, &str, &str, &str)> = vec![
+        (create("1e308"), "--ready-timeout", "1e308", "0.001"),
+        (create("inf"), "--ready-timeout", "inf", "0.001"),
+        (create("0"), "--ready-timeout", "0", "0.001"),
         (
-            &[
-                "create",
-                "x",
-                "--agent",
-                "fake-plain",
-                "--ready-timeout",
-                "1e308",
-            ],
+            vec!["resume", "s", "--ready-timeout", "1e308"],
             "--ready-timeout",
             "1e308",
+            "0",
         ),
+        (vec!["stop", "s", "--timeout=-5"], "--timeout", "-5", "0"),
+        (vec!["recv", "--wait", "NaN"], "--wait", "NaN", "0"),
+        (vec!["watch", "--for=-1"], "--for", "-1", "0"),
         (
-            &[
-                "create",
-                "x",
-                "--agent",
-                "fake-plain",
-                "--ready-timeout",
-                "inf",
-            ],
-            "--ready-timeout",
-            "inf",
-        ),
-        (
-            &["resume", "s", "--ready-timeout", "1e308"],
-            "--ready-timeout",
+            vec!["status", "--watch", "1e308"],
+            "--watch",
             "1e308",
+            "0.1",
         ),
-        (&["stop", "s", "--timeout=-5"], "--timeout", "-5"),
-        (&["recv", "--wait", "NaN"], "--wait", "NaN"),
-        (&["status", "--watch", "1e308"], "--watch", "1e308"),
-        (&["reconcile", "--interval", "1e308"], "--interval", "1e308"),
+        (vec!["status", "--watch", "0"], "--watch", "0", "0.1"),
+        (
+            vec!["reconcile", "--interval", "1e308"],
+            "--interval",
+            "1e308",
+            "0.1",
+        ),
+        // Once silently the 10 s default, or a busy loop.
+        (
+            vec!["reconcile", "--interval", "0"],
+            "--interval",
+            "0",
+            "0.1",
+        ),
+        (
+            vec!["reconcile", "--interval=-5"],
+            "--interval",
+            "-5",
+            "0.1",
+        ),
+        (
+            vec!["reconcile", "--once", "--interval", "0.0000001"],
+            "--interval",
+            "0.0000001",
+            "0.1",
+        ),
     ];
-    for (args, flag, value) in cases {
+    for (args, flag, value, lo) in &cases {
         let err = env.fails(args, 2);
         let shown: f64 = value.parse().unwrap();
         assert_eq!(
             err,
             format!(
-                "mam: error: {flag} {shown}: expected a number of seconds from 0 to 31536000 (a year)\n"
+                "mam: error: {flag} {shown}: expected a number of seconds from {lo} to 31557600 (a year)\n"
             ),
             "{args:?}"
         );
@@ -288,4 +303,312 @@ fn seconds_flags_out_of_range_are_usage_errors_and_leave_nothing_behind() {
     assert!(env.job("x").is_null(), "a rejected create left a job");
     assert!(!env.has_session("mam-x"));
     assert_eq!(env.job("s")["state"], "stopped");
+}
+
+/// Exit code, stdout and stderr of a prepared command.
+fn outcome(mut cmd: std::process::Command) -> (Option<i32>, String, String) {
+    let out = cmd.output().expect("run mam");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn text_durations_and_times_are_bounded_by_one_parser() {
+    let env = Env::new();
+    let cases: &[(&[&str], &str)] = &[
+        // Was scheduled for 1970 (an overflowed timestamp) and fired at once.
+        (
+            &["remind", "operator", "--in", "99999999999h", "x"],
+            "--in \"99999999999h\": expected a duration from 1ms to 1y",
+        ),
+        (
+            &[
+                "remind",
+                "operator",
+                "--in",
+                "99999999999999999999999h",
+                "x",
+            ],
+            "--in \"99999999999999999999999h\": expected a duration from 1ms to 1y",
+        ),
+        (
+            &["remind", "operator", "--in", "0s", "x"],
+            "--in \"0s\": expected a duration from 1ms to 1y",
+        ),
+        (
+            &["remind", "operator", "--in=-5m", "x"],
+            "--in \"-5m\": expected a duration from 1ms to 1y",
+        ),
+        (
+            &["remind", "operator", "--in", "1m", "--every", "1s", "x"],
+            "--every \"1s\": expected a duration from 1m to 1y",
+        ),
+        (
+            &["remind", "operator", "--in", "1m", "--every", "2y", "x"],
+            "--every \"2y\": expected a duration from 1m to 1y",
+        ),
+        (
+            &["remind", "operator", "--at", "2099-01-01T00:00:00Z", "x"],
+            "--at \"2099-01-01T00:00:00Z\": expected a time after now and at most 1y ahead",
+        ),
+        (
+            &["remind", "operator", "--at", "2020-01-01T00:00:00Z", "x"],
+            "--at \"2020-01-01T00:00:00Z\": expected a time after now and at most 1y ahead",
+        ),
+    ];
+    for (args, msg) in cases {
+        assert_eq!(
+            env.fails(args, 2),
+            format!("mam: error: {msg}\n"),
+            "{args:?}"
+        );
+    }
+    let err = env.fails(&["remind", "operator", "--in", "soon", "x"], 2);
+    assert_eq!(
+        err,
+        "mam: error: --in \"soon\": not a duration\nhint: durations look like 90s, 15m, 2h, 1d or 1h30m\n"
+    );
+    // Nothing was scheduled.
+    assert_eq!(
+        env.json(&["reminders", "--all", "--json"])["reminders"],
+        serde_json::json!([])
+    );
+    // The bounds themselves are accepted.
+    env.ok(&[
+        "remind", "-q", "operator", "--in", "1y", "--every", "1m", "ok",
+    ]);
+}
+
+#[test]
+fn duration_config_keys_are_bounded_and_name_the_file() {
+    let env = Env::new();
+    let file = env.path(".mam/config.toml");
+    let cases = [
+        // Once a daemon that busy-looped.
+        (
+            "[reconcile]\ninterval = \"0s\"\n",
+            "reconcile.interval \"0s\": expected a duration from 100ms to 1y",
+        ),
+        (
+            "[reconcile]\ninterval = \"1ns\"\n",
+            "reconcile.interval \"1ns\": expected a duration from 100ms to 1y",
+        ),
+        (
+            "[reconcile]\ninterval = \"99999999999999999999h\"\n",
+            "reconcile.interval \"99999999999999999999h\": expected a duration from 100ms to 1y",
+        ),
+        (
+            "[reconcile]\nstuck_after = \"2y\"\n",
+            "reconcile.stuck_after \"2y\": expected a duration from 1ms to 1y",
+        ),
+        (
+            "[security]\nreplay_window = \"0s\"\n",
+            "security.replay_window \"0s\": expected a duration from 1ms to 1y",
+        ),
+        (
+            "[security]\nkey_grace = \"-1s\"\n",
+            "security.key_grace \"-1s\": expected a duration from 0s to 1y",
+        ),
+    ];
+    for (cfg, msg) in cases {
+        env.write_config(cfg);
+        for args in [&["status"][..], &["reconcile", "--once"][..]] {
+            assert_eq!(
+                env.fails(args, 2),
+                format!(
+                    "mam: error: malformed config file {f}: {msg}\nhint: fix or remove the key in {f} (see `mam init` for a commented template)\n",
+                    f = file.display()
+                ),
+                "{cfg}"
+            );
+        }
+    }
+    // A profile's pauses are bounded too (a huge one looked like a hang).
+    env.write_config("[agents.slowpoke]\ncmd = [\"true\"]\nsubmit_delay_ms = 99999999999\n");
+    assert_eq!(
+        env.fails(&["create", "x", "--agent", "slowpoke"], 2),
+        "mam: error: profile slowpoke: submit_delay_ms = 99999999999: expected milliseconds from 0 to 60000\n"
+    );
+    assert!(env.job("x").is_null());
+}
+
+/// A deterministic stream of values, hostile and ordinary, for every
+/// duration flag and config key.
+struct Values(u64);
+
+impl Values {
+    fn next(&mut self) -> u64 {
+        // xorshift64*
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[(self.next() % from.len() as u64) as usize]
+    }
+
+    fn value(&mut self) -> String {
+        let numbers = [
+            "0",
+            "1",
+            "-1",
+            "-5",
+            "0.0000001",
+            "1e308",
+            "-1e308",
+            "1e-308",
+            "NaN",
+            "inf",
+            "-inf",
+            "99999999999",
+            "18446744073709551616",
+            "3.5",
+            ".5",
+            "007",
+            "",
+            " ",
+            "1e3",
+            "0x10",
+        ];
+        let units = [
+            "", "", "ns", "ms", "s", "m", "h", "d", "w", "M", "y", "years", "x", "é", "s5m",
+        ];
+        let mut s = String::new();
+        for _ in 0..=(self.next() % 2) {
+            match self.next() % 4 {
+                0 => s.push_str(&(self.next() % 1000).to_string()),
+                1 => s.push_str(&self.next().to_string()),
+                _ => s.push_str(self.pick(&numbers)),
+            }
+            s.push_str(self.pick(&units));
+        }
+        s
+    }
+}
+
+/// Every duration flag and config key, fed random values: never a panic
+/// (exit 101) or an unexpected error; each exit is success or a usage error
+/// naming the flag (or the exit the command gives once its flags are fine).
+#[test]
+fn random_durations_never_panic() {
+    let env = Env::new();
+    env.ok(&["send", "-q", "operator", "for recv --peek"]);
+    let mut g = Values(0x5eed_0fd0_0a71_0500);
+    // (argv with V for the value, the flag or key, exits allowed besides 2)
+    let flags: &[(&[&str], &str, &[i32])] = &[
+        (&["remind", "-q", "operator", "--in=V", "x"], "--in", &[0]),
+        (
+            &["remind", "-q", "operator", "--in", "1m", "--every=V", "x"],
+            "--every",
+            &[0],
+        ),
+        (&["remind", "-q", "operator", "--at=V", "x"], "--at", &[0]),
+        (&["reconcile", "--once", "--interval=V"], "--interval", &[0]),
+        (&["stop", "nobody", "--timeout=V"], "--timeout", &[3]),
+        (&["recv", "--peek", "--wait=V"], "--wait", &[0]),
+        (
+            &["resume", "--all", "--ready-timeout=V"],
+            "--ready-timeout",
+            &[0],
+        ),
+        (
+            &["create", "x", "--agent", "nosuch", "--ready-timeout=V"],
+            "--ready-timeout",
+            &[3],
+        ),
+        (&["watch", "--for=V"], "--for", &[6]),
+    ];
+    let started = std::time::Instant::now();
+    for (argv, flag, also) in flags {
+        for _ in 0..10 {
+            let v = g.value();
+            let args: Vec<String> = argv.iter().map(|a| a.replace('V', &v)).collect();
+            let mut cmd = env.cmd();
+            cmd.args(&args);
+            let (code, _, err) = outcome(cmd);
+            let code = code.expect("mam ended by a signal");
+            assert!(
+                code == 2 || also.contains(&code),
+                "{args:?}: exit {code}\n{err}"
+            );
+            if code == 2 {
+                // Ours, or clap's for a value that is not a number at all.
+                assert!(
+                    err.starts_with(&format!("mam: error: {flag} "))
+                        || err.starts_with("mam: error: invalid value") && err.contains(flag),
+                    "{args:?}: {err}"
+                );
+            }
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+        }
+    }
+    // status --watch runs until stopped when its value is fine: give it a
+    // moment, then end it.
+    for _ in 0..4 {
+        let v = g.value();
+        let mut child = env
+            .cmd()
+            .arg("status")
+            .arg(format!("--watch={v}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let until = std::time::Instant::now() + std::time::Duration::from_millis(300);
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break Some(s);
+            }
+            if std::time::Instant::now() > until {
+                break None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        match status {
+            Some(s) => assert_eq!(s.code(), Some(2), "--watch={v}"),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+    for key in [
+        "reconcile.interval",
+        "reconcile.stuck_after",
+        "security.replay_window",
+        "security.key_grace",
+    ] {
+        let (table, name) = key.split_once('.').unwrap();
+        for i in 0..10 {
+            let v = g.value();
+            let value = if i % 5 == 4 {
+                v.clone() // sometimes not even a string
+            } else {
+                format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))
+            };
+            env.write_config(&format!("[{table}]\n{name} = {value}\n"));
+            let (code, _, err) = outcome({
+                let mut c = env.cmd();
+                c.args(["reconcile", "--once"]);
+                c
+            });
+            let code = code.expect("mam ended by a signal");
+            assert!(
+                code == 0 || code == 2,
+                "{key} = {value}: exit {code}\n{err}"
+            );
+            assert!(!err.contains("panicked"), "{key} = {value}: {err}");
+        }
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "bounded in time"
+    );
 }
