@@ -45,6 +45,32 @@ pub fn check_name(name: &str) -> Result<()> {
     }
 }
 
+/// Names the messaging layer gives a meaning of its own, so no job may take
+/// them: `operator` is the human (the caller outside any agent, and a
+/// recipient of `send`/`remind`), `*` is every live agent, and `job@host`
+/// addresses a job on another host.
+pub fn reserved_name(name: &str) -> Option<&'static str> {
+    if name == "operator" {
+        Some("it is the human operator's address")
+    } else if name == "*" {
+        Some("it means every live agent")
+    } else if name.contains('@') {
+        Some("`job@host` addresses a job on another host")
+    } else {
+        None
+    }
+}
+
+/// A name for a new job: valid and not reserved.
+pub fn check_new_name(name: &str) -> Result<()> {
+    if let Some(why) = reserved_name(name) {
+        return Err(usage(format!("job name {name:?} is reserved: {why}"))
+            .hint("pick another name")
+            .into());
+    }
+    check_name(name)
+}
+
 impl Ctx {
     pub fn new(global: Global) -> Result<Ctx> {
         let cwd = std::env::current_dir().context("cannot read the current directory")?;
@@ -195,6 +221,17 @@ mod tests {
             "*",
         ] {
             assert!(!super::valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reserved_names() {
+        for r in ["operator", "*", "a@host", "@"] {
+            assert!(super::reserved_name(r).is_some(), "{r}");
+            assert!(super::check_new_name(r).is_err(), "{r}");
+        }
+        for ok in ["pm", "operator2", "alice"] {
+            assert!(super::check_new_name(ok).is_ok(), "{ok}");
         }
     }
 }

@@ -507,7 +507,10 @@ fn adopt(
     {
         // The registry as this pass read it (jobs are never renamed or
         // removed during a pass).
-        if !crate::app::valid_name(&p.tag_job) || !known.insert(p.tag_job.clone()) {
+        if !crate::app::valid_name(&p.tag_job)
+            || crate::app::reserved_name(&p.tag_job).is_some()
+            || !known.insert(p.tag_job.clone())
+        {
             continue;
         }
         let info = ctx.tmux.run(&[

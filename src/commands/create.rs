@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use crate::app::{Ctx, check_name};
+use crate::app::{Ctx, check_new_name};
 use crate::duration::{Limit, seconds};
 use crate::cli::CreateArgs;
 use crate::error::{Code, UserError, not_found, usage};
@@ -20,7 +20,7 @@ use crate::{lock, ui};
 pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     // Validate everything before anything is written.
     let ready_timeout = seconds("--ready-timeout", args.ready_timeout, Limit::POSITIVE)?;
-    check_name(&args.name)?;
+    check_new_name(&args.name)?;
     let profile = ctx.profile(&args.agent)?;
     let workdir = resolve_workdir(ctx, args.workdir.as_ref())?;
     let prompt = read_prompt(&args)?;

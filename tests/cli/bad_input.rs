@@ -612,3 +612,29 @@ fn random_durations_never_panic() {
         "bounded in time"
     );
 }
+
+#[test]
+fn reserved_names_are_refused_and_nothing_is_created() {
+    let env = Env::new();
+    let cases = [
+        ("operator", "it is the human operator's address"),
+        ("*", "it means every live agent"),
+        ("@", "`job@host` addresses a job on another host"),
+        ("a@host", "`job@host` addresses a job on another host"),
+    ];
+    for (name, why) in cases {
+        assert_eq!(
+            env.fails(&["create", "--agent", "fake-plain", "--", name], 2),
+            format!("mam: error: job name {name:?} is reserved: {why}\nhint: pick another name\n")
+        );
+    }
+    let v = env.json(&["status", "--all", "--json"]);
+    assert_eq!(v["jobs"], serde_json::json!([]));
+    assert!(!env.has_session("mam-operator"));
+    assert!(
+        !env.tmux(&["list-sessions"]).status.success(),
+        "no tmux session at all"
+    );
+    // Not reserved: a role's name, or one that merely starts like it.
+    env.ok(&["create", "pm", "--agent", "fake-plain", "--no-wait"]);
+}
