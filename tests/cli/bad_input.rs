@@ -638,3 +638,69 @@ fn reserved_names_are_refused_and_nothing_is_created() {
     // Not reserved: a role's name, or one that merely starts like it.
     env.ok(&["create", "pm", "--agent", "fake-plain", "--no-wait"]);
 }
+
+#[test]
+fn env_may_not_set_mam_variables_or_exceed_its_limits() {
+    let env = Env::new();
+    let create = |e: &[String]| {
+        let mut args: Vec<String> = ["create", "x", "--agent", "fake-plain"]
+            .map(String::from)
+            .to_vec();
+        for kv in e {
+            args.push("--env".into());
+            args.push(kv.clone());
+        }
+        let mut c = env.cmd();
+        c.args(&args);
+        outcome(c)
+    };
+    for k in ["MAM_AGENT=pm", "MAM_WORKSPACE=/", "MAM_ANYTHING=1"] {
+        let key = k.split('=').next().unwrap();
+        assert_eq!(
+            create(&[k.to_string()]),
+            (
+                Some(2),
+                String::new(),
+                format!(
+                    "mam: error: --env {key}: MAM_* variables are mam's own (MAM_AGENT, MAM_WORKSPACE, …) and cannot be set\nhint: mam sets them for every agent; choose another variable name\n"
+                )
+            ),
+            "{k}"
+        );
+    }
+    // 120 KB used to fail in tmux with exit 1.
+    let big = format!("BIG={}", "a".repeat(120 * 1024));
+    assert_eq!(
+        create(&[big]),
+        (
+            Some(2),
+            String::new(),
+            "mam: error: --env BIG=…: 122884 bytes; the limit is 4096 bytes\nhint: put large values in a file and pass its path\n".to_string()
+        )
+    );
+    let three: Vec<String> = ["A", "B", "C"]
+        .iter()
+        .map(|k| format!("{k}={}", "v".repeat(4000)))
+        .collect();
+    assert_eq!(
+        create(&three),
+        (
+            Some(2),
+            String::new(),
+            "mam: error: --env: 12006 bytes in all; the limit is 8192 bytes\nhint: put large values in a file and pass its path\n".to_string()
+        )
+    );
+    assert!(env.job("x").is_null(), "nothing created");
+    assert!(!env.has_session("mam-x"));
+    // At the limits it works, and the agent gets the value.
+    let two: Vec<String> = ["A", "B"]
+        .iter()
+        .map(|k| format!("{k}={}", "v".repeat(4094)))
+        .collect();
+    assert_eq!(create(&two).0, Some(0));
+    let shown = env.tmux(&["show-environment", "-t", "mam-x", "A"]);
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout).trim(),
+        format!("A={}", "v".repeat(4094))
+    );
+}
