@@ -6,6 +6,7 @@
 //! `probe`, `registry`, `tmux`, `profiles`, `events`) → SQLite / tmux.
 
 pub mod app;
+pub mod artifacts;
 pub mod cli;
 pub mod commands;
 pub mod config;

@@ -309,7 +309,7 @@ pub struct Heard {
 
 /// Act on a verified terminal event: tear the job's session down only if the
 /// job exists, wants that (`on_done = stop`), its live session's tags are
-/// ours, and every artifact the event lists exists.
+/// ours, and every artifact the event lists exists inside the job's workdir.
 pub fn act_on_terminal(
     ctx: &Ctx,
     reg: &mut Registry,
@@ -346,8 +346,12 @@ pub fn act_on_terminal(
                 .collect()
         })
         .unwrap_or_default();
-    if let Some(missing) = artifacts.iter().find(|a| !std::path::Path::new(a).exists()) {
-        return Ok(format!("not acting: artifact {missing} does not exist"));
+    // Relative to the job's workdir, and never outside it.
+    let workdir = std::path::Path::new(&job.workdir);
+    for a in &artifacts {
+        if let Err(e) = crate::artifacts::resolve(workdir, workdir, std::path::Path::new(a)) {
+            return Ok(format!("not acting: {e}"));
+        }
     }
     let _lock = crate::lock::lock(
         &ctx.paths.job_lock(&job.name),

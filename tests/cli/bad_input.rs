@@ -704,3 +704,69 @@ fn env_may_not_set_mam_variables_or_exceed_its_limits() {
         format!("A={}", "v".repeat(4094))
     );
 }
+
+#[test]
+fn done_artifacts_must_lie_inside_the_jobs_workdir() {
+    let env = Env::new();
+    std::fs::create_dir(env.path("wd")).unwrap();
+    env.ok(&["create", "a", "--agent", "fake-plain", "--workdir", "wd"]);
+    let wd = env.path("wd");
+    write(&wd.join("report.md"), "ok");
+    let outside = env.dir.path().canonicalize().unwrap().join("outside.md");
+    write(&outside, "secret");
+    std::os::unix::fs::symlink(&outside, wd.join("link.md")).unwrap();
+    let done = |artifact: &str| {
+        let mut c = env.cmd();
+        c.current_dir(&wd)
+            .args(["done", "--job", "a", "--artifact", artifact]);
+        outcome(c)
+    };
+    let hint = "hint: artifacts are files the job produced inside its workdir\n";
+    let cases = [
+        (
+            "../../../../../../../../etc/passwd".to_string(),
+            format!(
+                "mam: error: artifact ../../../../../../../../etc/passwd resolves to /etc/passwd, outside the job's workdir {}\n{hint}",
+                wd.display()
+            ),
+        ),
+        (
+            "/etc/passwd".to_string(),
+            format!(
+                "mam: error: artifact /etc/passwd is outside the job's workdir {}\n{hint}",
+                wd.display()
+            ),
+        ),
+        (
+            "link.md".to_string(),
+            format!(
+                "mam: error: artifact link.md resolves to {}, outside the job's workdir {}\n{hint}",
+                outside.display(),
+                wd.display()
+            ),
+        ),
+    ];
+    for (artifact, msg) in cases {
+        assert_eq!(done(&artifact), (Some(2), String::new(), msg), "{artifact}");
+    }
+    assert_eq!(
+        done("nope.md"),
+        (
+            Some(3),
+            String::new(),
+            "mam: error: artifact nope.md does not exist\nhint: list only files the job produced\n"
+                .to_string()
+        )
+    );
+    assert_ne!(env.job("a")["recorded_state"], "done", "nothing half done");
+    assert_eq!(
+        done("report.md"),
+        (Some(0), "a: done\n".into(), String::new())
+    );
+    let ev: serde_json::Value =
+        serde_json::from_str(env.ok(&["events", "--kind", "job.done", "--json"]).trim()).unwrap();
+    assert_eq!(
+        ev["envelope"]["body"]["artifacts"],
+        serde_json::json!([wd.join("report.md").display().to_string()])
+    );
+}
