@@ -75,6 +75,11 @@ impl KeyRing {
         Ok(ring)
     }
 
+    /// Whether the key file is missing (not merely unreadable).
+    pub fn is_missing(path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
+    }
+
     /// Create the key file with one key if it does not exist. Returns whether it was created.
     pub fn create_if_missing(path: &Path, now_ms: i64) -> Result<bool> {
         if std::fs::symlink_metadata(path).is_ok() {

@@ -770,3 +770,44 @@ fn done_artifacts_must_lie_inside_the_jobs_workdir() {
         serde_json::json!([wd.join("report.md").display().to_string()])
     );
 }
+
+#[test]
+fn a_missing_key_file_is_never_silently_replaced() {
+    let env = Env::new();
+    // A fresh workspace creates its key.
+    env.ok(&["init", "-q"]);
+    let key = env.path(".mam/secret.key");
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // One with no events yet may get a new one (nothing it signed is lost).
+    std::fs::remove_file(&key).unwrap();
+    env.ok(&["status"]);
+    assert!(key.exists());
+    env.ok(&["send", "-q", "operator", "signed"]);
+    std::fs::remove_file(&key).unwrap();
+    let msg = format!(
+        "mam: error: key file {} is missing, but registry {} holds 1 events signed with it\nhint: restore the key file from a backup; or run `mam key rotate` to sign with a new key from now on (earlier events will no longer verify)\n",
+        key.display(),
+        env.path(".mam/mam.db").display()
+    );
+    for args in [
+        &["status"][..],
+        &["send", "operator", "again"],
+        &["init"],
+        &["key", "show"],
+    ] {
+        assert_eq!(env.fails(args, 6), msg, "{args:?}");
+        assert!(!key.exists(), "{args:?} minted a key");
+    }
+    // Asked for, a new key: earlier events then show they no longer verify.
+    let out = env.ok(&["key", "rotate"]);
+    assert!(
+        out.starts_with("new signing key k")
+            && out.ends_with(
+                "; the old key file was missing, so events signed before no longer verify\n"
+            ),
+        "{out}"
+    );
+    assert!(env.ok(&["events"]).contains("BAD SIGNATURE"));
+    env.ok(&["send", "-q", "operator", "after"]);
+}
