@@ -249,13 +249,20 @@ impl Config {
 }
 
 fn read_layer(file: &Path) -> Result<Option<toml::Table>> {
-    let text = match std::fs::read_to_string(file) {
+    let bytes = match std::fs::read(file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(e).with_context(|| format!("cannot read config file {}", file.display()));
         }
     };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        usage(format!(
+            "config file {} is not UTF-8 text ({e})",
+            file.display()
+        ))
+        .hint("save it as UTF-8 (TOML files are UTF-8)")
+    })?;
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| config_error(file, &e.to_string()))?;

@@ -811,3 +811,95 @@ fn a_missing_key_file_is_never_silently_replaced() {
     assert!(env.ok(&["events"]).contains("BAD SIGNATURE"));
     env.ok(&["send", "-q", "operator", "after"]);
 }
+
+#[test]
+fn malformed_key_corrupt_registry_and_binary_config_are_named() {
+    let env = Env::new();
+    env.ok(&["init", "-q"]);
+    let key = env.path(".mam/secret.key");
+    let good_key = std::fs::read(&key).unwrap();
+    let hint = "hint: restore it from a backup; or move it aside and run `mam key rotate` for a new key (events signed with the old one will no longer verify)\n";
+    for (bytes, why) in [
+        (&b"{garbage"[..], "key must be a string at line 1 column 2"),
+        (&[0xff, 0xfe][..], "not UTF-8 text"),
+        (&br#"{"keys":[]}"#[..], "it holds no key"),
+        (
+            &br#"{"keys":[{"kid":"k1","secret":"zz","created_at":1}]}"#[..],
+            "key k1 has no valid secret",
+        ),
+    ] {
+        std::fs::write(&key, bytes).unwrap();
+        assert_eq!(
+            env.fails(&["status"], 6),
+            format!(
+                "mam: error: key file {} is malformed: {why}\n{hint}",
+                key.display()
+            )
+        );
+    }
+    std::fs::write(&key, &good_key).unwrap();
+
+    // Garbage for a registry.
+    let db = env.path(".mam/mam.db");
+    let saved = std::fs::read(&db).unwrap();
+    for f in ["mam.db-wal", "mam.db-shm"] {
+        let _ = std::fs::remove_file(env.path(&format!(".mam/{f}")));
+    }
+    std::fs::write(&db, vec![b'z'; 8192]).unwrap();
+    assert_eq!(
+        env.fails(&["status"], 6),
+        format!(
+            "mam: error: registry {} is corrupt: file is not a database\nhint: move it aside (mv .mam/mam.db .mam/mam.db.bad) and run `mam init`; `mam doctor` checks integrity\n",
+            db.display()
+        )
+    );
+    // Damage past the first page is found later, by whatever reads it: an
+    // environment error with the same advice, never exit 1.
+    std::fs::write(&db, &saved).unwrap();
+    env.ok(&["send", "-q", "operator", "one"]);
+    let _ = env.mam(&["reconcile", "--once"]);
+    let healthy = std::fs::read(&db).unwrap();
+    for offset in (4096..healthy.len()).step_by(4096) {
+        let mut broken = healthy.clone();
+        for b in &mut broken[offset..(offset + 4096).min(healthy.len())] {
+            *b = 0xa5;
+        }
+        for f in ["mam.db-wal", "mam.db-shm"] {
+            let _ = std::fs::remove_file(env.path(&format!(".mam/{f}")));
+        }
+        std::fs::write(&db, &broken).unwrap();
+        for args in [
+            &["status", "--all"][..],
+            &["send", "operator", "x"],
+            &["events"],
+        ] {
+            let (code, _, err) = outcome({
+                let mut c = env.cmd();
+                c.args(args);
+                c
+            });
+            assert!(
+                matches!(code, Some(0) | Some(6)),
+                "{args:?} at {offset}: {code:?} {err}"
+            );
+            if code == Some(6) {
+                assert!(
+                    err.ends_with("and run `mam init`; `mam doctor` checks integrity\n"),
+                    "{err}"
+                );
+            }
+        }
+    }
+    std::fs::write(&db, &saved).unwrap();
+
+    // A config file that is not UTF-8 is a usage error naming it.
+    let cfg = env.path(".mam/config.toml");
+    std::fs::write(&cfg, b"[tmux]\nprefix = \"\xff\"\n").unwrap();
+    assert_eq!(
+        env.fails(&["status"], 2),
+        format!(
+            "mam: error: config file {} is not UTF-8 text (invalid utf-8 sequence of 1 bytes from index 17)\nhint: save it as UTF-8 (TOML files are UTF-8)\n",
+            cfg.display()
+        )
+    );
+}
