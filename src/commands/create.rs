@@ -32,6 +32,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         None => None,
     };
     ctx.tmux.version()?; // tmux must be installed (exit 6 with a hint)
+    ctx.tmux.check_socket_path()?;
 
     let mut reg = ctx.registry()?;
     let conversation_id = match cmd {

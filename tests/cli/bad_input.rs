@@ -903,3 +903,85 @@ fn malformed_key_corrupt_registry_and_binary_config_are_named() {
         )
     );
 }
+
+#[test]
+fn a_tmux_socket_path_over_the_sun_path_limit_is_an_environment_error() {
+    let env = Env::new();
+    let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(&env.home).unwrap());
+    let long = env.dir.path().canonicalize().unwrap().join("t".repeat(100));
+    std::fs::create_dir(&long).unwrap();
+    let socket = long.join(format!("tmux-{uid}")).join(&env.socket);
+    let n = socket.as_os_str().len();
+    assert!(n >= 108);
+    let hint = "hint: set TMUX_TMPDIR to a short directory such as /tmp, or use a shorter tmux.socket (MAM_TMUX_SOCKET)\n";
+    let (code, out, err) = outcome({
+        let mut c = env.cmd();
+        c.env("TMUX_TMPDIR", &long)
+            .args(["create", "a", "--agent", "fake-plain"]);
+        c
+    });
+    assert_eq!(
+        (code, out, err),
+        (
+            Some(6),
+            String::new(),
+            format!(
+                "mam: error: tmux socket path {} is {n} bytes; the limit is 107 (sun_path of a Unix socket)\n{hint}",
+                socket.display()
+            )
+        )
+    );
+    assert!(env.job("a").is_null(), "nothing created");
+    // A long -S path, the same.
+    let path = long.join("sock");
+    let (code, _, err) = outcome({
+        let mut c = env.cmd();
+        c.env("MAM_TMUX_SOCKET", &path)
+            .args(["create", "a", "--agent", "fake-plain"]);
+        c
+    });
+    assert_eq!(code, Some(6));
+    assert_eq!(
+        err,
+        format!(
+            "mam: error: tmux socket path {} is {} bytes; the limit is 107 (sun_path of a Unix socket)\n{hint}",
+            path.display(),
+            path.as_os_str().len()
+        )
+    );
+    assert!(env.job("a").is_null());
+    // doctor says so as a failed check.
+    let (code, out, _) = outcome({
+        let mut c = env.cmd();
+        c.env("TMUX_TMPDIR", &long).args(["doctor", "--json"]);
+        c
+    });
+    assert_eq!(code, Some(6));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "socket")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        check,
+        serde_json::json!({
+            "check": "socket",
+            "status": "fail",
+            "detail": format!("tmux socket path {} is {n} bytes; the limit is 107 (sun_path of a Unix socket)", socket.display()),
+            "fix": hint.trim_start_matches("hint: ").trim_end(),
+        })
+    );
+    // With the private server's ordinary socket, it is ok.
+    let v = env.json(&["doctor", "--json"]);
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == "socket")
+        .cloned()
+        .unwrap();
+    assert_eq!(check["status"], "ok", "{check}");
+}
