@@ -347,7 +347,13 @@ pub fn live_pane(panes: &[Pane], ws: &str, job: &Job, session_name: &str) -> Res
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StopReport {
     pub job: String,
+    /// `stopped` (its session ended, the job is stopped), `session ended`
+    /// (a done or failed job's session: the job keeps its state),
+    /// `recorded` (tmux had no session; the registry now agrees),
+    /// `already stopped`, or `no session` (an exited or lost job).
     pub action: &'static str,
+    /// The job's state afterwards.
+    pub state: String,
     pub exited_cleanly: bool,
     pub reaped: usize,
     pub survivors: Vec<i32>,
@@ -381,9 +387,12 @@ pub fn stop_job(
         }
         Err(e) => return Err(e),
     };
+    // A job that reported done or failed keeps that state; its session just ends.
+    let terminal = matches!(job.state.as_str(), "done" | "failed");
     let mut report = StopReport {
         job: job.name.clone(),
-        action: "stopped",
+        action: if terminal { "session ended" } else { "stopped" },
+        state: job.state.clone(),
         exited_cleanly: false,
         reaped: 0,
         survivors: Vec::new(),
@@ -394,8 +403,10 @@ pub fn stop_job(
             report.action =
                 if job.session.is_some() || crate::registry::jobs::is_live_state(&job.state) {
                     "recorded"
-                } else {
+                } else if job.state == "stopped" {
                     "already stopped"
+                } else {
+                    "no session"
                 };
         }
         Some(p) => {
@@ -426,12 +437,7 @@ pub fn stop_job(
     }
     reg.write(|tx| {
         tx.end_session(&job.name, "stopped")?;
-        // A job that reported done or failed keeps that state; its session just ends.
-        let terminal = matches!(job.state.as_str(), "done" | "failed");
-        if !terminal
-            && (report.action != "already stopped"
-                || crate::registry::jobs::is_live_state(&job.state))
-        {
+        if !terminal && matches!(report.action, "stopped" | "recorded") {
             tx.set_state(
                 &job.name,
                 "stopped",
@@ -444,7 +450,25 @@ pub fn stop_job(
         }
         Ok(())
     })?;
+    if !terminal && matches!(report.action, "stopped" | "recorded") {
+        report.state = "stopped".into();
+    }
     Ok(report)
+}
+
+impl StopReport {
+    /// One line for `mam stop`: what was done, and the state when it is not
+    /// `stopped` (`a: session ended; job stays failed`).
+    pub fn line(&self) -> String {
+        let mut s = format!("{}: {}", self.job, self.action);
+        if self.state != "stopped" {
+            s.push_str(&format!("; job stays {}", self.state));
+        }
+        if !self.survivors.is_empty() {
+            s.push_str(&format!(" (processes still alive: {:?})", self.survivors));
+        }
+        s
+    }
 }
 
 /// Make sure the exit command goes into an empty composer: mam's own

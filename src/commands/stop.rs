@@ -40,12 +40,7 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
         let job = reg.require_job(name)?;
         let r = runtime::stop_job(ctx, &mut reg, &job, args.force, wait)?;
         if !args.json && !ctx.global.quiet {
-            let extra = if r.survivors.is_empty() {
-                String::new()
-            } else {
-                format!(" (processes still alive: {:?})", r.survivors)
-            };
-            println!("{}: {}{extra}", r.job, r.action);
+            println!("{}", r.line());
         }
         reports.push(r);
     }

@@ -985,3 +985,37 @@ fn a_tmux_socket_path_over_the_sun_path_limit_is_an_environment_error() {
         .unwrap();
     assert_eq!(check["status"], "ok", "{check}");
 }
+
+#[test]
+fn stop_says_what_it_did_to_a_failed_job() {
+    let env = Env::new();
+    env.write_config("[agents.never]\ncmd = [\"sleep\", \"60\"]\nready = ['NEVER READY']\n");
+    env.fails(
+        &["create", "z", "--agent", "never", "--ready-timeout", "0.5"],
+        5,
+    );
+    assert_eq!(env.job("z")["state"], "failed");
+    assert!(env.has_session("mam-z"), "kept for mam attach");
+    assert_eq!(
+        env.ok(&["stop", "z"]),
+        "z: session ended; job stays failed\n"
+    );
+    assert!(!env.has_session("mam-z"));
+    assert_eq!(env.job("z")["state"], "failed");
+    assert_eq!(env.ok(&["stop", "z"]), "z: no session; job stays failed\n");
+    // An ordinary job: stopped, then already stopped.
+    env.ok(&["create", "a", "--agent", "fake-plain"]);
+    assert_eq!(env.ok(&["stop", "a"]), "a: stopped\n");
+    assert_eq!(env.ok(&["stop", "a"]), "a: already stopped\n");
+    let v = env.json(&["stop", "z", "a", "--json"]);
+    let states: Vec<(&str, &str)> = v["stopped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["action"].as_str().unwrap(), r["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        states,
+        [("no session", "failed"), ("already stopped", "stopped")]
+    );
+}
