@@ -36,7 +36,7 @@ pub fn progress(ctx: &Ctx, args: ProgressArgs) -> Result<()> {
         tx.set_progress(
             &job,
             args.pct,
-            (!note.is_empty()).then_some(note.as_str()),
+            (!note.trim().is_empty()).then_some(note.as_str()),
         )
     })?;
     if !ctx.global.quiet {
@@ -100,7 +100,7 @@ pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
 pub fn fail(ctx: &Ctx, args: FailArgs) -> Result<()> {
     let job = ctx.own_job(args.job.job.as_deref())?;
     let reason = crate::probe::sanitize(&args.reason.join(" "));
-    if reason.is_empty() {
+    if reason.trim().is_empty() {
         return Err(usage("say why the job failed").into());
     }
     let mut reg = ctx.registry()?;

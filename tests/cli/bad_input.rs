@@ -1019,3 +1019,23 @@ fn stop_says_what_it_did_to_a_failed_job() {
         [("no session", "failed"), ("already stopped", "stopped")]
     );
 }
+
+#[test]
+fn trailing_spaces_and_tabs_are_kept_only_newlines_dropped() {
+    let env = Env::new();
+    env.ok(&["send", "-q", "operator", "keep these  \t\r\n\r\n"]);
+    let v = env.json(&["recv", "--json"]);
+    assert_eq!(v["messages"][0]["body"], "keep these  \t");
+    // And they reach an agent as typed.
+    env.ok(&["create", "a", "--agent", "fake-plain"]);
+    env.ok(&["send", "a", "spaces at the end   \n"]);
+    env.eventually(
+        "the message to arrive",
+        std::time::Duration::from_secs(10),
+        || !env.submits("a").is_empty(),
+    );
+    assert_eq!(
+        env.submits("a"),
+        ["[mam] m2 from operator: spaces at the end   "]
+    );
+}
