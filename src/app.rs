@@ -26,22 +26,6 @@ pub struct Ctx {
 }
 
 /// Job names: `[a-z0-9][a-z0-9_-]{0,31}`.
-/// The longest a seconds flag may be: a year.
-pub const MAX_SECONDS: f64 = 365.0 * 86_400.0;
-
-/// A seconds flag's value as a duration: finite, not negative, at most
-/// [`MAX_SECONDS`]; anything else is a usage error naming the flag, the value
-/// and the limit (never a panic).
-pub fn seconds(flag: &str, v: f64) -> Result<std::time::Duration> {
-    if !(0.0..=MAX_SECONDS).contains(&v) {
-        return Err(usage(format!(
-            "{flag} {v}: expected a number of seconds from 0 to {MAX_SECONDS} (a year)"
-        ))
-        .into());
-    }
-    Ok(std::time::Duration::from_secs_f64(v))
-}
-
 pub fn valid_name(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
@@ -59,6 +43,32 @@ pub fn check_name(name: &str) -> Result<()> {
             .hint("names are 1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit")
             .into())
     }
+}
+
+/// Names the messaging layer gives a meaning of its own, so no job may take
+/// them: `operator` is the human (the caller outside any agent, and a
+/// recipient of `send`/`remind`), `*` is every live agent, and `job@host`
+/// addresses a job on another host.
+pub fn reserved_name(name: &str) -> Option<&'static str> {
+    if name == "operator" {
+        Some("it is the human operator's address")
+    } else if name == "*" {
+        Some("it means every live agent")
+    } else if name.contains('@') {
+        Some("`job@host` addresses a job on another host")
+    } else {
+        None
+    }
+}
+
+/// A name for a new job: valid and not reserved.
+pub fn check_new_name(name: &str) -> Result<()> {
+    if let Some(why) = reserved_name(name) {
+        return Err(usage(format!("job name {name:?} is reserved: {why}"))
+            .hint("pick another name")
+            .into());
+    }
+    check_name(name)
 }
 
 impl Ctx {
@@ -222,6 +232,17 @@ mod tests {
             "*",
         ] {
             assert!(!super::valid_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn reserved_names() {
+        for r in ["operator", "*", "a@host", "@"] {
+            assert!(super::reserved_name(r).is_some(), "{r}");
+            assert!(super::check_new_name(r).is_err(), "{r}");
+        }
+        for ok in ["pm", "operator2", "alice"] {
+            assert!(super::check_new_name(ok).is_ok(), "{ok}");
         }
     }
 }

@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
-use crate::error::usage;
+use crate::duration::{self, Limit};
+use crate::error::{UserError, usage};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -147,10 +148,13 @@ impl Config {
                 continue;
             };
             // Validate the layer on its own so the error names its file.
-            table
+            let layer: Config = table
                 .clone()
-                .try_into::<Config>()
+                .try_into()
                 .map_err(|e| config_error(file, &e.to_string()))?;
+            layer
+                .validate()
+                .map_err(|e| config_error(file, &e.message))?;
             merge(&mut merged, table);
             sources.files.push(file.to_path_buf());
         }
@@ -158,7 +162,8 @@ impl Config {
             usage(format!("invalid configuration: {}", e.message()))
         })?;
         cfg.apply_env();
-        cfg.validate()?;
+        cfg.validate()
+            .map_err(|e| usage(format!("invalid configuration: {}", e.message)))?;
         Ok((cfg, sources))
     }
 
@@ -171,17 +176,48 @@ impl Config {
         }
     }
 
-    fn validate(&self) -> Result<()> {
-        for (key, value) in [
-            ("reconcile.interval", &self.reconcile.interval),
-            ("reconcile.stuck_after", &self.reconcile.stuck_after),
-            ("security.replay_window", &self.security.replay_window),
-            ("security.key_grace", &self.security.key_grace),
-        ] {
-            parse_duration(value).map_err(|e| {
-                usage(format!("invalid duration for {key}: {e}"))
-                    .hint("durations look like 10s, 15m, 24h")
-            })?;
+    /// Every duration key: its name, its value, its bounds (the one
+    /// parser's, as for flags), and the default it falls back to.
+    fn durations(&self) -> [(&'static str, &str, Limit, Duration); 4] {
+        [
+            (
+                "reconcile.interval",
+                &self.reconcile.interval,
+                Limit::PERIOD,
+                Duration::from_secs(10),
+            ),
+            (
+                "reconcile.stuck_after",
+                &self.reconcile.stuck_after,
+                Limit::POSITIVE,
+                Duration::from_secs(900),
+            ),
+            (
+                "security.replay_window",
+                &self.security.replay_window,
+                Limit::POSITIVE,
+                Duration::from_secs(300),
+            ),
+            (
+                "security.key_grace",
+                &self.security.key_grace,
+                Limit::ANY,
+                Duration::from_secs(86400),
+            ),
+        ]
+    }
+
+    fn duration(&self, key: &str) -> Duration {
+        self.durations()
+            .into_iter()
+            .find(|(k, ..)| *k == key)
+            .map(|(k, v, limit, default)| duration::parse(k, v, limit).unwrap_or(default))
+            .unwrap_or_default()
+    }
+
+    fn validate(&self) -> std::result::Result<(), UserError> {
+        for (key, value, limit, _) in self.durations() {
+            duration::parse(key, value, limit)?;
         }
         if self.tmux.prefix.is_empty()
             || !self
@@ -193,38 +229,40 @@ impl Config {
             return Err(usage(format!(
                 "invalid tmux.prefix {:?}: use letters, digits, '-' or '_'",
                 self.tmux.prefix
-            ))
-            .into());
+            )));
         }
         Ok(())
     }
 
     pub fn replay_window(&self) -> Duration {
-        parse_duration(&self.security.replay_window).unwrap_or(Duration::from_secs(300))
+        self.duration("security.replay_window")
     }
     pub fn key_grace(&self) -> Duration {
-        parse_duration(&self.security.key_grace).unwrap_or(Duration::from_secs(86400))
+        self.duration("security.key_grace")
     }
     pub fn stuck_after(&self) -> Duration {
-        parse_duration(&self.reconcile.stuck_after).unwrap_or(Duration::from_secs(900))
+        self.duration("reconcile.stuck_after")
     }
     pub fn reconcile_interval(&self) -> Duration {
-        parse_duration(&self.reconcile.interval).unwrap_or(Duration::from_secs(10))
+        self.duration("reconcile.interval")
     }
-}
-
-pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    humantime::parse_duration(s.trim()).map_err(|e| format!("{s:?}: {e}"))
 }
 
 fn read_layer(file: &Path) -> Result<Option<toml::Table>> {
-    let text = match std::fs::read_to_string(file) {
+    let bytes = match std::fs::read(file) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(e).with_context(|| format!("cannot read config file {}", file.display()));
         }
     };
+    let text = String::from_utf8(bytes).map_err(|e| {
+        usage(format!(
+            "config file {} is not UTF-8 text ({e})",
+            file.display()
+        ))
+        .hint("save it as UTF-8 (TOML files are UTF-8)")
+    })?;
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| config_error(file, &e.to_string()))?;

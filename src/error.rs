@@ -85,10 +85,27 @@ pub fn auth(msg: impl Into<String>) -> UserError {
 /// The exit code for any error: the first `UserError` in the cause chain
 /// decides; anything else is unexpected.
 pub fn code_of(err: &anyhow::Error) -> Code {
-    user_errors(err)
-        .next()
-        .map(|u| u.code)
-        .unwrap_or(Code::Unexpected)
+    match user_errors(err).next() {
+        Some(u) => u.code,
+        None if is_corrupt_db(err) => Code::Environment,
+        None => Code::Unexpected,
+    }
+}
+
+/// The hint for a registry found damaged part-way through a command (the
+/// open-time checks name the file themselves).
+const CORRUPT_HINT: &str = "the registry is damaged: move it aside (mv .mam/mam.db .mam/mam.db.bad) and run `mam init`; `mam doctor` checks integrity";
+
+/// SQLite found the database file damaged (wherever that was noticed).
+fn is_corrupt_db(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<rusqlite::Error>().is_some_and(|e| {
+            matches!(
+                e.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase)
+            )
+        })
+    })
 }
 
 /// Every `UserError` in the chain, outermost first. anyhow keeps a value
@@ -101,7 +118,9 @@ fn user_errors(err: &anyhow::Error) -> impl Iterator<Item = &UserError> {
 
 /// The hint of the first `UserError` in the chain that has one.
 pub fn hint_of(err: &anyhow::Error) -> Option<&str> {
-    user_errors(err).find_map(|u| u.hint.as_deref())
+    user_errors(err)
+        .find_map(|u| u.hint.as_deref())
+        .or_else(|| is_corrupt_db(err).then_some(CORRUPT_HINT))
 }
 
 /// Render an error as `mam: error: …` lines: the cause chain, then the hint.
@@ -143,6 +162,17 @@ mod tests {
         let e = anyhow::anyhow!("tmux said no").context(conflict("exists").hint("rename"));
         assert_eq!(code_of(&e), Code::Conflict);
         assert_eq!(hint_of(&e), Some("rename"));
+    }
+
+    #[test]
+    fn a_corrupt_database_anywhere_is_an_environment_error() {
+        let raw = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            None,
+        );
+        let e = anyhow::Error::from(raw).context("cannot list jobs");
+        assert_eq!(code_of(&e), Code::Environment);
+        assert_eq!(hint_of(&e), Some(CORRUPT_HINT));
     }
 
     #[test]

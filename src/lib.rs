@@ -8,9 +8,11 @@
 
 pub mod agent;
 pub mod app;
+pub mod artifacts;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod duration;
 pub mod error;
 pub mod events;
 pub mod lock;

@@ -23,8 +23,8 @@ pub const POLL: Duration = Duration::from_millis(40);
 
 /// Remove what must never reach a pane: ESC, C0 controls other than newline
 /// and tab, DEL and C1 controls. CR and CRLF become LF; trailing line breaks
-/// and spaces are dropped (submitting them means nothing to an agent, and a
-/// trailing newline would be typed as an extra line).
+/// are dropped (a trailing newline would be typed as an extra line). Trailing
+/// spaces and tabs are the sender's text and stay (SPEC §3).
 pub fn sanitize(text: &str) -> String {
     let unified = text.replace("\r\n", "\n").replace('\r', "\n");
     let clean: String = unified
@@ -34,7 +34,7 @@ pub fn sanitize(text: &str) -> String {
             c == '\n' || c == '\t' || !(u < 0x20 || u == 0x7f || (0x80..=0x9f).contains(&u))
         })
         .collect();
-    clean.trim_end_matches(['\n', ' ', '\t']).to_string()
+    clean.trim_end_matches('\n').to_string()
 }
 
 /// A pane's screen and whether its process has ended, read in one tmux call.
@@ -571,6 +571,8 @@ mod tests {
         assert_eq!(sanitize("-n;"), "-n;");
         assert_eq!(sanitize("héllo ✓"), "héllo ✓");
         assert_eq!(sanitize("\x1b\x1b"), "");
+        assert_eq!(sanitize("keep  \t\r\n\n"), "keep  \t");
+        assert_eq!(sanitize("a \r\nb\t\n"), "a \nb\t");
     }
 
     #[test]

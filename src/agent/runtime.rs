@@ -373,7 +373,13 @@ pub fn live_pane(panes: &[Pane], ws: &str, job: &Job, session_name: &str) -> Res
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StopReport {
     pub job: String,
+    /// `stopped` (its session ended, the job is stopped), `session ended`
+    /// (a done or failed job's session: the job keeps its state),
+    /// `recorded` (tmux had no session; the registry now agrees),
+    /// `already stopped`, or `no session` (an exited or lost job).
     pub action: &'static str,
+    /// The job's state afterwards.
+    pub state: JobState,
     pub exited_cleanly: bool,
     pub reaped: usize,
     pub survivors: Vec<i32>,
@@ -407,9 +413,12 @@ pub fn stop_job(
         }
         Err(e) => return Err(e),
     };
+    // A job that reported done or failed keeps that state; its session just ends.
+    let terminal = job.state.is_terminal();
     let mut report = StopReport {
         job: job.name.clone(),
-        action: "stopped",
+        action: if terminal { "session ended" } else { "stopped" },
+        state: job.state,
         exited_cleanly: false,
         reaped: 0,
         survivors: Vec::new(),
@@ -419,8 +428,10 @@ pub fn stop_job(
         None => {
             report.action = if job.session.is_some() || job.state.is_live() {
                 "recorded"
-            } else {
+            } else if job.state == JobState::Stopped {
                 "already stopped"
+            } else {
+                "no session"
             };
         }
         Some(p) => {
@@ -451,9 +462,7 @@ pub fn stop_job(
     }
     reg.write(|tx| {
         tx.end_session(&job.name, "stopped")?;
-        // A job that reported done or failed keeps that state; its session just ends.
-        let terminal = job.state.is_terminal();
-        if !terminal && (report.action != "already stopped" || job.state.is_live()) {
+        if !terminal && matches!(report.action, "stopped" | "recorded") {
             tx.set_state(
                 &job.name,
                 JobState::Stopped,
@@ -466,7 +475,25 @@ pub fn stop_job(
         }
         Ok(())
     })?;
+    if !terminal && matches!(report.action, "stopped" | "recorded") {
+        report.state = JobState::Stopped;
+    }
     Ok(report)
+}
+
+impl StopReport {
+    /// One line for `mam stop`: what was done, and the state when it is not
+    /// `stopped` (`a: session ended; job stays failed`).
+    pub fn line(&self) -> String {
+        let mut s = format!("{}: {}", self.job, self.action);
+        if self.state != JobState::Stopped {
+            s.push_str(&format!("; job stays {}", self.state));
+        }
+        if !self.survivors.is_empty() {
+            s.push_str(&format!(" (processes still alive: {:?})", self.survivors));
+        }
+        s
+    }
 }
 
 /// Make sure the exit command goes into an empty composer: mam's own

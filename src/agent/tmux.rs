@@ -51,6 +51,10 @@ const PANE_FORMAT: &str = "#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_st
 
 static BUFFER_SEQ: AtomicU32 = AtomicU32::new(0);
 
+/// The longest socket path tmux can bind or connect to (108 bytes of
+/// `sun_path`, one of them the terminating NUL).
+pub const SOCKET_PATH_MAX: usize = 107;
+
 impl Tmux {
     pub fn new(socket: &str) -> Tmux {
         Tmux {
@@ -103,13 +107,58 @@ impl Tmux {
             .with_context(|| format!("waiting for {}", show_argv(args)))?;
         if !out.status.success() {
             let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-            return Err(anyhow!(TmuxError {
+            let too_long = stderr.contains("File name too long");
+            let err = anyhow!(TmuxError {
                 argv: show_argv(args),
                 stderr,
                 status: out.status.code(),
-            }));
+            });
+            if too_long && let Err(why) = self.check_socket_path() {
+                return Err(err.context(why));
+            }
+            return Err(err);
         }
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The socket this handle's tmux client connects to, computed as tmux
+    /// 3.x does: `-S path` as given; `-L name` (or `default`) inside
+    /// `$TMUX_TMPDIR` (if it exists, else `/tmp`) + `/tmux-UID/`; with no
+    /// socket set inside tmux, the server of `$TMUX`.
+    pub fn socket_path(&self) -> PathBuf {
+        let label = match &self.socket {
+            Some(s) if s.contains('/') => return PathBuf::from(s),
+            Some(s) => s.as_str(),
+            None => {
+                if let Some(t) = std::env::var_os("TMUX").filter(|t| !t.is_empty()) {
+                    let t = t.to_string_lossy().into_owned();
+                    return PathBuf::from(t.split(',').next().unwrap_or_default());
+                }
+                "default"
+            }
+        };
+        let base = std::env::var_os("TMUX_TMPDIR")
+            .filter(|d| !d.is_empty())
+            .and_then(|d| PathBuf::from(d).canonicalize().ok())
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
+        // SAFETY: geteuid cannot fail.
+        let dir = base.join(format!("tmux-{}", unsafe { libc::geteuid() }));
+        dir.canonicalize().unwrap_or(dir).join(label)
+    }
+
+    /// A Unix socket path must fit `sun_path` (108 bytes with its NUL):
+    /// tmux fails on a longer one with "File name too long".
+    pub fn check_socket_path(&self) -> std::result::Result<(), crate::error::UserError> {
+        let path = self.socket_path();
+        let n = path.as_os_str().len();
+        if n <= SOCKET_PATH_MAX {
+            return Ok(());
+        }
+        Err(environment(format!(
+            "tmux socket path {} is {n} bytes; the limit is {SOCKET_PATH_MAX} (sun_path of a Unix socket)",
+            path.display()
+        ))
+        .hint("set TMUX_TMPDIR to a short directory such as /tmp, or use a shorter tmux.socket (MAM_TMUX_SOCKET)"))
     }
 
     /// The tmux version as (major, minor), e.g. (3, 3) for 3.3a.

@@ -10,9 +10,10 @@ use serde_json::json;
 
 use crate::agent::probe::Typed;
 use crate::agent::runtime::{self, StartMode};
-use crate::app::{Ctx, check_name};
+use crate::app::{Ctx, check_new_name};
 use crate::cli::CreateArgs;
 use crate::commands::Out;
+use crate::duration::{Limit, seconds};
 use crate::error::{Code, UserError, not_found, usage};
 use crate::model::JobState;
 use crate::registry::jobs::NewJob;
@@ -20,15 +21,12 @@ use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     // Validate everything before anything is written.
-    check_name(&args.name)?;
+    let ready_timeout = seconds("--ready-timeout", args.ready_timeout, Limit::POSITIVE)?;
+    check_new_name(&args.name)?;
+    let env = parse_env(&args.env)?;
     let profile = ctx.profile(&args.agent)?;
     let workdir = resolve_workdir(ctx, args.workdir.as_ref())?;
     let prompt = read_prompt(&args)?;
-    let env = parse_env(&args.env)?;
-    let ready_timeout = crate::app::seconds("--ready-timeout", args.ready_timeout)?;
-    if ready_timeout.is_zero() {
-        return Err(usage("--ready-timeout must be a positive number of seconds").into());
-    }
     let cmd = match &args.cmd {
         Some(c) => Some(
             crate::agent::profiles::split_command(c).map_err(|e| usage(format!("--cmd: {e}")))?,
@@ -36,6 +34,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         None => None,
     };
     ctx.tmux.version()?; // tmux must be installed (exit 6 with a hint)
+    ctx.tmux.check_socket_path()?;
 
     let mut reg = ctx.registry()?;
     let conversation_id = match cmd {
@@ -181,22 +180,48 @@ fn read_prompt(args: &CreateArgs) -> Result<Option<String>> {
     }
 }
 
+/// The most one `--env K=V` may hold, and all of them together: tmux takes
+/// the whole `new-session` command (program, environment, tags) in one
+/// message of at most 16 KiB, so larger values cannot reach the agent.
+pub const ENV_ITEM_MAX: usize = 4096;
+pub const ENV_TOTAL_MAX: usize = 8192;
+
 fn parse_env(items: &[String]) -> Result<Vec<(String, String)>> {
-    items
-        .iter()
-        .map(|kv| {
-            let (k, v) = kv
-                .split_once('=')
-                .ok_or_else(|| usage(format!("--env {kv:?}: expected K=V")))?;
-            let ok = !k.is_empty()
-                && !k.starts_with(|c: char| c.is_ascii_digit())
-                && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok {
-                return Err(
-                    usage(format!("--env {kv:?}: {k:?} is not a valid variable name")).into(),
-                );
-            }
-            Ok((k.to_string(), v.to_string()))
-        })
-        .collect()
+    let total: usize = items.iter().map(|kv| kv.len()).sum();
+    let mut out = Vec::new();
+    for kv in items {
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| usage(format!("--env {kv:?}: expected K=V")))?;
+        let ok = !k.is_empty()
+            && !k.starts_with(|c: char| c.is_ascii_digit())
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(usage(format!("--env {kv:?}: {k:?} is not a valid variable name")).into());
+        }
+        if k.starts_with("MAM_") {
+            return Err(usage(format!(
+                "--env {k}: MAM_* variables are mam's own (MAM_AGENT, MAM_WORKSPACE, …) and cannot be set"
+            ))
+            .hint("mam sets them for every agent; choose another variable name")
+            .into());
+        }
+        if kv.len() > ENV_ITEM_MAX {
+            return Err(usage(format!(
+                "--env {k}=…: {} bytes; the limit is {ENV_ITEM_MAX} bytes",
+                kv.len()
+            ))
+            .hint("put large values in a file and pass its path")
+            .into());
+        }
+        out.push((k.to_string(), v.to_string()));
+    }
+    if total > ENV_TOTAL_MAX {
+        return Err(usage(format!(
+            "--env: {total} bytes in all; the limit is {ENV_TOTAL_MAX} bytes"
+        ))
+        .hint("put large values in a file and pass its path")
+        .into());
+    }
+    Ok(out)
 }

@@ -63,6 +63,15 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
         ),
         Err(e) => from_error("tmux", &e),
     });
+    let socket = ctx.tmux.socket_path();
+    checks.push(match ctx.tmux.check_socket_path() {
+        Ok(()) => ok("socket", socket.display().to_string()),
+        Err(e) => fail(
+            "socket",
+            e.message.clone(),
+            e.hint.clone().unwrap_or_default(),
+        ),
+    });
     checks.push(if !ctx.paths.state.exists() {
         warn(
             "state dir",

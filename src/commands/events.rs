@@ -67,8 +67,32 @@ pub fn events(ctx: &Ctx, args: EventsArgs) -> Result<()> {
 }
 
 pub fn key(ctx: &Ctx, args: KeyArgs) -> Result<()> {
+    // A lost key file (with a registry whose events it signed) is replaced
+    // only here, when the user asks: the registry refuses to do it silently.
+    let lost = matches!(args.action, KeyAction::Rotate { .. })
+        && ctx.paths.db.exists()
+        && KeyRing::is_missing(&ctx.paths.key);
+    if lost {
+        ctx.paths.ensure()?;
+        let _lock = crate::lock::lock(
+            &ctx.paths.locks.join("key.lock"),
+            Duration::from_secs(10),
+            true,
+        )?;
+        KeyRing::create_if_missing(&ctx.paths.key, now_ms())?;
+    }
     let reg = ctx.registry()?; // creates the key on first use
     let (ring, json, list) = match args.action {
+        KeyAction::Rotate { json } if lost => {
+            let ring = reg.ident.keys.clone();
+            if !json && !ctx.global.quiet {
+                println!(
+                    "new signing key {}; the old key file was missing, so events signed before no longer verify",
+                    ring.current().kid
+                );
+            }
+            (ring, json, false)
+        }
         KeyAction::Rotate { json } => {
             let _lock = crate::lock::lock(
                 &ctx.paths.locks.join("key.lock"),

@@ -1,11 +1,10 @@
 //! `mam reconcile`: renders the report of `crate::reconcile` passes.
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use crate::app::Ctx;
 use crate::cli::ReconcileArgs;
+use crate::duration::{Limit, seconds};
 use crate::error::conflict;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -13,6 +12,12 @@ use std::sync::atomic::AtomicBool;
 use crate::{lock, reconcile, ui};
 
 pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
+    // A pass at most every 100 ms (a tiny interval would spin a core); 0 or
+    // a negative value is refused, never quietly replaced by the default.
+    let interval = match args.interval {
+        Some(s) => seconds("--interval", s, Limit::PERIOD)?,
+        None => ctx.config.reconcile_interval(),
+    };
     let mut reg = ctx.registry()?;
     if args.once {
         let report = reconcile::pass(ctx, &mut reg, args.dry_run)?;
@@ -43,11 +48,6 @@ pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
         .into());
     };
     record_pid(guard.file())?;
-    let interval = match args.interval {
-        // A tiny interval would spin a core: a pass at most every 100 ms.
-        Some(s) if s > 0.0 => crate::app::seconds("--interval", s)?.max(Duration::from_millis(100)),
-        _ => ctx.config.reconcile_interval(),
-    };
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))?;

@@ -34,12 +34,13 @@ pub fn recv(ctx: &Ctx, args: RecvArgs) -> Result<()> {
     if args.batch == 0 {
         return Err(usage("--batch must be at least 1").into());
     }
+    let wait = args
+        .wait
+        .map(|w| crate::duration::seconds("--wait", w, crate::duration::Limit::ANY))
+        .transpose()?;
     let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &who)?;
-    let deadline = match args.wait {
-        Some(w) => Some(Instant::now() + crate::app::seconds("--wait", w)?),
-        None => None,
-    };
+    let deadline = wait.map(|w| Instant::now() + w);
     let batch = i64::from(args.batch);
     let msgs = loop {
         let got = if args.peek {

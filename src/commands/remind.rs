@@ -1,14 +1,12 @@
 //! `mam remind`, `mam reminders`, `mam retry`.
 
-use std::time::Duration;
-
 use anyhow::Result;
 use serde_json::json;
 
 use crate::app::{Ctx, check_name};
 use crate::cli::{RemindArgs, RemindersArgs, RetryArgs};
 use crate::commands::Out;
-use crate::config::parse_duration;
+use crate::duration::{self, Limit};
 use crate::error::{not_found, usage};
 use crate::registry::now_ms;
 use crate::ui;
@@ -46,30 +44,36 @@ pub fn parse_at(s: &str, now_ms: i64) -> Result<i64> {
         .into())
 }
 
-fn duration(flag: &str, s: &str) -> Result<Duration> {
-    let d = parse_duration(s)
-        .map_err(|e| usage(format!("{flag} {e}")).hint("durations look like 90s, 15m, 2h, 1day"))?;
-    if d.is_zero() {
-        return Err(usage(format!("{flag} must be longer than zero")).into());
+/// `--at` must be after now and at most a year ahead.
+fn at_within_a_year(s: &str, now: i64) -> Result<i64> {
+    let due = parse_at(s, now)?;
+    let ahead = due.saturating_sub(now);
+    if ahead <= 0 || ahead as u128 > duration::YEAR.as_millis() {
+        return Err(usage(format!(
+            "--at {s:?}: expected a time after now and at most {} ahead",
+            duration::show(duration::YEAR)
+        ))
+        .into());
     }
-    Ok(d)
+    Ok(due)
 }
 
 pub fn remind(ctx: &Ctx, args: RemindArgs) -> Result<()> {
     let owner = ctx.actor(args.from.from.as_deref())?;
     let now = now_ms();
+    // Both bounded by a year, so `now + d` cannot overflow.
     let due = match (&args.in_, &args.at) {
-        (Some(d), _) => now + duration("--in", d)?.as_millis() as i64,
-        (None, Some(t)) => parse_at(t, now)?,
-        (None, None) => unreachable!("clap requires one of --in / --at"),
+        (Some(d), _) => now + duration::parse("--in", d, Limit::POSITIVE)?.as_millis() as i64,
+        (None, Some(t)) => at_within_a_year(t, now)?,
+        (None, None) => return Err(usage("say when: --in DUR or --at TIME").into()),
     };
     let every = args
         .every
         .as_deref()
-        .map(|e| duration("--every", e))
+        .map(|e| duration::parse("--every", e, Limit::REPEAT))
         .transpose()?;
     let text = crate::agent::probe::sanitize(&args.text.join(" "));
-    if text.is_empty() {
+    if text.trim().is_empty() {
         return Err(usage("empty reminder").into());
     }
     let mut reg = ctx.registry()?;

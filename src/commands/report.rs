@@ -1,9 +1,12 @@
 //! `mam cancel`, `mam progress`, `mam done`, `mam fail`: an agent acting on
 //! its own threads and job (the operator: on any, with --job / --from).
 
+use std::path::Path;
+
 use anyhow::Result;
 
 use crate::app::Ctx;
+use crate::artifacts::Refused;
 use crate::cli::{CancelArgs, DoneArgs, FailArgs, ProgressArgs};
 use crate::error::{not_found, usage};
 use crate::model::JobState;
@@ -30,7 +33,13 @@ pub fn progress(ctx: &Ctx, args: ProgressArgs) -> Result<()> {
     let note = crate::agent::probe::sanitize(&args.note.join(" "));
     let mut reg = ctx.registry()?;
     reg.require_job(&job)?;
-    reg.write(|tx| tx.set_progress(&job, args.pct, (!note.is_empty()).then_some(note.as_str())))?;
+    reg.write(|tx| {
+        tx.set_progress(
+            &job,
+            args.pct,
+            (!note.trim().is_empty()).then_some(note.as_str()),
+        )
+    })?;
     if !ctx.global.quiet {
         println!("{job}: {}%", args.pct);
     }
@@ -48,24 +57,24 @@ pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
         ),
         _ => None,
     };
+    let mut reg = ctx.registry()?;
+    let record = reg.require_job(&job)?;
     let mut artifacts = Vec::new();
     for a in &args.artifacts {
-        let abs = if a.is_absolute() {
-            a.clone()
-        } else {
-            ctx.cwd.join(a)
-        };
-        if !abs.exists() {
-            return Err(
-                not_found(format!("artifact {} does not exist", abs.display()))
+        match crate::artifacts::resolve(Path::new(&record.workdir), &ctx.cwd, a) {
+            Ok(real) => artifacts.push(real.display().to_string()),
+            Err(e @ Refused::Missing { .. }) => {
+                return Err(not_found(e.to_string())
                     .hint("list only files the job produced")
-                    .into(),
-            );
+                    .into());
+            }
+            Err(e @ Refused::Outside { .. }) => {
+                return Err(usage(e.to_string())
+                    .hint("artifacts are files the job produced inside its workdir")
+                    .into());
+            }
         }
-        artifacts.push(abs.canonicalize().unwrap_or(abs).display().to_string());
     }
-    let mut reg = ctx.registry()?;
-    reg.require_job(&job)?;
     let verdict = args.verdict;
     reg.write(|tx| {
         tx.finish(
@@ -92,7 +101,7 @@ pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
 pub fn fail(ctx: &Ctx, args: FailArgs) -> Result<()> {
     let job = ctx.own_job(args.job.job.as_deref())?;
     let reason = crate::agent::probe::sanitize(&args.reason.join(" "));
-    if reason.is_empty() {
+    if reason.trim().is_empty() {
         return Err(usage("say why the job failed").into());
     }
     let mut reg = ctx.registry()?;

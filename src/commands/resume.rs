@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::agent::{Panes, runtime};
 use crate::app::{Ctx, check_name};
 use crate::cli::ResumeArgs;
+use crate::duration::{Limit, seconds};
 use crate::error::conflict;
 use crate::model::{JobState, Role};
 use crate::registry::jobs::Job;
@@ -17,6 +18,8 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     for n in &args.names {
         check_name(n)?;
     }
+    let timeout =
+        seconds("--ready-timeout", args.ready_timeout, Limit::ANY)?.max(Duration::from_millis(100));
     let mut reg = ctx.registry()?;
     ctx.tmux.version()?;
     let panes = ctx.tmux.list_panes()?;
@@ -44,8 +47,6 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     };
     // PM roles first, so workers come back to a manager that is listening.
     jobs.sort_by_key(|j| j.role != Role::Pm);
-    let timeout =
-        crate::app::seconds("--ready-timeout", args.ready_timeout)?.max(Duration::from_millis(100));
     let mut results = Vec::new();
     let mut first_error = None;
     for job in &jobs {

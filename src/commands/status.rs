@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::{Value, json};
@@ -30,7 +29,7 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
     let Some(interval) = args.watch else {
         return pass(ctx, &args);
     };
-    let interval = crate::app::seconds("--watch", interval)?.max(Duration::from_millis(200));
+    let interval = crate::duration::seconds("--watch", interval, crate::duration::Limit::PERIOD)?;
     loop {
         if ui::stdout_is_tty() {
             print!("\x1b[H\x1b[2J");

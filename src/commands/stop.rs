@@ -8,12 +8,14 @@ use serde_json::json;
 use crate::agent::runtime;
 use crate::app::{Ctx, check_name};
 use crate::cli::StopArgs;
+use crate::duration::{Limit, seconds};
 use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
     for n in &args.names {
         check_name(n)?;
     }
+    let wait = seconds("--timeout", args.timeout, Limit::ANY)?;
     let Some(mut reg) = ctx.registry_if_exists()? else {
         if let Some(n) = args.names.first() {
             return Err(crate::registry::jobs::unknown_job(n));
@@ -32,19 +34,13 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
         }
         args.names.clone()
     };
-    let wait = crate::app::seconds("--timeout", args.timeout)?;
     let mut reports = Vec::new();
     for name in &names {
         let _lock = lock::lock(&ctx.paths.job_lock(name), Duration::from_secs(60), true)?;
         let job = reg.require_job(name)?;
         let r = runtime::stop_job(&ctx.host(), &mut reg, &job, args.force, wait)?;
         if !args.json && !ctx.global.quiet {
-            let extra = if r.survivors.is_empty() {
-                String::new()
-            } else {
-                format!(" (processes still alive: {:?})", r.survivors)
-            };
-            println!("{}: {}{extra}", r.job, r.action);
+            println!("{}", r.line());
         }
         reports.push(r);
     }

@@ -14,6 +14,10 @@ use crate::events::mqtt;
 use crate::registry::now_ms;
 
 pub fn run(ctx: &Ctx, args: WatchArgs) -> Result<()> {
+    let duration = args
+        .duration
+        .map(|s| crate::duration::seconds("--for", s, crate::duration::Limit::ANY))
+        .transpose()?;
     let ep = mqtt::endpoint(&ctx.config.broker)?.ok_or_else(|| {
         environment("no broker configured: events stay in the local log")
             .hint("set [broker] url in .mam/config.toml or MAM_BROKER_URL; `mam events --follow` shows the local log")
@@ -27,10 +31,7 @@ pub fn run(ctx: &Ctx, args: WatchArgs) -> Result<()> {
         eprintln!("mam: watching {filter}");
     }
     let mut acc = Acceptor::new(ctx.config.replay_window(), ctx.config.key_grace());
-    let deadline = match args.duration {
-        Some(s) => Some(Instant::now() + crate::app::seconds("--for", s)?),
-        None => None,
-    };
+    let deadline = duration.map(|d| Instant::now() + d);
     let mut seen = 0u64;
     loop {
         if args.count.is_some_and(|c| seen >= c) {

@@ -596,7 +596,7 @@ pub fn type_prompt(ctx: &Ctx, reg: &mut Registry, job: &str, profile: &Profile) 
         .as_deref()
         .map(crate::agent::probe::sanitize)
         .unwrap_or_default();
-    if job.prompt_state.as_deref() != Some("pending") || text.is_empty() {
+    if job.prompt_state.as_deref() != Some("pending") || text.trim().is_empty() {
         return Ok(Typed::NotReady("no prompt waits".into()));
     }
     let needle = crate::agent::record::needle_for(&text);

@@ -27,7 +27,10 @@ pub(super) fn adopt(
     {
         // The registry as this pass read it (jobs are never renamed or
         // removed during a pass).
-        if !crate::app::valid_name(&p.tag_job) || !known.insert(p.tag_job.clone()) {
+        if !crate::app::valid_name(&p.tag_job)
+            || crate::app::reserved_name(&p.tag_job).is_some()
+            || !known.insert(p.tag_job.clone())
+        {
             continue;
         }
         let (workdir, kind, role) = ctx.tmux.pane_origin(&p.pane_id)?;

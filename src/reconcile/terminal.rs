@@ -23,7 +23,7 @@ pub struct Heard {
 
 /// Act on a verified terminal event: tear the job's session down only if the
 /// job exists, wants that (`on_done = stop`), its live session's tags are
-/// ours, and every artifact the event lists exists.
+/// ours, and every artifact the event lists exists inside the job's workdir.
 ///
 /// Never waits on the job's lock: when a create, stop or delivery holds it,
 /// the teardown is `Deferred` and the daemon tries again at its next poll.
@@ -98,10 +98,12 @@ fn check_terminal(
                 .collect()
         })
         .unwrap_or_default();
-    if let Some(missing) = artifacts.iter().find(|a| !std::path::Path::new(a).exists()) {
-        return Ok(Err(format!(
-            "not acting: artifact {missing} does not exist"
-        )));
+    // Relative to the job's workdir, and never outside it.
+    let workdir = std::path::Path::new(&job.workdir);
+    for a in &artifacts {
+        if let Err(e) = crate::artifacts::resolve(workdir, workdir, std::path::Path::new(a)) {
+            return Ok(Err(format!("not acting: {e}")));
+        }
     }
     Ok(Ok(job.name))
 }

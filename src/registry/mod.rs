@@ -100,6 +100,22 @@ impl Registry {
             let _guard = lock::lock(&paths.setup_lock, Duration::from_secs(30), false)?;
             setup(&conn, &paths.db)?;
         }
+        if KeyRing::is_missing(&paths.key) {
+            // A new key would make every event signed so far unverifiable:
+            // only a fresh registry (or `mam key rotate`, asked for) mints one.
+            let signed: i64 = conn
+                .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+                .map_err(|e| corrupt(e, &paths.db))?;
+            if signed > 0 {
+                return Err(environment(format!(
+                    "key file {} is missing, but registry {} holds {signed} events signed with it",
+                    paths.key.display(),
+                    paths.db.display()
+                ))
+                .hint("restore the key file from a backup; or run `mam key rotate` to sign with a new key from now on (earlier events will no longer verify)")
+                .into());
+            }
+        }
         KeyRing::create_if_missing(&paths.key, now_ms())?;
         let keys = KeyRing::load(&paths.key)?;
         let meta = |k: &str| -> Result<String> {

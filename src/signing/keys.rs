@@ -65,14 +65,32 @@ impl KeyRing {
     /// Load the key file, refusing unsafe files.
     pub fn load(path: &Path) -> Result<KeyRing> {
         check_key_file(path)?;
-        let text = std::fs::read_to_string(path)
+        let bytes = std::fs::read(path)
             .with_context(|| format!("cannot read key file {}", path.display()))?;
-        let ring: KeyRing = serde_json::from_str(&text)
-            .with_context(|| format!("key file {} is malformed", path.display()))?;
+        let malformed = |why: String| -> anyhow::Error {
+            environment(format!("key file {} is malformed: {why}", path.display()))
+                .hint("restore it from a backup; or move it aside and run `mam key rotate` for a new key (events signed with the old one will no longer verify)")
+                .into()
+        };
+        let ring: KeyRing = std::str::from_utf8(&bytes)
+            .map_err(|_| malformed("not UTF-8 text".into()))
+            .and_then(|text| serde_json::from_str(text).map_err(|e| malformed(e.to_string())))?;
         if ring.keys.is_empty() {
-            anyhow::bail!("key file {} holds no key", path.display());
+            return Err(malformed("it holds no key".into()));
+        }
+        if let Some(k) = ring
+            .keys
+            .iter()
+            .find(|k| hex::decode(&k.secret).map_or(true, |s| s.is_empty()))
+        {
+            return Err(malformed(format!("key {} has no valid secret", k.kid)));
         }
         Ok(ring)
+    }
+
+    /// Whether the key file is missing (not merely unreadable).
+    pub fn is_missing(path: &Path) -> bool {
+        std::fs::symlink_metadata(path).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound)
     }
 
     /// Create the key file with one key if it does not exist. Returns whether it was created.

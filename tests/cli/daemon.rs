@@ -427,3 +427,65 @@ fn the_daemon_reconnects_when_the_broker_comes_back() {
     );
     assert!(d.terminate().success());
 }
+
+#[test]
+fn a_signed_done_whose_artifacts_leave_the_workdir_tears_nothing_down() {
+    let broker = Broker::plain();
+    let env = Env::new();
+    env.write_config(&broker.config_toml());
+    let ws = env.ok(&["init", "-q"]).trim().to_string();
+    std::fs::create_dir(env.path("wd")).unwrap();
+    env.ok(&["create", "w", "--agent", "fake-plain", "--workdir", "wd"]);
+    let wd = env.path("wd");
+    write(&wd.join("report.md"), "done");
+    let outside = env.dir.path().canonicalize().unwrap().join("outside.md");
+    write(&outside, "not the job's");
+    std::os::unix::fs::symlink(&outside, wd.join("link.md")).unwrap();
+    let d = Daemon::start(&env);
+    d.wait_for("the subscription", Duration::from_secs(10), |v| {
+        v["type"] == "broker" && v["state"] == "subscribed"
+    });
+    let topic = mam::events::topic("mam", &ws, "job.done", "w");
+    let cases = [
+        (
+            "../../../../etc/passwd".to_string(),
+            format!(
+                "not acting: artifact ../../../../etc/passwd resolves to /etc/passwd, outside the job's workdir {}",
+                wd.display()
+            ),
+        ),
+        (
+            "/etc/passwd".to_string(),
+            format!(
+                "not acting: artifact /etc/passwd is outside the job's workdir {}",
+                wd.display()
+            ),
+        ),
+        (
+            "link.md".to_string(),
+            format!(
+                "not acting: artifact link.md resolves to {}, outside the job's workdir {}",
+                outside.display(),
+                wd.display()
+            ),
+        ),
+    ];
+    for (seq, (artifact, detail)) in cases.iter().enumerate() {
+        let (_, ev) = done_event(&env, &ws, "w", seq as i64 + 1, &[artifact]);
+        broker.publish_raw(&topic, &ev, false);
+        let h = d.heard(Duration::from_secs(5));
+        assert_eq!(h["verdict"], "accepted", "{h}");
+        assert_eq!(h["detail"], detail.as_str(), "{h}");
+        assert!(env.has_session("mam-w"), "{artifact} tore the session down");
+    }
+    // Relative to the job's workdir (not the daemon's cwd), inside: torn down.
+    let (_, ev) = done_event(&env, &ws, "w", 10, &["report.md"]);
+    broker.publish_raw(&topic, &ev, false);
+    let h = d.heard(Duration::from_secs(15));
+    assert_eq!(
+        h["detail"], "w: session torn down after a verified job.done",
+        "{h}"
+    );
+    assert!(!env.has_session("mam-w"));
+    assert!(d.terminate().success());
+}

@@ -221,6 +221,14 @@ impl Profile {
         if spec.cmd.0.is_empty() {
             return Err(usage(format!("profile {name}: cmd is empty")).into());
         }
+        for (key, v) in [
+            ("submit_delay_ms", spec.submit_delay_ms),
+            ("settle_ms", spec.settle_ms),
+            ("turn_settle_ms", spec.turn_settle_ms),
+        ] {
+            let what = format!("profile {name}: {key}");
+            crate::duration::millis(&what, v, crate::duration::Limit::DELAY)?;
+        }
         let mut dialogs = Vec::new();
         for (i, d) in spec.dialogs.iter().enumerate() {
             dialogs.push(Dialog {
