@@ -4,6 +4,8 @@
 //!
 //! Data flows one way: `cli` → `commands::*` → domain modules (`runtime`,
 //! `probe`, `registry`, `tmux`, `profiles`, `events`) → SQLite / tmux.
+//! What differs between operating systems (process trees, filesystem types,
+//! signals, file modes) lives in `os` alone.
 
 pub mod agent;
 pub mod app;
@@ -15,10 +17,9 @@ pub mod events;
 pub mod lock;
 pub mod mail;
 pub mod model;
-pub mod procs;
+pub mod os;
 pub mod reconcile;
 pub mod registry;
-pub mod signals;
 pub mod signing;
 pub mod ui;
 pub mod workspace;

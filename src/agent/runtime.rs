@@ -402,7 +402,7 @@ pub fn stop_job(
         }
         Some(p) => {
             let root = p.pid as i32;
-            let tree = crate::procs::agent_processes(root);
+            let tree = crate::os::procs::agent_processes(root);
             if !force
                 && !p.dead
                 && let Ok(profile) = ctx.profile(&job.kind)
@@ -423,7 +423,7 @@ pub fn stop_job(
             }
             ctx.tmux.kill_session(&session_name)?;
             report.reaped = tree.len();
-            report.survivors = crate::procs::reap(root, tree, Duration::from_secs(2));
+            report.survivors = crate::os::procs::reap(root, tree, Duration::from_secs(2));
         }
     }
     reg.write(|tx| {
@@ -516,7 +516,7 @@ fn wait_for_exit(ctx: &Ctx, pane: &str, root: i32, wait: Duration) -> Result<boo
         match probe::snapshot(&ctx.tmux, pane)? {
             None => return Ok(true),
             Some(s) if s.dead => return Ok(true),
-            Some(_) if !crate::procs::alive(root) => return Ok(true),
+            Some(_) if !crate::os::procs::alive(root) => return Ok(true),
             Some(_) => {}
         }
         std::thread::sleep(probe::POLL);

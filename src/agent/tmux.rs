@@ -459,7 +459,7 @@ pub fn socket_path_hint(socket: &str) -> PathBuf {
     if socket.contains('/') {
         PathBuf::from(socket)
     } else {
-        let uid = unsafe { libc::getuid() };
+        let uid = crate::os::real_uid();
         let base = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".into());
         PathBuf::from(base).join(format!("tmux-{uid}")).join(socket)
     }

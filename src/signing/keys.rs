@@ -2,7 +2,6 @@
 //! safety checks on every load, rotation, and lookup by key id.
 
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -121,12 +120,7 @@ pub enum KeyLookup<'a> {
 }
 
 fn write_new(path: &Path, ring: &KeyRing) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(anyhow::Error::from)?;
+    let mut f = crate::os::create_private_file(path).map_err(anyhow::Error::from)?;
     let text = serde_json::to_string_pretty(ring)?;
     f.write_all(text.as_bytes())
         .and_then(|_| f.sync_all())
@@ -152,17 +146,20 @@ pub fn check_key_file(path: &Path) -> Result<()> {
             environment(format!("key file {} is not a regular file", path.display())).into(),
         );
     }
-    let uid = unsafe { libc::geteuid() };
-    if meta.uid() != uid {
+    // (No owners or modes off POSIX: nothing to check there.)
+    let (Some(uid), Some((owner, mode))) =
+        (crate::os::effective_uid(), crate::os::owner_and_mode(&meta))
+    else {
+        return Ok(());
+    };
+    if owner != uid {
         return Err(environment(format!(
-            "key file {} is owned by uid {}, not by you (uid {uid})",
+            "key file {} is owned by uid {owner}, not by you (uid {uid})",
             path.display(),
-            meta.uid()
         ))
         .hint(format!("chown {uid} {}", path.display()))
         .into());
     }
-    let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(environment(format!(
             "key file {} is readable by others (mode {mode:04o}); its secret signs this workspace's events",
@@ -177,6 +174,7 @@ pub fn check_key_file(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
 
     #[test]
     fn create_check_rotate() {
