@@ -13,3 +13,4 @@ mod mqtt;
 mod reconcile;
 mod reminders;
 mod support;
+mod tables;
