@@ -14,7 +14,7 @@ use std::sync::Once;
 use std::time::{Duration, Instant};
 
 use rustix::process::Signal;
-use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System, ThreadKind};
+use sysinfo::{Pid, ProcessRefreshKind, ProcessStatus, ProcessesToUpdate, System};
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -33,6 +33,12 @@ fn new_system() -> System {
     System::new()
 }
 
+/// Pid, parent and state only. Without `without_tasks` sysinfo lists every
+/// thread on Linux as a process of its own, its parent the thread's process.
+fn processes_only() -> ProcessRefreshKind {
+    ProcessRefreshKind::nothing().without_tasks()
+}
+
 fn raw(pid: Pid) -> Option<i32> {
     i32::try_from(pid.as_u32()).ok()
 }
@@ -44,13 +50,13 @@ fn rustix_pid(pid: i32) -> Option<rustix::process::Pid> {
 /// Every process: its parent, session and process group.
 fn table() -> HashMap<i32, Entry> {
     let mut sys = new_system();
-    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, ProcessRefreshKind::nothing());
+    sys.refresh_processes_specifics(ProcessesToUpdate::All, true, processes_only());
     sys.processes()
         .iter()
         .filter_map(|(&pid, p)| {
             let pid = raw(pid)?;
-            if p.thread_kind() == Some(ThreadKind::Kernel) {
-                return None; // kernel threads are nobody's agent
+            if p.thread_kind().is_some() {
+                return None; // a kernel thread, or a thread listed as a task
             }
             // libc, not rustix: rustix's getpgid assumes a group id above 0,
             // and a process can have 0 (kernel threads, other namespaces).
@@ -112,11 +118,7 @@ pub fn alive(pid: i32) -> bool {
     };
     let id = Pid::from_u32(id);
     let mut sys = new_system();
-    sys.refresh_processes_specifics(
-        ProcessesToUpdate::Some(&[id]),
-        true,
-        ProcessRefreshKind::nothing(),
-    );
+    sys.refresh_processes_specifics(ProcessesToUpdate::Some(&[id]), true, processes_only());
     sys.process(id)
         .is_some_and(|p| !matches!(p.status(), ProcessStatus::Zombie | ProcessStatus::Dead))
 }
@@ -213,6 +215,27 @@ mod tests {
         assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
         let _ = child.wait();
         assert!(alive(std::process::id() as i32));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn threads_are_not_processes() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+        let t = std::thread::spawn(move || {
+            // SAFETY: gettid has no preconditions.
+            tx.send(unsafe { libc::gettid() }).unwrap();
+            let _ = done_rx.recv();
+        });
+        let tid = rx.recv().unwrap();
+        let procs = table();
+        done_tx.send(()).unwrap();
+        t.join().unwrap();
+        assert!(procs.contains_key(&(std::process::id() as i32)));
+        assert!(
+            !procs.contains_key(&tid),
+            "thread {tid} listed as a process"
+        );
     }
 
     #[test]
