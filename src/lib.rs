@@ -5,6 +5,8 @@
 //! Data flows one way: `cli` → `commands` → `reconcile` → `mail` → `app` →
 //! `agent` / `events` → `registry` → the leaves; ARCHITECTURE.md names each
 //! room and what it must not touch, and tests/cli/architecture.rs checks it.
+//! What differs between operating systems (process trees, filesystem types,
+//! signals, file modes) lives in `os` alone.
 
 pub mod agent;
 pub mod app;
@@ -18,10 +20,9 @@ pub mod events;
 pub mod lock;
 pub mod mail;
 pub mod model;
-pub mod procs;
+pub mod os;
 pub mod reconcile;
 pub mod registry;
-pub mod signals;
 pub mod signing;
 pub mod ui;
 pub mod workspace;

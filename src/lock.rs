@@ -39,11 +39,7 @@ fn open(path: &Path) -> Result<File> {
     if let Some(dir) = path.parent()
         && !dir.is_dir()
     {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .mode(0o700)
-            .recursive(true)
-            .create(dir)
+        crate::os::create_private_dir(dir)
             .with_context(|| format!("cannot create lock directory {}", dir.display()))?;
     }
     OpenOptions::new()

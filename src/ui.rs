@@ -1,9 +1,11 @@
 //! Terminal output helpers: TTY and colour detection (never with NO_COLOR),
-//! a spinner on stderr, plain aligned tables, and JSON printing.
+//! a spinner on stderr, tables aligned by terminal columns (wide glyphs count
+//! two), and JSON printing.
 
 use crate::model::JobState;
 use std::io::{IsTerminal, Write};
 use std::time::Instant;
+use unicode_width::UnicodeWidthStr;
 
 pub fn stdout_is_tty() -> bool {
     std::io::stdout().is_terminal()
@@ -34,27 +36,23 @@ pub fn paint_state(state: JobState, color: bool) -> String {
     format!("\x1b[{code}m{state}\x1b[0m")
 }
 
+/// Terminal columns `s` takes: wide glyphs (CJK, most emoji) count two,
+/// combining marks and zero-width characters none, ANSI colour sequences
+/// nothing.
 fn visible_width(s: &str) -> usize {
-    // Skip ANSI colour sequences when measuring.
     let mut w = 0;
-    let mut in_esc = false;
-    for c in s.chars() {
-        if in_esc {
-            if c == 'm' {
-                in_esc = false;
-            }
-        } else if c == '\x1b' {
-            in_esc = true;
-        } else {
-            w += 1;
-        }
+    let mut rest = s;
+    while let Some(i) = rest.find('\x1b') {
+        w += UnicodeWidthStr::width(&rest[..i]);
+        // Skip the sequence, through its final 'm'.
+        rest = rest[i..].find('m').map_or("", |m| &rest[i + m + 1..]);
     }
-    w
+    w + UnicodeWidthStr::width(rest)
 }
 
 /// Render rows as left-aligned columns separated by two spaces.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    let mut widths: Vec<usize> = header.iter().map(|h| visible_width(h)).collect();
     for r in rows {
         for (i, cell) in r.iter().enumerate() {
             if i >= widths.len() {
@@ -166,6 +164,53 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines[0], "NAME       STATE");
         assert_eq!(lines[2], "long-name  busy");
+    }
+
+    #[test]
+    fn tables_align_wide_glyphs_by_terminal_columns() {
+        let t = table(
+            &["ID", "FROM", "SUMMARY"],
+            &[
+                vec!["m1".into(), "operator".into(), "plain text".into()],
+                vec![
+                    "m2".into(),
+                    "データ解析".into(),
+                    "レビューお願いします".into(),
+                ],
+                vec!["m10".into(), "🚀ship".into(), "done ✅".into()],
+                vec!["m11".into(), "e\u{301}te\u{301}".into(), "accents".into()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "\
+ID   FROM        SUMMARY
+m1   operator    plain text
+m2   データ解析  レビューお願いします
+m10  🚀ship      done ✅
+m11  e\u{301}te\u{301}         accents
+"
+        );
+        // Every SUMMARY starts in the same terminal column.
+        for line in t.lines() {
+            let summary_at = line.rfind("  ").unwrap() + 2;
+            assert_eq!(visible_width(&line[..summary_at]), 17, "{line}");
+        }
+    }
+
+    #[test]
+    fn ascii_tables_keep_their_layout() {
+        let t = table(
+            &["NAME", "STATE", "NOTE"],
+            &[
+                vec!["a".into(), "\x1b[32mready\x1b[0m".into(), "".into()],
+                vec!["long-name".into(), "busy".into(), "x y".into()],
+            ],
+        );
+        assert_eq!(
+            t,
+            "NAME       STATE  NOTE\na          \x1b[32mready\x1b[0m\nlong-name  busy   x y\n"
+        );
     }
 
     #[test]

@@ -436,7 +436,7 @@ pub fn stop_job(
         }
         Some(p) => {
             let root = p.pid as i32;
-            let tree = crate::procs::agent_processes(root);
+            let tree = crate::os::procs::agent_processes(root);
             if !force
                 && !p.dead
                 && let Ok(profile) = host.profile(&job.kind)
@@ -457,7 +457,7 @@ pub fn stop_job(
             }
             host.tmux.kill_session(&session_name)?;
             report.reaped = tree.len();
-            report.survivors = crate::procs::reap(root, tree, Duration::from_secs(2));
+            report.survivors = crate::os::procs::reap(root, tree, Duration::from_secs(2));
         }
     }
     reg.write(|tx| {
@@ -566,7 +566,7 @@ fn wait_for_exit(host: &Host, pane: &str, root: i32, wait: Duration) -> Result<b
         match probe::snapshot(host.tmux, pane)? {
             None => return Ok(true),
             Some(s) if s.dead => return Ok(true),
-            Some(_) if !crate::procs::alive(root) => return Ok(true),
+            Some(_) if !crate::os::procs::alive(root) => return Ok(true),
             Some(_) => {}
         }
         std::thread::sleep(probe::POLL);

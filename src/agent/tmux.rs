@@ -141,8 +141,8 @@ impl Tmux {
             .filter(|d| !d.is_empty())
             .and_then(|d| PathBuf::from(d).canonicalize().ok())
             .unwrap_or_else(|| PathBuf::from("/tmp"));
-        // SAFETY: geteuid cannot fail.
-        let dir = base.join(format!("tmux-{}", unsafe { libc::geteuid() }));
+        // tmux names the directory after the real uid.
+        let dir = base.join(format!("tmux-{}", crate::os::real_uid()));
         dir.canonicalize().unwrap_or(dir).join(label)
     }
 
@@ -508,7 +508,7 @@ pub fn socket_path_hint(socket: &str) -> PathBuf {
     if socket.contains('/') {
         PathBuf::from(socket)
     } else {
-        let uid = unsafe { libc::getuid() };
+        let uid = crate::os::real_uid();
         let base = std::env::var("TMUX_TMPDIR").unwrap_or_else(|_| "/tmp".into());
         PathBuf::from(base).join(format!("tmux-{uid}")).join(socket)
     }

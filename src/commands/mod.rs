@@ -55,6 +55,8 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Man(a) => return completions::man(a),
         _ => {}
     }
+    // Everything else drives tmux (or reads what it drove): POSIX only.
+    crate::os::require_posix()?;
     let ctx = Ctx::new(cli.global.clone())?;
     let publishes = matches!(
         cli.command,

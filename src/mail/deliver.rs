@@ -10,7 +10,6 @@
 //! `attempts` and `last_error`, and is retried later.
 
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -319,7 +318,7 @@ pub fn type_item(
     let Some(pane) = job.session.as_ref().map(|s| s.pane_id.clone()) else {
         return Ok(Typed::NotReady(format!("{} has no session", job.name)));
     };
-    let _hold = crate::signals::Hold::new();
+    let _hold = crate::os::SignalHold::new();
     let store = store_of(job, profile);
     match repair(ctx, reg, job, profile, store.as_ref(), &pane)? {
         Repair::Clean => {}
@@ -428,12 +427,7 @@ pub fn compose(ctx: &Ctx, reg: &Registry, msg: &Message) -> Result<String> {
 /// Save a long body as `.mam/attachments/<id>.md` (0600, never through a symlink).
 pub fn write_attachment(ctx: &Ctx, msg: &Message) -> Result<PathBuf> {
     let path = ctx.paths.attachments.join(format!("{}.md", msg.id));
-    let open = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path);
+    let open = crate::os::create_private_file(&path);
     match open {
         Ok(mut f) => {
             f.write_all(msg.body.as_bytes())

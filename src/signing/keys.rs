@@ -2,7 +2,6 @@
 //! safety checks on every load, rotation, and lookup by key id.
 
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -139,16 +138,24 @@ pub enum KeyLookup<'a> {
 }
 
 fn write_new(path: &Path, ring: &KeyRing) -> Result<()> {
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(anyhow::Error::from)?;
-    let text = serde_json::to_string_pretty(ring)?;
-    f.write_all(text.as_bytes())
-        .and_then(|_| f.sync_all())
-        .with_context(|| format!("cannot write key file {}", path.display()))
+    // Written whole under a private name, then linked into place: a process
+    // racing to create the key sees either no file or the complete one
+    // (never an empty or half-written key), and a link that finds the
+    // name taken fails with AlreadyExists, as creating it would.
+    let mut nonce = [0u8; 8];
+    getrandom::fill(&mut nonce).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let tmp = path.with_extension(format!("key.{}.new", hex::encode(nonce)));
+    let _ = std::fs::remove_file(&tmp);
+    let written = (|| -> Result<()> {
+        let mut f = crate::os::create_private_file(&tmp).map_err(anyhow::Error::from)?;
+        let text = serde_json::to_string_pretty(ring)?;
+        f.write_all(text.as_bytes())
+            .and_then(|_| f.sync_all())
+            .with_context(|| format!("cannot write key file {}", tmp.display()))?;
+        std::fs::hard_link(&tmp, path).map_err(anyhow::Error::from)
+    })();
+    let _ = std::fs::remove_file(&tmp);
+    written
 }
 
 /// A key file must be a regular file (not a symlink), owned by us, and
@@ -170,17 +177,20 @@ pub fn check_key_file(path: &Path) -> Result<()> {
             environment(format!("key file {} is not a regular file", path.display())).into(),
         );
     }
-    let uid = unsafe { libc::geteuid() };
-    if meta.uid() != uid {
+    // (No owners or modes off POSIX: nothing to check there.)
+    let (Some(uid), Some((owner, mode))) =
+        (crate::os::effective_uid(), crate::os::owner_and_mode(&meta))
+    else {
+        return Ok(());
+    };
+    if owner != uid {
         return Err(environment(format!(
-            "key file {} is owned by uid {}, not by you (uid {uid})",
+            "key file {} is owned by uid {owner}, not by you (uid {uid})",
             path.display(),
-            meta.uid()
         ))
         .hint(format!("chown {uid} {}", path.display()))
         .into());
     }
-    let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
         return Err(environment(format!(
             "key file {} is readable by others (mode {mode:04o}); its secret signs this workspace's events",
@@ -195,6 +205,30 @@ pub fn check_key_file(path: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn processes_racing_to_create_the_key_all_read_the_same_whole_key() {
+        for _ in 0..30 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("secret.key");
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let kids: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        KeyRing::create_if_missing(&path, 1).unwrap();
+                        KeyRing::load(&path).unwrap().current().kid.clone()
+                    })
+                })
+                .collect();
+            let kids: Vec<String> = kids.into_iter().map(|k| k.join().unwrap()).collect();
+            assert!(kids.windows(2).all(|w| w[0] == w[1]), "{kids:?}");
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+            assert_eq!(left.len(), 1, "temporary files left behind");
+        }
+    }
 
     #[test]
     fn create_check_rotate() {

@@ -14,3 +14,4 @@ mod mqtt;
 mod reconcile;
 mod reminders;
 mod support;
+mod tables;

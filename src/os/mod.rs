@@ -1,0 +1,63 @@
+//! Everything that differs between operating systems, in one room:
+//!
+//! - `procs`: the agent's process tree (its pane process, descendants, session
+//!   and process group) and reaping it after `mam stop`, read through sysinfo;
+//! - `fstype`: whether the state directory is on a network filesystem (Linux
+//!   `statfs` magic numbers, the BSDs' and macOS's `f_fstypename`);
+//! - `SignalHold`, `restore_sigpipe`, uids, and the 0600/0700 private files and
+//!   directories mam keeps its keys, locks and attachments in.
+//!
+//! mam drives tmux, so it needs a POSIX system. Elsewhere (Windows) it still
+//! builds — the unix-only parts are replaced by the inert versions in
+//! `other.rs` — and every command that needs a workspace stops at
+//! [`require_posix`] with exit 6 before any of them could run.
+
+pub mod fstype;
+
+#[cfg(unix)]
+pub mod procs;
+#[cfg(unix)]
+mod unix;
+#[cfg(unix)]
+pub use unix::*;
+
+#[cfg(not(unix))]
+mod other;
+#[cfg(not(unix))]
+pub use other::*;
+
+use crate::error::{UserError, environment};
+
+/// The error every tmux-driving command gives on a system without POSIX
+/// (exit 6).
+pub fn unsupported_system() -> UserError {
+    environment(format!(
+        "mam needs tmux on a POSIX system; this is {}",
+        std::env::consts::OS
+    ))
+    .hint("on Windows, install mam and tmux inside WSL and run it there")
+}
+
+/// Ok on a POSIX system; [`unsupported_system`] elsewhere.
+pub fn require_posix() -> Result<(), UserError> {
+    if cfg!(unix) {
+        Ok(())
+    } else {
+        Err(unsupported_system())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Code;
+
+    #[test]
+    fn a_non_posix_system_is_an_environment_error_naming_wsl() {
+        let e = unsupported_system();
+        assert_eq!(e.code, Code::Environment);
+        assert!(e.message.starts_with("mam needs tmux on a POSIX system"));
+        assert!(e.hint.unwrap().contains("WSL"));
+        assert!(require_posix().is_ok());
+    }
+}

@@ -1,0 +1,62 @@
+//! The non-POSIX side of `os` (Windows): just enough for mam to build.
+//! Every command that needs a workspace stops at `require_posix` (exit 6)
+//! first, so none of this runs; where it would, it does nothing rather than
+//! guess (it never signals a process).
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::path::Path;
+
+pub struct SignalHold;
+
+impl SignalHold {
+    pub fn new() -> SignalHold {
+        SignalHold
+    }
+}
+
+impl Default for SignalHold {
+    fn default() -> Self {
+        SignalHold::new()
+    }
+}
+
+pub fn restore_sigpipe() {}
+
+pub fn real_uid() -> u32 {
+    0
+}
+
+/// No uids here: the key file's owner and mode checks are skipped.
+pub fn effective_uid() -> Option<u32> {
+    None
+}
+
+pub fn owner_and_mode(_meta: &Metadata) -> Option<(u32, u32)> {
+    None
+}
+
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+pub fn create_private_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new().write(true).create_new(true).open(path)
+}
+
+/// The process tree cannot be read here: an empty tree, nothing signalled.
+pub mod procs {
+    use std::collections::BTreeSet;
+    use std::time::Duration;
+
+    pub fn agent_processes(_root: i32) -> BTreeSet<i32> {
+        BTreeSet::new()
+    }
+
+    pub fn alive(_pid: i32) -> bool {
+        false
+    }
+
+    pub fn reap(_root: i32, _pids: BTreeSet<i32>, _grace: Duration) -> Vec<i32> {
+        Vec::new()
+    }
+}

@@ -1,0 +1,117 @@
+//! The POSIX side of `os`: holding off signals while mam types into a pane,
+//! SIGPIPE, uids, and private (0600 / 0700) files and directories.
+
+use std::fs::{File, Metadata, OpenOptions};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+use std::path::Path;
+
+/// SIGINT, SIGTERM and SIGHUP are blocked while this lives, so an
+/// interrupted `send` finishes the one delivery it started (and records it)
+/// before the signal takes effect; a signal that arrived meanwhile is
+/// delivered (with its default action) when it is dropped. SIGKILL cannot be
+/// held: the attempt rows cover that (see `registry::attempts`).
+pub struct SignalHold {
+    old: libc::sigset_t,
+}
+
+impl SignalHold {
+    pub fn new() -> SignalHold {
+        // SAFETY: sigset_t is plain data initialised by sigemptyset, and
+        // pthread_sigmask only reads `set` and writes `old`.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for s in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::sigaddset(&mut set, s);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            SignalHold { old }
+        }
+    }
+}
+
+impl Default for SignalHold {
+    fn default() -> Self {
+        SignalHold::new()
+    }
+}
+
+impl Drop for SignalHold {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in `new`.
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Die quietly on a closed pipe (`mam status | head`) instead of failing a
+/// write and reporting it. Call before any thread starts.
+pub fn restore_sigpipe() {
+    // SAFETY: resetting a signal disposition before any threads start.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+/// The real uid (what tmux names its socket directory after).
+pub fn real_uid() -> u32 {
+    rustix::process::getuid().as_raw()
+}
+
+/// The effective uid (who must own the key file).
+pub fn effective_uid() -> Option<u32> {
+    Some(rustix::process::geteuid().as_raw())
+}
+
+/// A file's owner uid and permission bits (`& 0o777`).
+pub fn owner_and_mode(meta: &Metadata) -> Option<(u32, u32)> {
+    Some((meta.uid(), meta.mode() & 0o777))
+}
+
+/// Create `dir` and its missing parents, mode 0700.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .recursive(true)
+        .create(dir)
+}
+
+/// Create a new file, mode 0600, never through a symbolic link (fails with
+/// `AlreadyExists` when anything is at `path`).
+pub fn create_private_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_files_and_dirs_are_ours_alone() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("a/b");
+        create_private_dir(&dir).unwrap();
+        let meta = std::fs::metadata(&dir).unwrap();
+        assert_eq!(
+            owner_and_mode(&meta),
+            Some((effective_uid().unwrap(), 0o700))
+        );
+        let f = dir.join("f");
+        drop(create_private_file(&f).unwrap());
+        let meta = std::fs::metadata(&f).unwrap();
+        assert_eq!(owner_and_mode(&meta).unwrap().1, 0o600);
+        let e = create_private_file(&f).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists);
+        let link = dir.join("link");
+        std::os::unix::fs::symlink(t.path().join("elsewhere"), &link).unwrap();
+        assert!(create_private_file(&link).is_err());
+        assert!(!t.path().join("elsewhere").exists());
+    }
+}
