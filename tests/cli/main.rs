@@ -2,7 +2,6 @@
 //! test, a real SQLite registry, and the scripted fake agent.
 
 mod bad_input;
-mod broker;
 mod core;
 mod daemon;
 mod delivery;
@@ -12,4 +11,7 @@ mod messaging;
 mod mqtt;
 mod reconcile;
 mod reminders;
+#[path = "../support/mod.rs"]
 mod support;
+
+use support::broker;
