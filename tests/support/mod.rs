@@ -10,6 +10,9 @@
 //! - `Env`, a temporary workspace with its own tmux server, HOME and the
 //!   fake agent profiles, and helpers to run `mam` and read what the fake
 //!   agent received;
+//! - `expect`: `env.expect(&[..])…run()`, exact expectations on a run of
+//!   `mam` with a line diff on mismatch, and the normalisation of volatile
+//!   parts; `golden`: outputs compared with files under tests/golden/;
 //! - `broker`: a private Mosquitto; processes (`Reaped`, `free_port`,
 //!   `find_program`, `owns_listener`).
 
@@ -17,6 +20,8 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod expect;
+pub mod golden;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -284,6 +289,8 @@ pub struct Env {
     pub server: Tmux,
     /// How far mam's clock is moved (`advance`), in ms; 0: not moved.
     clock_offset: std::sync::atomic::AtomicI64,
+    /// Golden files this test (re)wrote under MAM_BLESS=1: it fails on drop.
+    pub blessed: std::sync::Mutex<Vec<String>>,
 }
 
 impl Env {
@@ -308,6 +315,7 @@ impl Env {
             logs,
             server,
             clock_offset: std::sync::atomic::AtomicI64::new(0),
+            blessed: Default::default(),
         };
         env.write_config("");
         env
@@ -505,6 +513,7 @@ impl Drop for Env {
     /// The server goes first, before the temporary directory its panes use.
     fn drop(&mut self) {
         self.server.kill();
+        golden::fail_if_blessed(self);
     }
 }
 
