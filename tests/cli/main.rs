@@ -7,6 +7,7 @@ mod daemon;
 mod delivery;
 mod docs;
 mod events;
+mod golden;
 mod messaging;
 mod mqtt;
 mod reconcile;
