@@ -13,7 +13,9 @@
 //! Anything else (empty, a unit, spaces, out of range) is ignored and the
 //! system clock is used. Either way `mam doctor` warns while the variable is
 //! set. Durations measured within one process (timeouts, polling, settling)
-//! use `Instant` and never see this clock.
+//! use `Instant` and never see this clock, and times compared with what
+//! tmux reports (a pane's `window_activity`) use [`system_ms`], the clock
+//! tmux is on.
 
 use std::sync::OnceLock;
 
