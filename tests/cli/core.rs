@@ -452,6 +452,39 @@ fn status_uses_one_tmux_call_per_pass() {
 }
 
 #[test]
+fn a_stopped_job_leaves_the_status_table_a_day_after_it_stopped() {
+    let env = Env::new();
+    env.ok(&["create", "old", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&["stop", "old"]);
+    let header =
+        "NAME  KIND        ROLE    STATE    PROGRESS  INBOX  REMINDERS  THREADS  AGE  ACTIVITY\n";
+    env.advance(Duration::from_secs(23 * 3600));
+    env.expect(&["status"])
+        .stdout_is(&format!(
+            "{header}old   fake-plain  worker  stopped  -         0      0          0        23h  23h ago\n"
+        ))
+        .run();
+    env.advance(Duration::from_secs(2 * 3600));
+    env.expect(&["status"])
+        .stdout_is("no jobs (--all shows old stopped and done jobs)\n")
+        .stderr_is("")
+        .run();
+    env.expect(&["status", "--all"])
+        .stdout_is(&format!(
+            "{header}old   fake-plain  worker  stopped  -         0      0          0        1d   1d ago\n"
+        ))
+        .stderr_is("")
+        .run();
+    // Asked for by name, it is shown whatever its age.
+    env.expect(&["status", "old"])
+        .stdout_is(&format!(
+            "{header}old   fake-plain  worker  stopped  -         0      0          0        1d   1d ago\n"
+        ))
+        .stderr_is("")
+        .run();
+}
+
+#[test]
 fn status_marks_dead_panes_and_missing_sessions() {
     let env = Env::new();
     env.ok(&["create", "gone", "--agent", "fake-plain"]);
