@@ -48,6 +48,8 @@ fn scenario(env: &Env) -> String {
     for _ in 0..3 {
         env.ok(&["reconcile", "--once"]);
     }
+    // alice took q2 just now: read the workspace once her screen is still.
+    env.wait_state("alice", "ready");
     (start + 2 * 3_600_000 - 1_500).to_string()
 }
 
