@@ -24,23 +24,28 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+// The harness the tests use: private tmux server, mam's environment, the
+// fake agent's rules, Mosquitto, process guards.
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use support::broker::Broker;
+use support::{FAKE_RULES, Reaped, Tmux, check_ok, find_program, require_tmux};
+
 /// Startup delay given to the fake agent in the create benchmark.
 const FAKE_STARTUP_MS: u64 = 500;
-/// settle_ms of the fake profile (as in tests/cli/support.rs).
+/// settle_ms of the fake profile (examples/fake_agent_rules.toml).
 const FAKE_SETTLE_MS: u64 = 200;
 /// Parallel `mam create` processes used to populate the status workspace.
 const CREATE_PARALLELISM: usize = 8;
 /// Job counts at which `mam status --json` is timed.
 const STATUS_SIZES: [usize; 3] = [10, 100, 500];
-/// submit_delay_ms of the fake profiles (as fake-plain in tests/cli/support.rs).
+/// submit_delay_ms of the fake profiles (as fake-plain in tests/support/mod.rs).
 const FAKE_SUBMIT_DELAY_MS: u64 = 150;
 /// Concurrent `mam send` processes in the messaging load figure.
 const LOAD_PROCS: usize = 32;
 /// Default sends per process in the load figure (`MAM_BENCH_SENDS`).
 const LOAD_SENDS: usize = 100;
-
-/// Screen rules of the fake agent, shared with the tests and the demo.
-const FAKE_RULES: &str = include_str!("../examples/fake_agent_rules.toml");
 
 // ---------------------------------------------------------------------------
 // Locating the binaries
@@ -73,13 +78,10 @@ fn cargo_build(args: &[&str]) {
     );
 }
 
-/// The `mam` binary of this profile. Cargo builds the package's binaries for
-/// benches and sets CARGO_BIN_EXE_mam; the path next to the bench executable
-/// is the fallback.
+/// The `mam` binary of this profile (cargo builds the package's binaries
+/// for benches); built when missing.
 fn mam_bin() -> PathBuf {
-    let p = option_env!("CARGO_BIN_EXE_mam")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| profile_dir().join("mam"));
+    let p = support::mam_bin();
     if !p.exists() {
         cargo_build(&["--bin", "mam"]);
     }
@@ -99,7 +101,7 @@ fn mtime(p: &Path) -> Option<std::time::SystemTime> {
 /// `cargo build --release --example NAME` when missing or older than its
 /// source.
 fn example_bin(name: &str) -> PathBuf {
-    let p = profile_dir().join("examples").join(name);
+    let p = support::example_path(name);
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("examples/{name}.rs"));
     let stale = match (mtime(&p), mtime(&src)) {
         (Some(bin), Some(src)) => bin < src,
@@ -117,34 +119,21 @@ fn example_bin(name: &str) -> PathBuf {
     p
 }
 
-fn require_tmux() -> String {
-    let out = Command::new("tmux").arg("-V").output();
-    match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).trim().to_string(),
-        _ => panic!("tmux is required: install it (e.g. `sudo apt-get install tmux`)"),
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The bench environment: private tmux server, temp HOME, temp workspaces
 // ---------------------------------------------------------------------------
 
 struct Bench {
+    /// The private tmux server (`-L mam-bench-<pid>`); first, so that it is
+    /// killed before the temporary directory goes.
+    tmux: Tmux,
     dir: tempfile::TempDir,
     home: PathBuf,
-    socket: String,
     mam: PathBuf,
     fake: PathBuf,
     floor_commit: PathBuf,
     runs: usize,
     sends: usize,
-}
-
-impl Drop for Bench {
-    /// Kill the private tmux server, also when a measurement panics.
-    fn drop(&mut self) {
-        self.kill_server();
-    }
 }
 
 impl Bench {
@@ -167,8 +156,8 @@ impl Bench {
             .filter(|&n| n > 0)
             .unwrap_or(LOAD_SENDS);
         Bench {
+            tmux: Tmux::named(format!("mam-bench-{}", std::process::id()), &home),
             home,
-            socket: format!("mam-bench-{}", std::process::id()),
             mam: mam_bin(),
             fake: example_bin("fake_agent"),
             floor_commit: example_bin("floor_commit"),
@@ -191,19 +180,8 @@ impl Bench {
     }
 
     fn mam_cmd(&self, root: &Path, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.mam);
-        c.args(args)
-            .current_dir(root)
-            .env("MAM_TMUX_SOCKET", &self.socket)
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env("NO_COLOR", "1")
-            .env_remove("MAM_AGENT")
-            .env_remove("MAM_WORKSPACE")
-            .env_remove("MAM_STATE_DIR")
-            .env_remove("MAM_BROKER_URL")
-            .env_remove("TMUX")
-            .stdin(Stdio::null());
+        let mut c = support::mam_command(&self.mam, root, &self.tmux, &self.home);
+        c.args(args);
         c
     }
 
@@ -215,40 +193,15 @@ impl Bench {
     }
 
     fn tmux_cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket])
-            .args(args)
-            .env("HOME", &self.home)
-            .env_remove("TMUX")
-            .stdin(Stdio::null());
-        c
+        self.tmux.cmd(args)
     }
 
-    /// Kill the private server and, once it is gone, remove its socket file
-    /// (tmux leaves it behind; only the next client would clean it up).
     fn kill_server(&self) {
-        let _ = self.tmux(&["kill-server"]);
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            match self.tmux_cmd(&["list-sessions"]).output() {
-                Ok(o) if o.status.success() => std::thread::sleep(Duration::from_millis(20)),
-                _ => {
-                    let _ = std::fs::remove_file(socket_path(&self.socket));
-                    return;
-                }
-            }
-        }
-        eprintln!("perf: warning: tmux server -L {} did not exit", self.socket);
-    }
-
-    fn tmux(&self, args: &[&str]) -> Output {
-        self.tmux_cmd(args).output().expect("run tmux")
+        self.tmux.kill();
     }
 
     fn tmux_ok(&self, args: &[&str]) -> String {
-        let out = self.tmux(args);
-        check_ok(&format!("tmux {}", args.join(" ")), &out);
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        self.tmux.ok(args)
     }
 
     /// Wall time of one run of `cmd`, which must exit 0.
@@ -265,23 +218,6 @@ impl Bench {
         self.time(what, make());
         Stat::of((0..self.runs).map(|_| self.time(what, make())).collect())
     }
-}
-
-/// Where tmux puts a `-L name` socket.
-fn socket_path(name: &str) -> PathBuf {
-    let uid = unsafe { libc::getuid() };
-    let base = std::env::var_os("TMUX_TMPDIR").unwrap_or_else(|| "/tmp".into());
-    PathBuf::from(base).join(format!("tmux-{uid}")).join(name)
-}
-
-fn check_ok(what: &str, out: &Output) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({})\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 // ---------------------------------------------------------------------------
@@ -794,44 +730,6 @@ fn proc_kb(pid: u32, field: &str) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
-/// A child process killed (SIGKILL) and reaped on drop unless it was waited
-/// for: nothing the bench starts outlives it, also on panic.
-struct Reaped(Option<std::process::Child>);
-
-impl Reaped {
-    fn id(&self) -> u32 {
-        self.0.as_ref().expect("child").id()
-    }
-
-    /// SIGTERM, then wait up to `within`; SIGKILL if it is still there.
-    /// Returns the exit status, or None if it had to be killed.
-    fn terminate(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let mut child = self.0.take()?;
-        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-        let deadline = Instant::now() + within;
-        loop {
-            if let Ok(Some(st)) = child.try_wait() {
-                return Some(st);
-            }
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
 /// The reconcile daemon's memory after a few passes, and how it stopped.
 struct DaemonMem {
     sessions: usize,
@@ -958,7 +856,7 @@ fn daemon_memory(b: &Bench, root: &Path, n: usize) -> DaemonMem {
 
 /// The send workspace: a fake profile whose agent is never busy (`--busy 0`)
 /// with the fake screen rules and `submit_delay_ms`, like fake-plain in
-/// tests/cli/support.rs.
+/// tests/support/mod.rs.
 fn send_config(b: &Bench) -> String {
     format!(
         "[agents.fakeplain]\ncmd = [{:?}, \"--busy\", \"0\"]\n{FAKE_RULES}submit_delay_ms = {FAKE_SUBMIT_DELAY_MS}\n",
@@ -1302,138 +1200,11 @@ fn bench_send(b: &Bench, rows: &mut Vec<Row>) -> (Load, Load, Load) {
 //    and the same job done by a Python paho-mqtt publisher
 // ---------------------------------------------------------------------------
 
-const MOSQUITTO_HINT: &str = "install `mosquitto` and `mosquitto-clients` \
-     (`sudo apt-get install mosquitto mosquitto-clients`)";
-
-/// A program on PATH or in the sbin directories (where Debian installs
-/// `mosquitto`), as in tests/cli/broker.rs.
-fn find_program(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(
-            [
-                "/usr/sbin",
-                "/usr/local/sbin",
-                "/opt/homebrew/sbin",
-                "/sbin",
-            ]
-            .map(PathBuf::from),
-        )
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
-}
-
-/// A private anonymous Mosquitto on a free 127.0.0.1 port (plain MQTT, no
-/// persistence), killed on drop.
-struct Mosquitto {
-    port: u16,
-    proc: Reaped,
-    log: PathBuf,
-    pub_bin: PathBuf,
-    sub_bin: PathBuf,
-}
-
-impl Mosquitto {
-    fn start(dir: &Path) -> Result<Mosquitto, String> {
-        let need = |p: &str| find_program(p).ok_or_else(|| format!("no `{p}`: {MOSQUITTO_HINT}"));
-        let bin = need("mosquitto")?;
-        let pub_bin = need("mosquitto_pub")?;
-        let sub_bin = need("mosquitto_sub")?;
-        let conf = dir.join("mosquitto.conf");
-        let log = dir.join("mosquitto.log");
-        let mut last = String::new();
-        for _ in 0..5 {
-            let port = std::net::TcpListener::bind("127.0.0.1:0")
-                .and_then(|l| l.local_addr())
-                .map_err(|e| format!("bind 127.0.0.1:0: {e}"))?
-                .port();
-            let mut text = format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-                 set_tcp_nodelay true\nlog_dest stderr\n"
-            );
-            // As root, Mosquitto would drop to the `mosquitto` user.
-            if unsafe { libc::geteuid() } == 0 {
-                text.push_str("user root\n");
-            }
-            std::fs::write(&conf, text).map_err(|e| e.to_string())?;
-            let logf = std::fs::File::create(&log).map_err(|e| e.to_string())?;
-            let child = Command::new(&bin)
-                .arg("-c")
-                .arg(&conf)
-                .stdin(Stdio::null())
-                .stdout(logf.try_clone().map_err(|e| e.to_string())?)
-                .stderr(logf)
-                .spawn()
-                .map_err(|e| format!("spawn {}: {e}", bin.display()))?;
-            let mut m = Mosquitto {
-                port,
-                proc: Reaped(Some(child)),
-                log: log.clone(),
-                pub_bin: pub_bin.clone(),
-                sub_bin: sub_bin.clone(),
-            };
-            if m.wait_listening() {
-                return Ok(m);
-            }
-            last = std::fs::read_to_string(&log).unwrap_or_default();
-        }
-        Err(format!("mosquitto did not start: {}", last.trim()))
-    }
-
-    /// Until this process listens on its port (false if it exits, or 10 s).
-    fn wait_listening(&mut self) -> bool {
-        let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            let child = self.proc.0.as_mut().unwrap();
-            if let Ok(Some(_)) = child.try_wait() {
-                self.proc.0 = None;
-                return false;
-            }
-            if std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-                && owns_listener(child.id(), self.port).unwrap_or(true)
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        false
-    }
-
-    fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.port)
-    }
-
-    /// `mosquitto_pub -q 1` of `payload` to `topic` (waits for the PUBACK).
-    fn pub_cmd(&self, topic: &str, payload: &str) -> Command {
-        let mut c = Command::new(&self.pub_bin);
-        c.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"])
-            .args(["-t", topic, "-m", payload])
-            .stdin(Stdio::null());
-        c
-    }
-}
-
-/// Whether the socket listening on 127.0.0.1:`port` belongs to `pid` (None
-/// without /proc), so a connect never mistakes another server for ours.
-fn owns_listener(pid: u32, port: u16) -> Option<bool> {
-    let tcp = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    let want = format!(":{port:04X}");
-    let inodes: Vec<String> = tcp
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            (f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A").then(|| f[9].to_string())
-        })
-        .collect();
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
-    Some(fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path()).is_ok_and(|t| {
-            let t = t.to_string_lossy();
-            inodes.iter().any(|i| t == format!("socket:[{i}]"))
-        })
-    }))
+/// `mosquitto_pub -q 1` of `payload` to `topic` (waits for the PUBACK).
+fn pub_cmd(broker: &Broker, topic: &str, payload: &str) -> Command {
+    let mut c = broker.client("mosquitto_pub");
+    c.args(["-t", topic, "-m", payload]);
+    c
 }
 
 /// A `mosquitto_sub` on `mam/#` and `bench/#` counting what the broker
@@ -1462,11 +1233,9 @@ fn topic_kind(t: &str) -> &'static str {
 impl Counter {
     /// Subscribe and wait until the subscription is live (a sync message
     /// published until it comes back).
-    fn start(broker: &Mosquitto) -> Counter {
-        let mut cmd = Command::new(&broker.sub_bin);
-        cmd.args(["-h", "127.0.0.1", "-p", &broker.port.to_string(), "-q", "1"])
-            .args(["-t", "mam/#", "-t", "bench/#", "-F", "%t"])
-            .stdin(Stdio::null())
+    fn start(broker: &Broker) -> Counter {
+        let mut cmd = broker.client("mosquitto_sub");
+        cmd.args(["-t", "mam/#", "-t", "bench/#", "-F", "%t"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
         let mut child = cmd.spawn().expect("start mosquitto_sub");
@@ -1488,8 +1257,7 @@ impl Counter {
         let deadline = Instant::now() + Duration::from_secs(10);
         while c.get("sync") == 0 {
             assert!(Instant::now() < deadline, "mosquitto_sub never subscribed");
-            let out = broker
-                .pub_cmd(SYNC_TOPIC, "sync")
+            let out = pub_cmd(broker, SYNC_TOPIC, "sync")
                 .output()
                 .expect("run mosquitto_pub");
             check_ok("mosquitto_pub (sync)", &out);
@@ -1705,7 +1473,7 @@ fn bench_publish(b: &Bench, rows: &mut Vec<Row>) -> Publish {
     };
     let scratch = b.dir.path().join("publish");
     std::fs::create_dir_all(&scratch).unwrap();
-    let broker = match Mosquitto::start(&scratch) {
+    let broker = match Broker::try_plain() {
         Ok(m) => Some(m),
         Err(e) => {
             res.broker_skipped = Some(e);
@@ -1735,12 +1503,12 @@ fn bench_publish(b: &Bench, rows: &mut Vec<Row>) -> Publish {
 
     eprintln!(
         "perf: mam send → stopped job + QoS 1 publish to mosquitto {} (vs floor_commit + mosquitto_pub)",
-        broker.url()
+        broker.url
     );
     let mut counter = Counter::start(&broker);
     let config = format!(
         "[broker]\nurl = \"{}\"\n\n[agents.sleeper]\ncmd = [\"sleep\", \"100000\"]\nready = ['^']\n",
-        broker.url()
+        broker.url
     );
     let root = b.workspace("publish", &config);
     b.mam_ok(
@@ -1757,10 +1525,9 @@ fn bench_publish(b: &Bench, rows: &mut Vec<Row>) -> Publish {
         let d = timed_send(b, &root, "idle", text, "queued");
         let (total, unpublished) = event_counts(&root);
         assert_eq!(
-            unpublished,
-            0,
+            unpublished, 0,
             "mam send left {unpublished} of {total} events unpublished (broker {})",
-            broker.url()
+            broker.url
         );
         d
     };
@@ -1783,8 +1550,7 @@ fn bench_publish(b: &Bench, rows: &mut Vec<Row>) -> Publish {
             .expect("run floor_commit");
         let commit = t.elapsed();
         check_ok("floor_commit", &o);
-        let o = broker
-            .pub_cmd(FLOOR_TOPIC, &payload)
+        let o = pub_cmd(&broker, FLOOR_TOPIC, &payload)
             .output()
             .expect("run mosquitto_pub");
         let total = t.elapsed();
@@ -1841,7 +1607,7 @@ fn bench_publish(b: &Bench, rows: &mut Vec<Row>) -> Publish {
         assert!(
             got >= want,
             "the subscriber saw {got} of {want} messages from {who}\nbroker log: {}",
-            std::fs::read_to_string(&broker.log).unwrap_or_default()
+            broker.log()
         );
     }
     // And mam's own log says so (`published: true` on every event).
@@ -2041,7 +1807,7 @@ fn main() {
     eprintln!(
         "perf: {} runs per figure, {cores} cores, {tmux_version}, tmux -L {}\nperf: mam = {}\nperf: fake agent = {}",
         b.runs,
-        b.socket,
+        b.tmux.socket,
         b.mam.display(),
         b.fake.display()
     );

@@ -84,7 +84,7 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Who the caller is, from the registry
     Whoami(WhoamiArgs),
-    /// Check tmux, the state directory, the key file and the registry
+    /// Check tmux and its socket path, the state directory, the key file, the registry, the agent CLIs, the broker and the outbox
     Doctor(DoctorArgs),
     /// Print shell completions generated from this command line
     Completions(CompletionsArgs),

@@ -12,6 +12,7 @@ pub mod agent;
 pub mod app;
 pub mod artifacts;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod config;
 pub mod duration;

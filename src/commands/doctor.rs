@@ -190,6 +190,21 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
             "`mam reconcile --once` publishes them once the broker is reachable",
         ));
     }
+    if let Some(v) = std::env::var_os(crate::clock::TEST_CLOCK_ENV) {
+        let v = v.to_string_lossy();
+        let what = match crate::clock::test_clock() {
+            Some(_) => "moves mam's clock",
+            None => "is not a test clock and is ignored",
+        };
+        checks.push(warn(
+            "clock",
+            format!(
+                "{}={v} {what} (for mam's tests only)",
+                crate::clock::TEST_CLOCK_ENV
+            ),
+            format!("unset {}", crate::clock::TEST_CLOCK_ENV),
+        ));
+    }
     let failed = checks.iter().filter(|c| c.status == "fail").count();
     if args.json {
         let list: Vec<_> = checks

@@ -28,7 +28,8 @@ pub fn observe_pane(
     if !job.state.is_live() {
         return Ok(None);
     }
-    let now = crate::registry::now_ms();
+    // Compared with tmux's window_activity: the system clock, whatever mam's is.
+    let now = crate::clock::system_ms();
     if job.activity_seen == Some(p.activity) {
         let idle_ms = now - p.activity * 1000;
         if job.state == JobState::Busy

@@ -50,10 +50,7 @@ pub fn event_job<'a>(addressee: &'a str, other: &'a str) -> &'a str {
 
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    crate::clock::now_ms()
 }
 
 pub struct Registry {

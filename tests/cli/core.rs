@@ -15,7 +15,11 @@ fn create_answers_the_trust_dialog_and_delivers_the_prompt_once() {
         "--prompt",
         "fix the bug",
     ]);
-    assert!(out.contains("alice is"), "{out}");
+    assert!(
+        out == "alice is busy in tmux session mam-alice\n"
+            || out == "alice is ready in tmux session mam-alice\n",
+        "{out}"
+    );
     let log = env.log("alice");
     assert!(
         log.iter()
@@ -66,25 +70,29 @@ fn an_agent_that_looks_ready_early_is_not_typed_into_until_it_is() {
 #[test]
 fn a_dialog_whose_highlighted_option_exits_is_never_answered() {
     let env = Env::new();
-    let err = env.fails(
-        &[
-            "create",
-            "risky",
-            "--agent",
-            "fake-exitdefault",
-            "--ready-timeout",
-            "1.5",
-            "--prompt",
-            "x",
-        ],
-        5,
-    );
-    assert!(err.contains("waiting"), "{err}");
-    assert!(
-        err.contains("Bypass Permissions"),
-        "last screen lines are printed: {err}"
-    );
-    assert!(err.contains("mam attach risky"), "{err}");
+    // Waiting, with the last screen lines and how to look.
+    env.expect(&[
+        "create",
+        "risky",
+        "--agent",
+        "fake-exitdefault",
+        "--ready-timeout",
+        "1.5",
+        "--prompt",
+        "x",
+    ])
+    .code(5)
+    .replace_re(r"after \d+\.\ds:", "after <SECS>s:")
+    .stdout_is("")
+    .stderr_is(
+        "mam: error: risky is not ready after <SECS>s: needs a human: bypass (job is now waiting)\n\
+         last screen lines:\n\
+         \x20 | WARNING: fake-agent is running in Bypass Permissions mode\n\
+         \x20 | ❯ 1. No, exit\n\
+         \x20 |   2. Yes, I accept\n\
+         hint: the session is kept: `mam attach risky` to look, `mam stop risky` to end it\n",
+    )
+    .run();
     let log = env.log("risky");
     assert!(
         !log.iter().any(|r| r["event"] == "dialog"),
@@ -161,20 +169,26 @@ fn prompt_file_and_stdin() {
 #[test]
 fn readiness_timeout_fails_the_job_keeps_the_session_and_shows_the_screen() {
     let env = Env::new();
-    let err = env.fails(
-        &[
-            "create",
-            "stuck",
-            "--agent",
-            "fake-plain",
-            "--cmd",
-            "sh -c 'echo still loading the model; sleep 30'",
-            "--ready-timeout",
-            "1",
-        ],
-        5,
-    );
-    assert!(err.contains("still loading the model"), "{err}");
+    env.expect(&[
+        "create",
+        "stuck",
+        "--agent",
+        "fake-plain",
+        "--cmd",
+        "sh -c 'echo still loading the model; sleep 30'",
+        "--ready-timeout",
+        "1",
+    ])
+    .code(5)
+    .replace_re(r"after \d+\.\ds:", "after <SECS>s:")
+    .stdout_is("")
+    .stderr_is(
+        "mam: error: stuck is not ready after <SECS>s: not ready before the timeout (job is now failed)\n\
+         last screen lines:\n\
+         \x20 | still loading the model\n\
+         hint: the session is kept: `mam attach stuck` to look, `mam stop stuck` to end it\n",
+    )
+    .run();
     assert!(env.has_session("mam-stuck"));
     assert_eq!(env.job("stuck")["state"], "failed");
 }
@@ -182,18 +196,22 @@ fn readiness_timeout_fails_the_job_keeps_the_session_and_shows_the_screen() {
 #[test]
 fn a_start_up_error_fails_the_job() {
     let env = Env::new();
-    let err = env.fails(
-        &[
-            "create",
-            "e",
-            "--agent",
-            "fake-error",
-            "--ready-timeout",
-            "5",
-        ],
-        5,
-    );
-    assert!(err.contains("FATAL: cannot reach the model"), "{err}");
+    // Failed or exited, whichever mam sees first: the reason either way.
+    env.expect(&[
+        "create",
+        "e",
+        "--agent",
+        "fake-error",
+        "--ready-timeout",
+        "5",
+    ])
+    .code(5)
+    .stdout_is("")
+    .stderr_has("mam: error: e is not ready after ")
+    .stderr_has(": start-up error: FATAL: cannot reach the model (job is now ")
+    .stderr_has("  | FATAL: cannot reach the model\n")
+    .stderr_has("hint: the session is kept: `mam attach e` to look, `mam stop e` to end it\n")
+    .run();
     let state = env.job("e")["state"].clone();
     assert!(state == "failed" || state == "exited", "{state}");
 }
@@ -276,8 +294,10 @@ fn stop_reaps_the_whole_process_tree_and_is_idempotent() {
         members.len() >= 2,
         "expected the agent and its child: {members:?}"
     );
-    let out = env.ok(&["stop", "bob"]);
-    assert!(out.contains("bob: stopped"), "{out}");
+    env.expect(&["stop", "bob"])
+        .stdout_is("bob: stopped\n")
+        .stderr_is("")
+        .run();
     assert!(
         alive(&members).is_empty(),
         "left alive: {:?}",
@@ -288,8 +308,10 @@ fn stop_reaps_the_whole_process_tree_and_is_idempotent() {
     // The agent was asked to exit first.
     assert!(env.log("bob").iter().any(|r| r["event"] == "exit"));
     // Second stop: fine.
-    let out = env.ok(&["stop", "bob"]);
-    assert!(out.contains("already stopped"), "{out}");
+    env.expect(&["stop", "bob"])
+        .stdout_is("bob: already stopped\n")
+        .stderr_is("")
+        .run();
 }
 
 #[test]
@@ -336,8 +358,28 @@ fn create_over_a_foreign_session_is_a_conflict_and_leaves_no_job() {
             .status
             .success()
     );
-    let err = env.fails(&["create", "erin", "--agent", "fake-plain"], 4);
-    assert!(err.contains("exists already"), "{err}");
+    // The cause names the tmux command; the message and the hint are exact.
+    let err = env
+        .expect(&["create", "erin", "--agent", "fake-plain"])
+        .code(4)
+        .stdout_is("")
+        .stderr_has("duplicate session: mam-erin\n")
+        .run()
+        .stderr;
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert_eq!(
+        lines[0],
+        "mam: error: a tmux session named mam-erin exists already"
+    );
+    assert!(
+        lines[1].starts_with("  caused by: `tmux new-session -d -s mam-erin "),
+        "{err}"
+    );
+    assert_eq!(
+        lines[2],
+        "hint: it is not this workspace's job; stop it, or set another [tmux] prefix (now \"mam-\")"
+    );
     assert!(env.job("erin").is_null(), "half-created job left behind");
     assert!(env.has_session("mam-erin"));
 }
@@ -352,8 +394,10 @@ fn resume_reuses_the_stored_conversation_id() {
         .to_string();
     assert_eq!(env.log("r")[0]["conversation"], id.as_str());
     env.ok(&["stop", "r"]);
-    let out = env.ok(&["resume", "r"]);
-    assert!(out.contains("r: resumed, ready"), "{out}");
+    env.expect(&["resume", "r"])
+        .stdout_is("r: resumed, ready\n")
+        .stderr_is("")
+        .run();
     let starts: Vec<_> = env
         .log("r")
         .into_iter()
@@ -373,7 +417,14 @@ fn resume_reuses_the_stored_conversation_id() {
     assert_eq!(args[at + 1], id);
     env.wait_state("r", "ready");
     // Resuming a running job is a conflict.
-    env.fails(&["resume", "r"], 4);
+    env.expect(&["resume", "r"])
+        .code(4)
+        .stdout_is("")
+        .stderr_is(
+            "mam: error: r is running already (state ready)\n\
+             hint: `mam stop r` first, or `mam attach r`\n",
+        )
+        .run();
 }
 
 #[test]
@@ -388,11 +439,15 @@ fn resume_all_starts_pm_roles_first() {
     // Each resumed agent is told it was restarted and why.
     for n in ["boss", "w1"] {
         let last = env.submits(n).pop().unwrap();
-        assert!(
-            last.contains("you were restarted by mam resume (it was stopped: mam stop)"),
-            "{last}"
+        let id = env.job(n)["conversation_id"].as_str().unwrap().to_string();
+        let m = if n == "boss" { "m1" } else { "m2" };
+        assert_eq!(
+            last,
+            format!(
+                "[mam] {m} from operator: you were restarted by mam resume (it was stopped: mam stop); \
+                 your conversation {id} was resumed. Check `mam inbox` and `mam threads` for anything pending."
+            )
         );
-        assert!(last.contains("was resumed"), "{last}");
     }
 }
 
@@ -449,6 +504,39 @@ fn status_uses_one_tmux_call_per_pass() {
         calls.starts_with("-L ") && calls.contains("list-panes -a"),
         "{calls}"
     );
+}
+
+#[test]
+fn a_stopped_job_leaves_the_status_table_a_day_after_it_stopped() {
+    let env = Env::new();
+    env.ok(&["create", "old", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&["stop", "old"]);
+    let header =
+        "NAME  KIND        ROLE    STATE    PROGRESS  INBOX  REMINDERS  THREADS  AGE  ACTIVITY\n";
+    env.advance(Duration::from_secs(23 * 3600));
+    env.expect(&["status"])
+        .stdout_is(&format!(
+            "{header}old   fake-plain  worker  stopped  -         0      0          0        23h  23h ago\n"
+        ))
+        .run();
+    env.advance(Duration::from_secs(2 * 3600));
+    env.expect(&["status"])
+        .stdout_is("no jobs (--all shows old stopped and done jobs)\n")
+        .stderr_is("")
+        .run();
+    env.expect(&["status", "--all"])
+        .stdout_is(&format!(
+            "{header}old   fake-plain  worker  stopped  -         0      0          0        1d   1d ago\n"
+        ))
+        .stderr_is("")
+        .run();
+    // Asked for by name, it is shown whatever its age.
+    env.expect(&["status", "old"])
+        .stdout_is(&format!(
+            "{header}old   fake-plain  worker  stopped  -         0      0          0        1d   1d ago\n"
+        ))
+        .stderr_is("")
+        .run();
 }
 
 #[test]

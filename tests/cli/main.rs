@@ -3,15 +3,18 @@
 
 mod architecture;
 mod bad_input;
-mod broker;
 mod core;
 mod daemon;
 mod delivery;
 mod docs;
 mod events;
+mod golden;
 mod messaging;
 mod mqtt;
 mod reconcile;
 mod reminders;
+#[path = "../support/mod.rs"]
 mod support;
 mod tables;
+
+use support::broker;

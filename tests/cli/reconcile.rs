@@ -205,7 +205,14 @@ fn a_busy_agent_with_an_unchanged_screen_is_flagged_stuck_once() {
     });
     let j = env.job("s");
     assert!(j["stuck_since"].is_string(), "{j}");
-    assert!(env.ok(&["status"]).contains("busy (stuck)"));
+    env.expect(&["status"])
+        .ages()
+        .stdout_is(
+            "NAME  KIND        ROLE    STATE         PROGRESS  INBOX  REMINDERS  THREADS  AGE  ACTIVITY\n\
+             s     fake-plain  worker  busy (stuck)  -         0      0          0        <AGE> <AGE> ago\n",
+        )
+        .stderr_is("")
+        .run();
     // Flagged once: the next pass reports nothing new, and one event.
     let r = env.json(&["reconcile", "--once", "--json"]);
     assert!(r["drift"].as_array().unwrap().is_empty(), "{r}");

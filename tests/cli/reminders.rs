@@ -1,5 +1,7 @@
 //! Reminders: scheduled, delivered with the same verification as messages,
-//! rate-limited per target (deferred, never dropped), retried.
+//! rate-limited per target (deferred, never dropped), retried. Time that
+//! must pass for a reminder to fall due passes on mam's clock
+//! (`Env::advance`), not on the wall clock.
 
 use std::time::Duration;
 
@@ -27,9 +29,14 @@ fn a_reminder_due_while_the_agent_is_busy_arrives_once_it_is_ready() {
     let rules = FAKE_RULES.replace("queued = ['Press up to edit queued messages']\n", "");
     env.write_config(&env.fake_profile("busy", r#""--busy", "2""#, Some(&rules)));
     env.ok(&["create", "b", "--agent", "busy", "--prompt", "work"]);
-    let out = env.ok(&["remind", "b", "--in", "1s", "check", "the", "build"]);
-    assert!(out.starts_with("r1 for b at "), "{out}");
+    env.expect(&["remind", "b", "--in", "1s", "check", "the", "build"])
+        .times()
+        .stdout_is("r1 for b at <TIME>\n")
+        .stderr_is("")
+        .run();
     assert_eq!(env.json(&["status", "--json"])["jobs"][0]["reminders"], 1);
+    // Due now, while b is still busy with its prompt (2 s).
+    env.advance(Duration::from_secs(1));
     env.eventually(
         "the reminder to be delivered",
         Duration::from_secs(15),
@@ -54,7 +61,7 @@ fn many_due_reminders_arrive_at_the_configured_rate_none_dropped() {
     for i in 0..20 {
         env.ok(&["remind", "-q", "r", "--in", "1s", &format!("ping {i}")]);
     }
-    std::thread::sleep(Duration::from_millis(1100));
+    env.advance(Duration::from_secs(1));
     let mut passes = 0;
     env.eventually("all 20 reminders", Duration::from_secs(60), || {
         passes += 1;
@@ -92,7 +99,7 @@ fn a_reminder_to_a_stopped_agent_fails_with_its_reason_and_retry_rearms_it() {
     env.ok(&["create", "s", "--agent", "fake-plain"]);
     env.ok(&["stop", "s"]);
     env.ok(&["remind", "s", "--in", "1s", "wake up"]);
-    std::thread::sleep(Duration::from_millis(1100));
+    env.advance(Duration::from_secs(1));
     for _ in 0..3 {
         env.ok(&["reconcile", "--once"]);
     }
@@ -106,11 +113,16 @@ fn a_reminder_to_a_stopped_agent_fails_with_its_reason_and_retry_rearms_it() {
             .contains("not running (stopped)"),
         "{r}"
     );
-    let table = env.ok(&["reminders"]);
-    assert!(
-        table.contains("failed") && table.contains("not running"),
-        "{table}"
-    );
+    // The table, read 5 s after it fell due.
+    let later = r["due_at"].as_i64().unwrap() + 5_000;
+    env.expect(&["reminders"])
+        .env(CLOCK_ENV, &later.to_string())
+        .stdout_is(
+            "ID  TARGET  OWNER     STATE   DUE     EVERY  ATTEMPTS  LAST ERROR\n\
+             r1  s       operator  failed  5s ago  -      3         s is not running (stopped)\n",
+        )
+        .stderr_is("")
+        .run();
     env.fails(&["retry", "r9"], 3);
     env.ok(&["retry", "r1"]);
     let r = &reminders(&env)[0];
@@ -147,7 +159,7 @@ fn repeating_reminders_reschedule_and_owners_cancel() {
         .status
         .success()
     );
-    std::thread::sleep(Duration::from_millis(1100));
+    env.advance(Duration::from_secs(1));
     env.ok(&["reconcile", "--once"]);
     let r = &reminders(&env)[0];
     assert_eq!(
@@ -169,10 +181,12 @@ fn repeating_reminders_reschedule_and_owners_cancel() {
 fn reminders_to_the_operator_wait_in_the_inbox() {
     let env = Env::new();
     env.ok(&["remind", "operator", "--in", "1s", "lunch"]);
-    std::thread::sleep(Duration::from_millis(1100));
+    env.advance(Duration::from_secs(1));
     env.ok(&["reconcile", "--once"]);
-    let out = env.ok(&["recv"]);
-    assert!(out.contains("lunch (reminder r1)"), "{out}");
+    env.expect(&["recv"])
+        .stdout_is("m1 from operator [reminder]:\n  lunch (reminder r1)\n")
+        .stderr_is("")
+        .run();
 }
 
 #[test]

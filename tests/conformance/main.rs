@@ -19,19 +19,17 @@
 //! left after `stop`. Every text is counted in the model server's log:
 //! exactly once each.
 
-#[allow(dead_code)]
-#[path = "../cli/support.rs"]
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::collections::HashMap;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use support::Env;
+use support::{Env, free_port};
 
 /// Where `scripts/conformance.sh` installed the CLIs.
 fn clis() -> PathBuf {
@@ -48,14 +46,6 @@ fn clis() -> PathBuf {
              this suite), or set MAM_CONFORMANCE_CLIS to such an install"
         ),
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The fake model server on a free loopback port, killed on drop.
@@ -387,11 +377,7 @@ fn delivery_timing(b: &Bench) -> (f64, f64) {
             .map(|f| PathBuf::from(f.as_str().unwrap()))
             .collect();
         let text = format!("typed by hand number {i}");
-        let tmux = |args: &[&str]| {
-            let mut c = Command::new("tmux");
-            c.args(["-L", &b.env.socket]).args(args);
-            c
-        };
+        let tmux = |args: &[&str]| b.env.server.cmd(args);
         let t = Instant::now();
         let mut load = tmux(&["load-buffer", "-b", "hand", "-"])
             .stdin(Stdio::piped())

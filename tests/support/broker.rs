@@ -5,14 +5,15 @@
 //! substituted) with certificates made by the `openssl` CLI and users made by
 //! `mosquitto_passwd`, so the shipped example is what the tests exercise.
 //! `subscribe_raw` / `publish_raw` drive `mosquitto_sub` / `mosquitto_pub` for
-//! tests that inject forged or retained messages.
+//! tests that inject forged or retained messages. The bench starts its
+//! broker with `Broker::try_plain()`, which says why instead of failing.
 
 #![allow(dead_code)] // Each test module uses a different part of this.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -21,34 +22,17 @@ use std::time::{Duration, Instant};
 use mam::config::BrokerConfig;
 use mam::events::mqtt::Endpoint;
 
+use super::{find_program, free_port, owns_listener};
+
 const INSTALL_HINT: &str = "install it with `sudo apt-get install mosquitto mosquitto-clients` \
      (Debian/Ubuntu) or `brew install mosquitto` (macOS)";
 
 /// The environment variable the TLS broker's `config_toml` names for the password.
 pub const PASSWORD_ENV: &str = "MAM_TEST_BROKER_PASSWORD";
 
-/// Find a program on PATH or in the sbin directories, where Debian installs
-/// `mosquitto` (often not on a user's PATH).
-fn find(program: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain(
-            [
-                "/usr/sbin",
-                "/usr/local/sbin",
-                "/opt/homebrew/sbin",
-                "/sbin",
-            ]
-            .iter()
-            .map(PathBuf::from),
-        )
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-}
-
 /// The path of a required program; fails (never skips) with an install hint.
 fn require(program: &str, hint: &str) -> PathBuf {
-    match find(program) {
+    match find_program(program) {
         Some(p) => p,
         None => panic!("`{program}` is required for the MQTT tests but was not found: {hint}"),
     }
@@ -65,11 +49,6 @@ fn random_hex() -> String {
     let mut b = [0u8; 6];
     getrandom::fill(&mut b).expect("getrandom");
     hex::encode(b)
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().unwrap().port()
 }
 
 /// Credentials and CA of the TLS broker.
@@ -103,17 +82,27 @@ pub struct Broker {
 impl Broker {
     /// An anonymous plain-MQTT broker on 127.0.0.1.
     pub fn plain() -> Broker {
-        let bin = require_mosquitto();
+        require_mosquitto();
+        Broker::try_plain().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// As [`Broker::plain`], saying why when Mosquitto or its clients are
+    /// missing or it does not start.
+    pub fn try_plain() -> Result<Broker, String> {
+        let need = |p: &str| find_program(p).ok_or_else(|| format!("no `{p}`: {INSTALL_HINT}"));
+        let bin = need("mosquitto")?;
+        need("mosquitto_pub")?;
+        need("mosquitto_sub")?;
         let template = "listener @PORT@ 127.0.0.1\n\
                         allow_anonymous true\n\
                         persistence false\n\
                         set_tcp_nodelay true\n\
                         max_packet_size 2000000\n"
             .to_string();
-        let dir = tempfile::tempdir().expect("tempdir");
+        let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
         let mut b = Broker::new(bin, template, None, "wtest".into(), dir);
-        b.start();
-        b
+        b.try_start()?;
+        Ok(b)
     }
 
     /// The example production config: TLS, passwords, ACLs, for workspace `wtest`.
@@ -227,27 +216,34 @@ impl Broker {
     /// Start the broker: on a fresh free port the first time, on the same
     /// port after `stop()`.
     pub fn start(&mut self) {
+        if let Err(e) = self.try_start() {
+            panic!("{e}");
+        }
+    }
+
+    /// As [`Broker::start`], returning why it did not start.
+    pub fn try_start(&mut self) -> Result<(), String> {
         assert!(self.child.is_none(), "broker already running");
         let fixed = self.port != 0;
         let mut last_log = String::new();
         for _ in 0..5 {
             let port = if fixed { self.port } else { free_port() };
-            match self.try_start(port) {
+            match self.spawn_on(port) {
                 Ok(child) => {
                     self.child = Some(child);
                     self.port = port;
                     let scheme = if self.tls.is_some() { "mqtts" } else { "mqtt" };
                     self.url = format!("{scheme}://127.0.0.1:{port}");
-                    return;
+                    return Ok(());
                 }
                 Err(log) => last_log = log,
             }
         }
-        panic!("mosquitto did not start; its log:\n{last_log}");
+        Err(format!("mosquitto did not start; its log:\n{last_log}"))
     }
 
     /// Spawn on `port` and wait until *this* process listens there.
-    fn try_start(&self, port: u16) -> Result<Child, String> {
+    fn spawn_on(&self, port: u16) -> Result<Child, String> {
         let conf = self.dir.path().join("mosquitto.conf");
         std::fs::write(&conf, self.template.replace("@PORT@", &port.to_string())).unwrap();
         let log_path = self.dir.path().join("mosquitto.log");
@@ -358,6 +354,15 @@ impl Broker {
         self.tls
             .as_ref()
             .map(|t| (PASSWORD_ENV, t.password.clone()))
+    }
+
+    /// `program` (`mosquitto_pub` or `mosquitto_sub`) connected to this
+    /// broker at QoS 1 (as the writer on the TLS broker), stdin closed.
+    pub fn client(&self, program: &str) -> Command {
+        let mut cmd = Command::new(require(program, INSTALL_HINT));
+        self.client_args(&mut cmd, false);
+        cmd.stdin(Stdio::null());
+        cmd
     }
 
     /// Connection arguments for mosquitto_pub/mosquitto_sub.
@@ -584,27 +589,4 @@ pub fn other_ca(d: &Path) -> PathBuf {
         .args(["-days", "30", "-subj", "/CN=some other CA"])
         .args(["-addext", "basicConstraints=critical,CA:TRUE"]));
     d.join("other-ca.crt")
-}
-
-/// Whether the socket listening on 127.0.0.1:`port` belongs to `pid`
-/// (None where /proc is not available).
-fn owns_listener(pid: u32, port: u16) -> Option<bool> {
-    let tcp = std::fs::read_to_string("/proc/net/tcp").ok()?;
-    let want = format!(":{port:04X}");
-    let inodes: Vec<String> = tcp
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            // local_address, state 0A = LISTEN, inode is field 9.
-            (f.len() > 9 && f[1].ends_with(&want) && f[3] == "0A").then(|| f[9].to_string())
-        })
-        .collect();
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
-    Some(fds.flatten().any(|fd| {
-        std::fs::read_link(fd.path()).is_ok_and(|t| {
-            let t = t.to_string_lossy();
-            inodes.iter().any(|i| t == format!("socket:[{i}]"))
-        })
-    }))
 }
