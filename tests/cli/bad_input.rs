@@ -547,6 +547,7 @@ fn random_durations_never_panic() {
                 );
             }
             assert!(!err.contains("panicked"), "{args:?}: {err}");
+            assert!(!err.contains("internal error"), "{args:?}: {err}");
         }
     }
     // status --watch runs until stopped when its value is fine: give it a
@@ -1037,5 +1038,27 @@ fn trailing_spaces_and_tabs_are_kept_only_newlines_dropped() {
     assert_eq!(
         env.submits("a"),
         ["[mam] m2 from operator: spaces at the end   "]
+    );
+}
+
+/// Output that cannot be written (here: a full disk under stdout) is an
+/// environment error with a hint, exit 6 — not a panic's exit 101.
+#[test]
+fn output_that_cannot_be_written_is_exit_6_not_a_panic() {
+    let env = Env::new();
+    env.ok(&["send", "-q", "operator", "hello"]);
+    let mut cmd = env.cmd();
+    cmd.args(["inbox", "operator"])
+        .stdout(std::fs::File::create("/dev/full").expect("/dev/full"));
+    let (code, _, err) = outcome(cmd);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(6),
+            concat!(
+                "mam: error: cannot write the output: No space left on device (os error 28)\n",
+                "hint: check the disk or the pipe the output goes to\n"
+            )
+        )
     );
 }
