@@ -66,6 +66,9 @@ usage: fake_agent [flags]
   --lose-enter N           ignore the first N Enters on a non-empty composer
   --no-queue               Enter while busy is lost: the text stays in the
                            composer (as in Gemini CLI)
+  --esc-clear MS           Esc on a composer holding text shows `esc again to
+                           clear` for MS ms; a second Esc within that clears,
+                           a later one only arms again (as in Claude Code)
 ";
 
 // ---------------------------------------------------------------------------
@@ -92,6 +95,7 @@ struct Options {
     record_delay: Duration,
     lose_enter: u64,
     no_queue: bool,
+    esc_clear: Option<Duration>,
 }
 
 impl Default for Options {
@@ -116,6 +120,7 @@ impl Default for Options {
             record_delay: Duration::ZERO,
             lose_enter: 0,
             no_queue: false,
+            esc_clear: None,
         }
     }
 }
@@ -185,6 +190,7 @@ fn parse_options(args: &[String]) -> Options {
                 | "--idle-gap"
                 | "--record-delay"
                 | "--lose-enter"
+                | "--esc-clear"
         );
         let is_switch = matches!(
             name,
@@ -232,6 +238,7 @@ fn parse_options(args: &[String]) -> Options {
             "--record" => opts.record = Some(PathBuf::from(value)),
             "--idle-gap" => opts.idle_gap = parse_millis(name, &value),
             "--record-delay" => opts.record_delay = parse_millis(name, &value),
+            "--esc-clear" => opts.esc_clear = Some(parse_millis(name, &value)),
             "--lose-enter" => match value.trim().parse::<u64>() {
                 Ok(n) => opts.lose_enter = n,
                 Err(_) => usage_error(&format!("invalid value for --lose-enter: {value:?}")),
@@ -784,6 +791,8 @@ struct App {
     busy: Option<Busy>,
     last_typed: Option<Instant>,
     ctrl_c_until: Option<Instant>,
+    /// `--esc-clear`: until when a second Esc clears the composer.
+    esc_armed_until: Option<Instant>,
     finished: u64,
     session_file_started: bool,
     dirty: bool,
@@ -830,6 +839,7 @@ impl App {
             busy: None,
             last_typed: None,
             ctrl_c_until: None,
+            esc_armed_until: None,
             finished: 0,
             session_file_started: false,
             dirty: true,
@@ -902,6 +912,12 @@ impl App {
             self.ctrl_c_until = None;
             self.dirty = true;
         }
+        if let Some(until) = self.esc_armed_until
+            && now >= until
+        {
+            self.esc_armed_until = None;
+            self.dirty = true;
+        }
         if let Some(busy) = &self.busy
             && now >= busy.until
         {
@@ -940,6 +956,9 @@ impl App {
                     consider(b.started + SPINNER_STEP * (frame + 1));
                 }
                 if let Some(t) = self.ctrl_c_until {
+                    consider(t);
+                }
+                if let Some(t) = self.esc_armed_until {
                     consider(t);
                 }
             }
@@ -1057,6 +1076,16 @@ impl App {
             Key::Esc => {
                 if self.busy.take().is_some() {
                     self.finish_submission(now);
+                } else if let Some(window) = self.opts.esc_clear
+                    && !self.composer.is_empty()
+                {
+                    if self.esc_armed_until.take().is_some_and(|t| now < t) {
+                        self.log.record("{\"event\":\"esc-cleared\"}");
+                        self.composer.clear();
+                    } else {
+                        self.log.record("{\"event\":\"esc-armed\"}");
+                        self.esc_armed_until = Some(now + window);
+                    }
                 }
             }
             Key::Up | Key::Down => {}
@@ -1223,6 +1252,8 @@ impl App {
                         "{} Working (esc to interrupt)",
                         SPINNER[spinner_frame(b, now)]
                     )
+                } else if self.esc_armed_until.is_some() {
+                    "? for shortcuts  esc again to clear".to_string()
                 } else {
                     "? for shortcuts".to_string()
                 };

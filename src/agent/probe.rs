@@ -522,10 +522,80 @@ pub fn type_text(
     }
 }
 
+/// How long `clear_composer` keeps at a composer whose clear is armed by
+/// a hint (several rounds, if presses go astray).
+const CLEAR_TIMEOUT: Duration = Duration::from_secs(6);
+
+/// After a clear key that drew no hint: how long before the sequence starts
+/// over. Longer than the CLIs' double-press windows (Claude Code 0.8 s,
+/// Gemini CLI 0.5 s), so that two presses that drew nothing are never taken
+/// as a pair (on an empty composer that pair opens a rewind).
+const CLEAR_REARM: Duration = Duration::from_millis(1000);
+
 /// Clear what mam itself left in an agent's composer with the profile's
-/// `clear` keys, one at a time, until the composer is empty (ready). Never
-/// used on text mam did not type. `Ok(true)` when it is empty.
+/// `clear` keys, until the composer is empty (ready). Never used on text
+/// mam did not type. `Ok(true)` when it is empty.
+///
+/// With a `clear_armed` pattern (a double press: Esc shows `esc again to
+/// clear` for a moment, a second Esc clears) a later key goes out only
+/// while the screen shows the first one armed it, and the sequence starts
+/// over when it does not: a second key sent at a fixed interval misses the
+/// window when mam or tmux is slow (the CLI then only arms again), and one
+/// that lands while a turn ends is taken as an interrupt. No key goes into
+/// a screen that is busy, a dialog or an error.
 pub fn clear_composer(tmux: &Tmux, pane: &str, profile: &Profile) -> Result<bool> {
+    let keys = &profile.spec.clear;
+    let armed = match &profile.clear_armed {
+        Some(re) if keys.len() >= 2 => re,
+        _ => return clear_at_intervals(tmux, pane, profile),
+    };
+    let deadline = Instant::now() + CLEAR_TIMEOUT;
+    // The key after the last one pressed, and when that went out on what screen.
+    let mut next = 0;
+    let mut pressed: Option<(Instant, String)> = None;
+    loop {
+        let Some(s) = snapshot(tmux, pane)? else {
+            return Ok(false);
+        };
+        if s.dead {
+            return Ok(false);
+        }
+        match profile.classify(&s.screen) {
+            Screen::Ready => return Ok(true),
+            Screen::Other => {}
+            // Working (Esc would interrupt the turn), a dialog, an error.
+            _ => return Ok(false),
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(false);
+        }
+        let shows_armed = armed.is_match(&s.screen);
+        let press = match &pressed {
+            None => true,
+            // The hint came up after the last key: finish while it shows.
+            Some((_, before)) if shows_armed && s.screen != *before => true,
+            // Nothing came of the last key in time: start over.
+            Some((at, _)) => now.duration_since(*at) >= CLEAR_REARM,
+        };
+        if press {
+            // Armed: a later key; not armed: the first.
+            let i = if shows_armed {
+                next.clamp(1, keys.len() - 1)
+            } else {
+                0
+            };
+            tmux.send_keys(pane, std::slice::from_ref(&keys[i]))?;
+            pressed = Some((Instant::now(), s.screen));
+            next = i + 1;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The `clear` keys one at a time, polling for the empty composer: 300 ms
+/// after each but the last, a full second after the last.
+fn clear_at_intervals(tmux: &Tmux, pane: &str, profile: &Profile) -> Result<bool> {
     let is_empty = |s: &Snapshot| profile.classify(&s.screen) == Screen::Ready;
     let Some(s) = snapshot(tmux, pane)? else {
         return Ok(false);
@@ -535,8 +605,6 @@ pub fn clear_composer(tmux: &Tmux, pane: &str, profile: &Profile) -> Result<bool
     }
     for (i, key) in profile.spec.clear.iter().enumerate() {
         tmux.send_keys(pane, std::slice::from_ref(key))?;
-        // Keys meant as a pair (Esc Esc) must come close together; after
-        // the last one, give the screen a full second.
         let last = i + 1 == profile.spec.clear.len();
         let wait = Duration::from_millis(if last { 1000 } else { 300 });
         let until = Instant::now() + wait;

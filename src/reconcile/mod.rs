@@ -356,7 +356,8 @@ pub type Counts = std::collections::HashMap<String, (i64, i64)>;
 /// the screen of every live job whose pane drew since its state was
 /// recorded (unchanged panes cost nothing), record what changed, and hand
 /// waiting prompts and messages to agents that are now ready (oldest first,
-/// one each). Returns the jobs and message counts (queued, unread) per
+/// one each), or whose composer still holds mam's text from an unfinished
+/// attempt. Returns the jobs and message counts (queued, unread) per
 /// recipient as they are after that. What `mam status` shows.
 pub fn refresh(
     ctx: &Ctx,
@@ -387,12 +388,17 @@ pub fn refresh(
     {
         tried |= !crate::mail::deliver::deliver_prompts(ctx, reg)?.is_empty();
     }
-    for job in jobs.iter().filter(|j| {
-        j.state == JobState::Ready
-            && j.session.is_some()
-            && j.prompt_state.as_deref() != Some("pending")
-    }) {
-        if counts.get(&job.name).is_some_and(|c| c.0 > 0) {
+    // Also a job recorded busy that has an unfinished attempt of mam's: its
+    // text left in the composer keeps the screen from ever looking ready
+    // (the delivery settles that attempt first, from the screen: it clears
+    // mam's leftover, or waits while the agent works).
+    for job in &jobs {
+        let candidate = job.session.is_some()
+            && job.prompt_state.as_deref() != Some("pending")
+            && counts.get(&job.name).is_some_and(|c| c.0 > 0)
+            && (job.state == JobState::Ready
+                || (job.state == JobState::Busy && !reg.open_attempts(&job.name)?.is_empty()));
+        if candidate {
             tried |= crate::mail::deliver::deliver_next(ctx, reg, &job.name)?.is_some();
         }
     }

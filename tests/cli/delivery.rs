@@ -150,6 +150,70 @@ fn text_left_in_the_composer_is_cleared_and_typed_once_never_glued() {
     assert_eq!(states, ["proven", "cleared"]);
 }
 
+/// The attempt states of a job, newest first.
+fn attempt_states(env: &Env, job: &str) -> Vec<String> {
+    env.json(&["explain", job, "--json"])["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["state"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_double_press_clear_waits_for_its_hint_however_short_the_window() {
+    let env = Env::new();
+    // Claude-style clear: Esc shows `esc again to clear` for 250 ms, a
+    // second Esc within that clears, a later one only arms again (fixed
+    // 300 ms between the two always missed it). The first two Enters are
+    // lost, so mam's text stays in the composer.
+    let profile = recorded_profile(&env, "dbl", r#""--esc-clear", "250", "--lose-enter", "2""#)
+        .replace(
+            "clear = [\"C-c\"]\n",
+            "clear = [\"Escape\", \"Escape\"]\nclear_armed = '(?m)esc again to clear$'\n",
+        );
+    env.write_config(&profile);
+    env.ok(&["create", "d", "--agent", "dbl"]);
+    let out = env.ok(&["send", "d", "only once please"]);
+    assert_eq!(out.trim(), "m1 to d: queued");
+    env.eventually("m1 delivered", Duration::from_secs(15), || {
+        env.ok(&["reconcile", "--once"]);
+        inbox(&env, "d")[0]["state"] == "delivered"
+    });
+    assert_eq!(
+        env.submits("d"),
+        vec!["[mam] m1 from operator: only once please"]
+    );
+    assert_eq!(attempt_states(&env, "d"), ["proven", "cleared"]);
+    let events: Vec<String> = env
+        .log("d")
+        .iter()
+        .filter_map(|r| r["event"].as_str().map(str::to_string))
+        .filter(|e| e.starts_with("esc-"))
+        .collect();
+    assert_eq!(events, ["esc-armed", "esc-cleared"]);
+}
+
+#[test]
+fn status_alone_clears_mams_leftover_in_a_composer_that_looks_busy() {
+    let env = Env::new();
+    // The first two Enters are lost: mam's text stays in the composer, so
+    // the screen never looks ready again and the job is recorded busy.
+    env.write_config(&recorded_profile(&env, "lossy", r#""--lose-enter", "2""#));
+    env.ok(&["create", "l", "--agent", "lossy"]);
+    let out = env.ok(&["send", "l", "only once please"]);
+    assert_eq!(out.trim(), "m1 to l: queued");
+    env.eventually("m1 delivered", Duration::from_secs(15), || {
+        env.ok(&["status"]);
+        inbox(&env, "l")[0]["state"] == "delivered"
+    });
+    assert_eq!(
+        env.submits("l"),
+        vec!["[mam] m1 from operator: only once please"]
+    );
+    assert_eq!(attempt_states(&env, "l"), ["proven", "cleared"]);
+}
+
 #[test]
 fn a_humans_draft_is_never_cleared_submitted_or_typed_over() {
     let env = Env::new();

@@ -156,6 +156,14 @@ pub struct ProfileSpec {
     /// text mam itself typed).
     #[serde(default)]
     pub clear: Vec<String>,
+    /// Pattern the screen shows once the first `clear` key has armed the
+    /// rest (`esc again to clear`), for CLIs whose clear is a double press
+    /// within a short window. With it, each later key goes out only while
+    /// the pattern shows, and the sequence starts over when it does not (a
+    /// second press that comes too late only arms again). Without it the
+    /// keys go out at fixed intervals.
+    #[serde(default)]
+    pub clear_armed: Option<String>,
 }
 
 fn default_submit_key() -> String {
@@ -188,6 +196,7 @@ pub struct Profile {
     pub error: Vec<Regex>,
     pub dialogs: Vec<Dialog>,
     pub conversation_id: Option<Regex>,
+    pub clear_armed: Option<Regex>,
 }
 
 /// What a screen shows, by a profile's rules.
@@ -255,6 +264,11 @@ impl Profile {
                 .conversation_id
                 .as_deref()
                 .map(|p| re("conversation_id", p))
+                .transpose()?,
+            clear_armed: spec
+                .clear_armed
+                .as_deref()
+                .map(|p| re("clear_armed", p))
                 .transpose()?,
             dialogs,
             spec,

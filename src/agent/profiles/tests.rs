@@ -593,6 +593,15 @@ fn live_screens_of_the_current_releases() {
             ("live/busylong-t0.5s", Busy),
             ("live/busylong-t1s", Busy),
             ("live/queued-while-busy", Busy),
+            ("live/typed-esc1-expired", Other),
+            ("live/typed-esc-late-again", Other),
+            // Esc Esc on an empty composer: the rewind menu, no composer.
+            ("live/empty-esc-esc-rewind", Other),
+            // Text pasted while busy; one Esc interrupts the turn, the
+            // text stays; the next Esc only arms the clear.
+            ("live/busy-typed", Busy),
+            ("live/busy-typed-esc1-interrupted", Other),
+            ("live/interrupted-typed-esc2-armed", Other),
             // Unnumbered options since 2.1.33x: Up then Enter picks Yes.
             ("live/apikey-dialog", Answer(&["Up", "Enter"])),
         ],
@@ -627,6 +636,8 @@ fn live_screens_of_the_current_releases() {
             ("live/busy1-t0.5s", Busy),
             ("live/busy1-t1s", Busy),
             ("live/busy-typed", Busy),
+            ("live/typed-esc1-hint", Other),
+            ("live/typed-esc1-expired", Other),
             // GEMINI_API_KEY is set: "Existing API key detected", Enter.
             ("live/auth-dialog-without-settings", Answer(&["Enter"])),
         ],
@@ -647,6 +658,63 @@ fn live_screens_of_the_current_releases() {
             ("live/a-q1-gitignore", Answer(&["y", "Enter"])),
         ],
     );
+}
+
+/// Claude Code's clear is a double Esc within 0.8 s; the second goes out
+/// only while the footer shows that the first armed it.
+#[test]
+fn claude_clear_is_armed_only_by_the_footer_hint() {
+    let p = builtin("claude");
+    assert_eq!(p.spec.clear, ["Escape", "Escape"]);
+    let armed = p.clear_armed.as_ref().expect("claude declares clear_armed");
+    for name in [
+        "live/typed-esc1",
+        "live/typed-esc-late-again",
+        "live/interrupted-typed-esc2-armed",
+    ] {
+        assert!(armed.is_match(&screen("claude", name)), "{name}");
+    }
+    for name in [
+        "live/typed",
+        "live/msg-typed",
+        "live/long-typed",
+        "live/typed-esc1-expired",
+        "live/busy-typed-esc1-interrupted",
+        "live/empty-esc-esc-rewind",
+        "live/idle",
+        "live/busy1-t0.5s",
+    ] {
+        assert!(!armed.is_match(&screen("claude", name)), "{name}");
+    }
+    // The hint quoted in the transcript, or typed into the composer, is not
+    // the footer.
+    let quoted = "● Press Esc twice: you will see esc again to clear\n\
+                  ────────────────────\n❯\u{a0}the words esc again to clear\n\
+                  ────────────────────\n  ⏵⏵ auto mode on (shift+tab to cycle)";
+    assert!(!armed.is_match(quoted));
+    // Single-key clears need no hint.
+    for name in ["codex", "aider", "hermes", "shell"] {
+        assert!(builtin(name).clear_armed.is_none(), "{name}");
+    }
+}
+
+/// Gemini CLI's clear is a double Esc within 0.5 s; its hint on an empty
+/// composer with history (`Press Esc again to rewind.`) never arms it.
+#[test]
+fn gemini_clear_is_armed_only_by_its_clear_hint() {
+    let p = builtin("gemini");
+    assert_eq!(p.spec.clear, ["Escape", "Escape"]);
+    let armed = p.clear_armed.as_ref().expect("gemini declares clear_armed");
+    assert!(armed.is_match(&screen("gemini", "live/typed-esc1-hint")));
+    for name in [
+        "live/typed",
+        "live/typed-esc1",
+        "live/typed-esc1-expired",
+        "live/empty-esc1-with-history",
+        "live/idle",
+    ] {
+        assert!(!armed.is_match(&screen("gemini", name)), "{name}");
+    }
 }
 
 #[test]
