@@ -114,7 +114,7 @@ impl Ctx {
     }
 
     pub fn profile(&self, kind: &str) -> Result<Profile> {
-        Profile::resolve(kind, &self.config.agents)
+        self.host().profile(kind)
     }
 
     /// Session name of a job.
@@ -149,9 +149,7 @@ impl Ctx {
     }
 
     pub fn info(&self, msg: impl AsRef<str>) {
-        if !self.global.quiet {
-            eprintln!("{}", msg.as_ref());
-        }
+        self.host().info(msg)
     }
 }
 

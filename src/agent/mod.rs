@@ -62,6 +62,17 @@ pub enum Liveness<'a> {
 }
 
 impl<'a> Liveness<'a> {
+    /// What tmux's pane of a session (if it has one) says of job `job` of
+    /// workspace `ws`.
+    pub fn of(pane: Option<&'a Pane>, ws: &str, job: &str) -> Liveness<'a> {
+        match pane {
+            None => Liveness::Missing,
+            Some(p) if p.tag_ws != ws || p.tag_job != job => Liveness::Foreign(p),
+            Some(p) if p.dead => Liveness::Dead(p),
+            Some(p) => Liveness::Live(p),
+        }
+    }
+
     /// This workspace's pane for the job, dead or alive.
     pub fn ours(self) -> Option<&'a Pane> {
         match self {
@@ -92,12 +103,7 @@ impl<'a> Panes<'a> {
     /// The session `session` as tmux shows it, checked against the tags
     /// mam gave job `job` of this workspace.
     pub fn of(&self, job: &str, session: &str) -> Liveness<'a> {
-        match self.by_session.get(session) {
-            None => Liveness::Missing,
-            Some(p) if p.tag_ws != self.ws || p.tag_job != job => Liveness::Foreign(p),
-            Some(p) if p.dead => Liveness::Dead(p),
-            Some(p) => Liveness::Live(p),
-        }
+        Liveness::of(self.by_session.get(session).copied(), self.ws, job)
     }
 
     /// A job's recorded session as tmux shows it (`Missing` when the

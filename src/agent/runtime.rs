@@ -358,7 +358,8 @@ pub fn record_probe(reg: &mut Registry, job: &str, report: &ProbeReport) -> Resu
 /// tags. `Ok(None)` if tmux has no such session; an error if a session of
 /// that name exists but is not this workspace's job.
 pub fn live_pane(panes: &[Pane], ws: &str, job: &Job, session_name: &str) -> Result<Option<Pane>> {
-    match super::Panes::new(ws, panes).of(&job.name, session_name) {
+    let pane = panes.iter().find(|p| p.session == session_name);
+    match Liveness::of(pane, ws, &job.name) {
         Liveness::Missing => Ok(None),
         Liveness::Foreign(p) => Err(conflict(format!(
             "tmux session {session_name} is not this workspace's {} (its tags say workspace {:?}, job {:?}); leaving it alone",

@@ -11,7 +11,6 @@ use crate::cli::{AnswerArgs, AskArgs, SendArgs};
 use crate::commands::Out;
 use crate::error::{not_found, usage};
 use crate::mail::{self, Sent};
-use crate::registry::messages::parse_id;
 use crate::ui;
 
 /// Bodies larger than this are refused outright (they go to attachments up to it).
@@ -133,10 +132,8 @@ pub fn ask(ctx: &Ctx, args: AskArgs) -> Result<()> {
 
 pub fn answer(ctx: &Ctx, args: AnswerArgs) -> Result<()> {
     let by = ctx.actor(args.from.from.as_deref())?;
-    let (letter, _) = parse_id(&args.qid)?;
-    if letter != 'q' {
-        return Err(usage(format!("{} is not a question id (q<N>)", args.qid)).into());
-    }
+    // Checked before the text is read (which may be stdin).
+    mail::question_number(&args.qid)?;
     let text = read_body(&args.text, None)?;
     let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &by)?;

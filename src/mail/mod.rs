@@ -102,13 +102,18 @@ pub fn ask(
     ))
 }
 
+/// The number of question id `qid` (`q<N>`); anything else is a usage error.
+pub fn question_number(qid: &str) -> Result<i64> {
+    match parse_id(qid)? {
+        ('q', n) => Ok(n),
+        _ => Err(usage(format!("{qid} is not a question id (q<N>)")).into()),
+    }
+}
+
 /// Answer question `qid` as `by`: the question is closed and the answer
 /// goes to its asker, in one transaction.
 pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) -> Result<Sent> {
-    let (letter, n) = parse_id(qid)?;
-    if letter != 'q' {
-        return Err(usage(format!("{qid} is not a question id (q<N>)")).into());
-    }
+    let n = question_number(qid)?;
     let (asker, mid) = reg.write(|tx| {
         let q = tx.answer_question(n, by, text)?;
         let m = tx.insert_message(&NewMessage {
