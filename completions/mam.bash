@@ -34,6 +34,9 @@ _mam() {
             mam,create)
                 cmd="mam__subcmd__create"
                 ;;
+            mam,diff)
+                cmd="mam__subcmd__diff"
+                ;;
             mam,doctor)
                 cmd="mam__subcmd__doctor"
                 ;;
@@ -69,6 +72,9 @@ _mam() {
                 ;;
             mam,progress)
                 cmd="mam__subcmd__progress"
+                ;;
+            mam,prune)
+                cmd="mam__subcmd__prune"
                 ;;
             mam,reconcile)
                 cmd="mam__subcmd__reconcile"
@@ -124,6 +130,9 @@ _mam() {
             mam__subcmd__help,create)
                 cmd="mam__subcmd__help__subcmd__create"
                 ;;
+            mam__subcmd__help,diff)
+                cmd="mam__subcmd__help__subcmd__diff"
+                ;;
             mam__subcmd__help,doctor)
                 cmd="mam__subcmd__help__subcmd__doctor"
                 ;;
@@ -159,6 +168,9 @@ _mam() {
                 ;;
             mam__subcmd__help,progress)
                 cmd="mam__subcmd__help__subcmd__progress"
+                ;;
+            mam__subcmd__help,prune)
+                cmd="mam__subcmd__help__subcmd__prune"
                 ;;
             mam__subcmd__help,reconcile)
                 cmd="mam__subcmd__help__subcmd__reconcile"
@@ -227,7 +239,7 @@ _mam() {
 
     case "${cmd}" in
         mam)
-            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,7 +359,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__create)
-            opts="-a -q -v -h -V --agent --cmd --workdir --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --json --workspace --quiet --verbose --help --version"
+            opts="-a -q -v -h -V --agent --cmd --workdir --worktree --branch --base --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,6 +378,14 @@ _mam() {
                     return 0
                     ;;
                 --workdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --branch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --base)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -393,6 +413,24 @@ _mam() {
                     COMPREPLY=($(compgen -W "stop keep" -- "${cur}"))
                     return 0
                     ;;
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__diff)
+            opts="-q -v -h -V --stat --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -531,7 +569,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help)
-            opts="init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
+            opts="init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -615,6 +653,20 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__create)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__diff)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -811,6 +863,20 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__progress)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__prune)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1208,6 +1274,24 @@ _mam() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mam__subcmd__prune)
+            opts="-q -v -h -V --dry-run --force --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mam__subcmd__reconcile)
             opts="-q -v -h -V --once --interval --dry-run --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -1409,7 +1493,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__stop)
-            opts="-q -v -h -V --all --force --timeout --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --all --force --remove-worktree --timeout --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -45,6 +45,9 @@ usage: fake_agent [flags]
   --log FILE               append JSON Lines event records to FILE
   --trust                  show the folder trust dialog first
   --trust-exit-default     show a dialog whose highlighted option exits
+  --trust-config           show the folder trust dialog unless Claude Code's
+                           config ($CLAUDE_CONFIG_DIR or $HOME)/.claude.json
+                           says projects[<cwd>].hasTrustDialogAccepted
   --startup-delay MS       blank screen for MS ms (input is discarded)
   --slow-start MS          ready-looking screen without the shortcuts hint
                            for MS ms (input is discarded)
@@ -79,6 +82,7 @@ struct Options {
     log: Option<PathBuf>,
     trust: bool,
     trust_exit_default: bool,
+    trust_config: bool,
     startup_delay: Duration,
     slow_start: Duration,
     busy: Duration,
@@ -104,6 +108,7 @@ impl Default for Options {
             log: None,
             trust: false,
             trust_exit_default: false,
+            trust_config: false,
             startup_delay: Duration::ZERO,
             slow_start: Duration::ZERO,
             busy: Duration::ZERO,
@@ -194,7 +199,7 @@ fn parse_options(args: &[String]) -> Options {
         );
         let is_switch = matches!(
             name,
-            "--trust" | "--trust-exit-default" | "--continue" | "--no-queue"
+            "--trust" | "--trust-exit-default" | "--trust-config" | "--continue" | "--no-queue"
         );
         if !takes_value && !is_switch {
             usage_error(&format!("unknown flag {arg}"));
@@ -206,6 +211,7 @@ fn parse_options(args: &[String]) -> Options {
             match name {
                 "--trust" => opts.trust = true,
                 "--trust-exit-default" => opts.trust_exit_default = true,
+                "--trust-config" => opts.trust_config = true,
                 "--no-queue" => opts.no_queue = true,
                 _ => opts.continue_last = true,
             }
@@ -745,6 +751,21 @@ impl Composer {
     }
 }
 
+/// Whether Claude Code's global config records the folder `cwd` as trusted
+/// (what `--trust-config` asks, as Claude Code does at start-up).
+fn claude_trusts(cwd: &str) -> bool {
+    let dir = std::env::var_os("CLAUDE_CONFIG_DIR")
+        .or_else(|| std::env::var_os("HOME"))
+        .map(PathBuf::from);
+    let Some(text) = dir.and_then(|d| std::fs::read_to_string(d.join(".claude.json")).ok()) else {
+        return false;
+    };
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["projects"][cwd]["hasTrustDialogAccepted"].as_bool())
+        .unwrap_or(false)
+}
+
 // ---------------------------------------------------------------------------
 // Application state
 // ---------------------------------------------------------------------------
@@ -806,7 +827,7 @@ impl App {
         if !opts.startup_delay.is_zero() {
             stages.push_back(Stage::Startup(opts.startup_delay));
         }
-        if opts.trust {
+        if opts.trust || (opts.trust_config && !claude_trusts(&cwd)) {
             stages.push_back(Stage::Dialog(DialogKind::Trust));
         }
         if opts.trust_exit_default {

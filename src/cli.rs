@@ -42,6 +42,10 @@ pub enum Command {
     Stop(StopArgs),
     /// Reopen stopped, lost, exited or failed jobs, resuming their conversation
     Resume(ResumeArgs),
+    /// What an agent changed in its worktree against its base (committed and not)
+    Diff(DiffArgs),
+    /// Remove the worktrees of jobs that are not running, where no work is lost
+    Prune(PruneArgs),
     /// Send a message to an agent (or `*` for every live agent)
     Send(SendArgs),
     /// Ask an agent a question; the answer comes back as a reply
@@ -110,8 +114,17 @@ pub struct CreateArgs {
     #[arg(long, value_name = "CMD")]
     pub cmd: Option<String>,
     /// Directory the agent works in (default: the workspace root)
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "worktree")]
     pub workdir: Option<PathBuf>,
+    /// Give the agent its own git worktree on a new branch ([worktree] root/NAME)
+    #[arg(long)]
+    pub worktree: bool,
+    /// The worktree's new branch (default: mam/NAME)
+    #[arg(long, value_name = "B", requires = "worktree")]
+    pub branch: Option<String>,
+    /// What the worktree's branch starts from (default: the current branch's HEAD)
+    #[arg(long, value_name = "REF", requires = "worktree")]
+    pub base: Option<String>,
     /// Role of the job
     #[arg(long, value_enum, default_value = "worker")]
     pub role: Role,
@@ -166,9 +179,13 @@ pub struct StopArgs {
     /// Stop every live job
     #[arg(long, conflicts_with = "names")]
     pub all: bool,
-    /// Kill at once, without the profile's exit keys
+    /// Kill at once, without the profile's exit keys (with --remove-worktree:
+    /// also discard the worktree's uncommitted changes)
     #[arg(long)]
     pub force: bool,
+    /// Then remove the job's worktree, if nothing would be lost (merged or pushed, nothing uncommitted)
+    #[arg(long)]
+    pub remove_worktree: bool,
     /// Seconds to wait for the agent to exit before killing it
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub timeout: f64,
@@ -188,6 +205,29 @@ pub struct ResumeArgs {
     /// Seconds to wait for each agent to become ready
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     pub ready_timeout: f64,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Job whose worktree to compare with its base
+    pub name: String,
+    /// Only a summary of the changed files
+    #[arg(long)]
+    pub stat: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// Say what would be removed and what kept, without removing anything
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also remove worktrees with uncommitted or unmerged work (the
+    /// uncommitted changes are discarded; unmerged branches are kept)
+    #[arg(long)]
+    pub force: bool,
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,

@@ -21,6 +21,7 @@ pub struct Config {
     pub reminders: RemindersConfig,
     pub reconcile: ReconcileConfig,
     pub security: SecurityConfig,
+    pub worktree: WorktreeConfig,
     /// Agent profiles as raw tables; merged over the built-ins in `profiles`.
     pub agents: BTreeMap<String, toml::Table>,
 }
@@ -131,6 +132,32 @@ impl Default for SecurityConfig {
     }
 }
 
+/// `[worktree]`: where `create --worktree` puts a job's checkout, what it
+/// copies into it, and what it runs there before the agent starts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorktreeConfig {
+    /// Directory holding one worktree per job (`<root>/<name>`), relative to
+    /// the workspace root unless absolute.
+    pub root: String,
+    /// Untracked files or directories (relative to the repository's top)
+    /// copied into each new worktree, e.g. `.env`.
+    pub copy: Vec<String>,
+    /// Shell command lines run in the new worktree, in order, before the
+    /// agent starts; the first failure fails the job.
+    pub setup: Vec<String>,
+}
+
+impl Default for WorktreeConfig {
+    fn default() -> Self {
+        WorktreeConfig {
+            root: ".mam/worktrees".into(),
+            copy: Vec::new(),
+            setup: Vec::new(),
+        }
+    }
+}
+
 /// Where each layer came from, for messages.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -231,6 +258,23 @@ impl Config {
                 self.tmux.prefix
             )));
         }
+        if self.worktree.root.trim().is_empty() {
+            return Err(usage(
+                "worktree.root is empty: name a directory (default \".mam/worktrees\")",
+            ));
+        }
+        for c in &self.worktree.copy {
+            let p = Path::new(c);
+            if c.is_empty()
+                || p.is_absolute()
+                || p.components()
+                    .any(|x| matches!(x, std::path::Component::ParentDir))
+            {
+                return Err(usage(format!(
+                    "worktree.copy: {c:?} must be a path inside the repository (relative, without `..`)"
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -326,6 +370,11 @@ pub const TEMPLATE: &str = r#"# mam workspace configuration. Every key is option
 [security]
 # replay_window = "5m"
 # key_grace = "24h"
+
+[worktree]
+# root = ".mam/worktrees"  # `create --worktree` puts job NAME in <root>/NAME; "../<repo>-worktrees" keeps them beside the checkout
+# copy = []                # untracked files copied into each new worktree, e.g. [".env"]
+# setup = []               # shell lines run in the new worktree before the agent starts, e.g. ["npm ci"]
 
 # Agent profiles: override a built-in field by field, or add your own.
 # [agents.myagent]

@@ -18,6 +18,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod events;
+pub mod git;
 pub mod lock;
 pub mod mail;
 pub mod model;

@@ -8,6 +8,7 @@ pub mod profiles;
 pub mod record;
 pub mod runtime;
 pub mod tmux;
+pub mod worktree;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! given its prompt.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -10,13 +10,15 @@ use serde_json::json;
 
 use crate::agent::probe::Typed;
 use crate::agent::runtime::{self, StartMode};
+use crate::agent::worktree;
 use crate::app::{Ctx, check_new_name};
 use crate::cli::CreateArgs;
 use crate::commands::Out;
 use crate::duration::{Limit, seconds};
 use crate::error::{Code, UserError, not_found, usage};
 use crate::model::JobState;
-use crate::registry::jobs::NewJob;
+use crate::registry::Registry;
+use crate::registry::jobs::{NewJob, Worktree};
 use crate::{lock, ui};
 
 pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
@@ -25,7 +27,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     check_new_name(&args.name)?;
     let env = parse_env(&args.env)?;
     let profile = ctx.profile(&args.agent)?;
-    let workdir = resolve_workdir(ctx, args.workdir.as_ref())?;
+    let mut workdir = resolve_workdir(ctx, args.workdir.as_ref())?;
     let prompt = read_prompt(&args)?;
     let cmd = match &args.cmd {
         Some(c) => Some(
@@ -35,6 +37,14 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     };
     ctx.tmux.version()?; // tmux must be installed (exit 6 with a hint)
     ctx.tmux.check_socket_path()?;
+    let planned = match args.worktree {
+        true => {
+            let w = plan_worktree(ctx, &args)?;
+            workdir = worktree_workdir(ctx, &w);
+            Some(w)
+        }
+        false => None,
+    };
 
     let mut reg = ctx.registry()?;
     let conversation_id = match cmd {
@@ -61,8 +71,12 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             prompt: prompt.as_deref(),
             conversation_id: conversation_id.as_deref(),
             on_done: args.on_done,
+            worktree: planned.as_ref(),
         })
     })?;
+    if let Some(w) = &planned {
+        make_worktree(ctx, &mut reg, &args, w, &env)?;
+    }
     let job = reg.require_job(&args.name)?;
     let mode = StartMode::Fresh(conversation_id.clone());
     // Start without waiting first: a job whose session never started is
@@ -72,6 +86,10 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         Ok(p) => p,
         Err(e) => {
             let _ = reg.write(|tx| tx.delete_job(&args.name, &format!("{e:#}")));
+            if let Some(w) = &job.worktree {
+                // Brand new and never used by an agent: nothing to keep.
+                let _ = worktree::check(w).and_then(|c| worktree::remove(w, &c, true));
+            }
             return Err(e);
         }
     };
@@ -117,6 +135,11 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
 
 fn print_result(ctx: &Ctx, args: &CreateArgs, state: JobState, typed: Option<Typed>) -> Result<()> {
     let session = ctx.session_name(&args.name);
+    let wt = if args.worktree {
+        ctx.registry()?.require_job(&args.name)?.worktree
+    } else {
+        None
+    };
     match Out::of(ctx, args.json) {
         Out::Json => ui::print_json(&json!({
             "name": args.name,
@@ -124,11 +147,109 @@ fn print_result(ctx: &Ctx, args: &CreateArgs, state: JobState, typed: Option<Typ
             "state": state,
             "session": session,
             "prompt_delivered": typed.is_some(),
+            "worktree": wt.as_ref().map(|w| json!({
+                "path": w.path, "branch": w.branch, "base": worktree::base_label(w),
+                "base_commit": w.base_commit,
+            })),
         })),
         Out::Quiet => println!("{}", args.name),
-        Out::Human => println!("{} is {state} in tmux session {session}", args.name),
+        Out::Human => {
+            println!("{} is {state} in tmux session {session}", args.name);
+            if let Some(w) = wt {
+                println!(
+                    "worktree {} on branch {} from {}",
+                    w.path,
+                    w.branch,
+                    worktree::base_label(&w)
+                );
+            }
+        }
     }
     Ok(())
+}
+
+/// Every check `--worktree` needs, before anything is written (the root
+/// directory is made here, and is all that is).
+fn plan_worktree(ctx: &Ctx, args: &CreateArgs) -> Result<Worktree> {
+    let root = Path::new(&ctx.config.worktree.root);
+    let root = if root.is_absolute() {
+        root.to_path_buf()
+    } else {
+        ctx.paths.root.join(root)
+    };
+    let req = worktree::Request {
+        from: &ctx.paths.root,
+        name: &args.name,
+        branch: args.branch.as_deref(),
+        base: args.base.as_deref(),
+        root: &root,
+    };
+    let mut w = worktree::plan(&req)?;
+    let root = worktree::prepare_root(&root)?;
+    w.path = root.join(&args.name).display().to_string();
+    Ok(w)
+}
+
+/// The agent's directory in its worktree: where the workspace root is in
+/// the main checkout (its top, unless mam runs in a subdirectory).
+fn worktree_workdir(ctx: &Ctx, w: &Worktree) -> PathBuf {
+    match ctx.paths.root.strip_prefix(&w.repo) {
+        Ok(rel) if !rel.as_os_str().is_empty() => Path::new(&w.path).join(rel),
+        _ => PathBuf::from(&w.path),
+    }
+}
+
+/// `git worktree add`, `[worktree] copy`, `[worktree] setup`, for a job
+/// just recorded. The job is taken back out when git cannot add the
+/// worktree; a failing setup command leaves the job `failed` with its
+/// output (and the worktree, to look at).
+fn make_worktree(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    args: &CreateArgs,
+    w: &Worktree,
+    env: &[(String, String)],
+) -> Result<()> {
+    if let Err(e) = worktree::add(w) {
+        let _ = reg.write(|tx| tx.delete_job(&args.name, &format!("{e:#}")));
+        return Err(e);
+    }
+    let cfg = &ctx.config.worktree;
+    let copied = match worktree::copy_files(w, &cfg.copy) {
+        Ok(c) => c,
+        Err(e) => return fail_job(reg, &args.name, e),
+    };
+    reg.write(|tx| tx.set_worktree_copied(&args.name, &copied))?;
+    let mut setup_env = vec![
+        ("MAM_AGENT".to_string(), args.name.clone()),
+        ("MAM_WORKSPACE".into(), ctx.paths.root.display().to_string()),
+        ("MAM_WORKTREE".into(), w.path.clone()),
+    ];
+    setup_env.extend(env.iter().cloned());
+    match worktree::setup(w, &cfg.setup, &setup_env) {
+        Ok(None) => Ok(()),
+        Ok(Some(failed)) => {
+            let msg = format!("{}: {failed}", args.name);
+            reg.write(|tx| {
+                tx.set_state(&args.name, JobState::Failed, Some(&failed.to_string()))
+                    .map(drop)
+            })?;
+            Err(UserError::new(Code::Environment, msg)
+                .hint(format!(
+                    "the job is failed and its worktree kept at {path} to look at; fix [worktree] setup, then `mam stop {name} --remove-worktree --force` and create it again",
+                    path = w.path,
+                    name = args.name
+                ))
+                .into())
+        }
+        Err(e) => fail_job(reg, &args.name, e),
+    }
+}
+
+fn fail_job(reg: &mut Registry, name: &str, e: anyhow::Error) -> Result<()> {
+    let why = format!("{e:#}");
+    reg.write(|tx| tx.set_state(name, JobState::Failed, Some(&why)).map(drop))?;
+    Err(e)
 }
 
 fn resolve_workdir(ctx: &Ctx, dir: Option<&PathBuf>) -> Result<PathBuf> {

@@ -4,11 +4,13 @@
 pub mod attach;
 pub mod completions;
 pub mod create;
+pub mod diff;
 pub mod doctor;
 pub mod events;
 pub mod explain;
 pub mod init;
 pub mod logs;
+pub mod prune;
 pub mod reconcile;
 pub mod recv;
 pub mod remind;
@@ -64,6 +66,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             | Command::Create(_)
             | Command::Stop(_)
             | Command::Resume(_)
+            | Command::Prune(_)
             | Command::Send(_)
             | Command::Ask(_)
             | Command::Answer(_)
@@ -101,6 +104,8 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Status(a) => status::run(ctx, a),
         Command::Stop(a) => stop::run(ctx, a),
         Command::Resume(a) => resume::run(ctx, a),
+        Command::Diff(a) => diff::run(ctx, a),
+        Command::Prune(a) => prune::run(ctx, a),
         Command::Send(a) => send::send(ctx, a),
         Command::Ask(a) => send::ask(ctx, a),
         Command::Answer(a) => send::answer(ctx, a),

@@ -9,7 +9,7 @@ use crate::agent::{Panes, runtime};
 use crate::app::{Ctx, check_name};
 use crate::cli::ResumeArgs;
 use crate::duration::{Limit, seconds};
-use crate::error::conflict;
+use crate::error::{conflict, not_found};
 use crate::model::{JobState, Role};
 use crate::registry::jobs::Job;
 use crate::{lock, ui};
@@ -29,6 +29,7 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
         reg.jobs()?
             .into_iter()
             .filter(|j| !is_running(j) && j.state != JobState::Done)
+            .filter(|j| j.worktree.as_ref().is_none_or(|w| w.state != "removed"))
             .collect()
     } else {
         let mut v = Vec::new();
@@ -68,7 +69,10 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
                     job.name,
                     state.map_or("", JobState::as_str)
                 ),
-                Some(e) => eprint!("{}", crate::error::render(e)),
+                // The first failure is the command's error (printed once,
+                // by main); later ones are printed here.
+                Some(e) if first_error.is_some() => eprint!("{}", crate::error::render(e)),
+                Some(_) => {}
             }
         }
         results.push(json!({"name": job.name, "state": state, "error": err.as_ref().map(|e| format!("{e:#}"))}));
@@ -127,6 +131,35 @@ fn resume_one(
     timeout: Duration,
 ) -> Result<()> {
     let profile = ctx.profile(&job.kind)?;
+    // The job works in its own worktree: it must still be there.
+    if let Some(w) = &job.worktree {
+        let gone = w.state == "removed" || !std::path::Path::new(&w.path).is_dir();
+        if gone {
+            if w.state == "present" {
+                reg.write(|tx| {
+                    tx.set_worktree_state(
+                        &job.name,
+                        "missing",
+                        "deleted outside mam (seen by resume)",
+                    )
+                })?;
+            }
+            let how = if w.state == "removed" {
+                "was removed (mam prune or stop --remove-worktree)"
+            } else {
+                "was deleted outside mam"
+            };
+            return Err(not_found(format!(
+                "cannot resume {}: its worktree {} {how}",
+                job.name, w.path
+            ))
+            .hint(format!(
+                "its branch {} keeps its commits; `mam create NEW --worktree --base {}` starts a job from there",
+                w.branch, w.branch
+            ))
+            .into());
+        }
+    }
     // A dead pane or a stale session record: clear it away first.
     if job.session.is_some() {
         runtime::stop_job(&ctx.host(), reg, job, true, Duration::ZERO)?;

@@ -7,7 +7,7 @@ use std::io::Write;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::agent::{Liveness, Panes};
+use crate::agent::{Liveness, Panes, worktree};
 use crate::app::Ctx;
 use crate::cli::StatusArgs;
 use crate::model::JobState;
@@ -84,6 +84,19 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         })
         .map(|j| observe(j, &tmux))
         .collect();
+    // One git call per shown worktree (side by side), none for the others.
+    let trees: Vec<&crate::registry::jobs::Worktree> = rows
+        .iter()
+        .filter_map(|r| r.job.worktree.as_ref())
+        .collect();
+    let mut seen_trees: HashMap<&str, worktree::Seen> = HashMap::new();
+    if !trees.is_empty() {
+        let names = rows
+            .iter()
+            .filter(|r| r.job.worktree.is_some())
+            .map(|r| r.job.name.as_str());
+        seen_trees.extend(names.zip(worktree::look(&trees)));
+    }
 
     if args.json {
         let list: Vec<Value> = rows
@@ -94,6 +107,9 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 v["inbox"] = inbox.into();
                 v["reminders"] = reminders.get(&r.job.name).copied().unwrap_or(0).into();
                 v["threads"] = open.into();
+                v["worktree"] = seen_trees
+                    .get(r.job.name.as_str())
+                    .map_or(Value::Null, |w| json!(w));
                 v
             })
             .collect();
@@ -132,7 +148,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 state.push_str(&format!(" ({n})"));
             }
             let (inbox, open) = extra(&j.name);
-            vec![
+            let mut row = vec![
                 j.name.clone(),
                 j.kind.clone(),
                 j.role.to_string(),
@@ -143,28 +159,56 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
                 open.to_string(),
                 ui::age(now - j.created_at),
                 activity,
-            ]
+            ];
+            if !seen_trees.is_empty() {
+                let (branch, git) = match seen_trees.get(j.name.as_str()) {
+                    Some(w) => git_cells(w),
+                    None => ("-".into(), "-".into()),
+                };
+                row.extend([branch, git]);
+            }
+            row
         })
         .collect();
-    print!(
-        "{}",
-        ui::table(
-            &[
-                "NAME",
-                "KIND",
-                "ROLE",
-                "STATE",
-                "PROGRESS",
-                "INBOX",
-                "REMINDERS",
-                "THREADS",
-                "AGE",
-                "ACTIVITY",
-            ],
-            &table_rows
-        )
-    );
+    let mut headers = vec![
+        "NAME",
+        "KIND",
+        "ROLE",
+        "STATE",
+        "PROGRESS",
+        "INBOX",
+        "REMINDERS",
+        "THREADS",
+        "AGE",
+        "ACTIVITY",
+    ];
+    if !seen_trees.is_empty() {
+        headers.extend(["BRANCH", "GIT"]);
+    }
+    print!("{}", ui::table(&headers, &table_rows));
     Ok(())
+}
+
+/// The BRANCH and GIT cells of a job with a worktree: `mam/a` and
+/// `+2 -1 vs main, 3 dirty` (ahead/behind its base, changed files).
+fn git_cells(w: &worktree::Seen) -> (String, String) {
+    if w.state != "present" {
+        return ("-".into(), format!("worktree {}", w.state));
+    }
+    if w.error.is_some() {
+        return ("?".into(), "git failed (see --json)".into());
+    }
+    let branch = w.branch.clone().unwrap_or_else(|| "(detached)".into());
+    let mut git = match (w.ahead, w.behind) {
+        (Some(a), Some(b)) => format!("+{a} -{b} vs {}", w.base),
+        _ => format!("? vs {}", w.base),
+    };
+    match w.dirty {
+        Some(0) => git.push_str(", clean"),
+        Some(n) => git.push_str(&format!(", {n} dirty")),
+        None => {}
+    }
+    (branch, git)
 }
 
 fn observe<'a>(job: &'a Job, tmux: &Panes) -> Row<'a> {

@@ -60,3 +60,16 @@ pub mod procs {
         Vec::new()
     }
 }
+
+/// What a shell command line printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct ShellRun {
+    pub success: bool,
+    pub status: Option<i32>,
+    pub output: String,
+}
+
+/// No POSIX shell here (mam stops at `require_posix` before this).
+pub fn run_shell(_dir: &Path, _line: &str, _env: &[(String, String)]) -> std::io::Result<ShellRun> {
+    Err(std::io::Error::other("mam needs a POSIX system"))
+}

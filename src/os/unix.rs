@@ -89,6 +89,36 @@ pub fn create_private_file(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
+/// What a shell command line printed and how it ended.
+#[derive(Debug, Clone)]
+pub struct ShellRun {
+    pub success: bool,
+    /// The exit status (None: ended by a signal).
+    pub status: Option<i32>,
+    /// Its stdout and stderr, in that order.
+    pub output: String,
+}
+
+/// Run one user-configured command line with `sh -c` in `dir`, stdin
+/// closed, with `env` added (the `[worktree] setup` commands: shell lines
+/// by design, the user's own, like git hooks).
+pub fn run_shell(dir: &Path, line: &str, env: &[(String, String)]) -> std::io::Result<ShellRun> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(line)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    Ok(ShellRun {
+        success: out.status.success(),
+        status: out.status.code(),
+        output,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

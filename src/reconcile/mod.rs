@@ -31,6 +31,8 @@ pub struct Report {
     pub drift: Vec<Drift>,
     pub deliveries: Vec<Attempt>,
     pub adopted: Vec<Adopted>,
+    /// Worktrees found deleted outside mam (recorded `missing`).
+    pub worktrees_missing: Vec<MissingWorktree>,
     /// Events published to the broker this pass (None: no broker configured).
     pub published: Option<crate::events::outbox::Flushed>,
     /// Why publishing failed, if it did (the events stay in the outbox).
@@ -47,6 +49,14 @@ pub struct Adopted {
     pub state: JobState,
 }
 
+/// A job's worktree that is gone from disk although mam did not remove it.
+#[derive(Debug, Serialize)]
+pub struct MissingWorktree {
+    pub job: String,
+    pub path: String,
+    pub branch: String,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Drift {
     pub job: String,
@@ -60,6 +70,12 @@ impl Report {
         let mut v = Vec::new();
         for d in &self.drift {
             v.push(format!("{}: {} -> {} ({})", d.job, d.from, d.to, d.why));
+        }
+        for w in &self.worktrees_missing {
+            v.push(format!(
+                "{}: worktree {} is gone (deleted outside mam; branch {} keeps its commits)",
+                w.job, w.path, w.branch
+            ));
         }
         for a in &self.adopted {
             v.push(format!(
@@ -106,6 +122,28 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
     let tmux = Panes::new(&ws, &panes);
     let jobs = reg.jobs()?;
     let known: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
+    for job in &jobs {
+        // A stat per worktree; no git call.
+        if let Some(w) = &job.worktree
+            && w.state == "present"
+            && !std::path::Path::new(&w.path).is_dir()
+        {
+            report.worktrees_missing.push(MissingWorktree {
+                job: job.name.clone(),
+                path: w.path.clone(),
+                branch: w.branch.clone(),
+            });
+            if !dry_run {
+                reg.write(|tx| {
+                    tx.set_worktree_state(
+                        &job.name,
+                        "missing",
+                        "deleted outside mam (seen by reconcile)",
+                    )
+                })?;
+            }
+        }
+    }
     for job in jobs {
         if job.session.is_none() {
             if let Some(d) = orphan_without_session(ctx, reg, &job, dry_run)? {

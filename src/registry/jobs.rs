@@ -42,6 +42,27 @@ pub struct Job {
     /// Whether its task prompt reached it: `pending`, `delivered`, or `None`
     /// (no prompt).
     pub prompt_state: Option<String>,
+    /// The job's own git worktree (`create --worktree`), if it has one.
+    pub worktree: Option<Worktree>,
+}
+
+/// A job's git worktree as recorded at create.
+#[derive(Debug, Clone, Serialize)]
+pub struct Worktree {
+    pub path: String,
+    /// The top of the main checkout it was added from (where git worktree
+    /// commands run).
+    pub repo: String,
+    pub branch: String,
+    /// The base as given (`--base`, or the branch checked out then); None
+    /// when that was a detached HEAD.
+    pub base_ref: Option<String>,
+    /// The commit the base named when the worktree was made.
+    pub base_commit: String,
+    /// Untracked files mam copied in (`[worktree] copy`), relative paths.
+    pub copied: Vec<String>,
+    /// `present`, `missing` (deleted outside mam) or `removed` (by mam).
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,12 +93,15 @@ pub struct NewJob<'a> {
     pub prompt: Option<&'a str>,
     pub conversation_id: Option<&'a str>,
     pub on_done: OnDone,
+    pub worktree: Option<&'a Worktree>,
 }
 
 const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
     j.progress, j.progress_note, j.verdict, j.details, j.artifacts, j.on_done, j.conversation_id, \
     j.exit_status, j.misses, j.created_at, j.updated_at, j.state_since, \
-    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at, j.prompt_state";
+    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at, j.prompt_state, \
+    j.worktree, j.worktree_repo, j.worktree_branch, j.worktree_base_ref, j.worktree_base_commit, \
+    j.worktree_copied, j.worktree_state";
 
 const JOB_FROM: &str = "FROM jobs j LEFT JOIN sessions s ON s.job = j.name AND s.ended_at IS NULL";
 
@@ -123,6 +147,18 @@ fn job_from_row(r: &Row) -> rusqlite::Result<Job> {
         activity_seen: r.get(26)?,
         stuck_at: r.get(27)?,
         prompt_state: r.get(28)?,
+        worktree: match r.get::<_, Option<String>>(29)? {
+            Some(path) => Some(Worktree {
+                path,
+                repo: r.get(30)?,
+                branch: r.get(31)?,
+                base_ref: r.get(32)?,
+                base_commit: r.get(33)?,
+                copied: serde_json::from_str(&r.get::<_, String>(34)?).unwrap_or_default(),
+                state: r.get(35)?,
+            }),
+            None => None,
+        },
     })
 }
 
@@ -155,6 +191,16 @@ impl Registry {
     }
 }
 
+/// A worktree as events carry it.
+fn worktree_json(w: &Worktree) -> serde_json::Value {
+    json!({
+        "path": w.path,
+        "branch": w.branch,
+        "base": w.base_ref,
+        "base_commit": w.base_commit,
+    })
+}
+
 pub fn unknown_job(name: &str) -> anyhow::Error {
     not_found(format!("no job named {name:?} in this workspace"))
         .hint("see `mam status --all` for the jobs there are")
@@ -169,8 +215,9 @@ impl Tx<'_> {
         let now = now_ms();
         let res = self.tx.execute(
             "INSERT INTO jobs (name, kind, role, workdir, cmd, env, prompt, state, conversation_id, \
-             created_at, updated_at, state_since, on_done, prompt_state) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10, ?11)",
+             created_at, updated_at, state_since, on_done, prompt_state, worktree, worktree_repo, \
+             worktree_branch, worktree_base_ref, worktree_base_commit, worktree_copied, worktree_state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             params![
                 j.name,
                 j.kind,
@@ -183,15 +230,22 @@ impl Tx<'_> {
                 now,
                 j.on_done,
                 j.prompt.filter(|p| !p.trim().is_empty()).map(|_| "pending"),
+                j.worktree.map(|w| &w.path),
+                j.worktree.map(|w| &w.repo),
+                j.worktree.map(|w| &w.branch),
+                j.worktree.and_then(|w| w.base_ref.as_ref()),
+                j.worktree.map(|w| &w.base_commit),
+                serde_json::to_string(&j.worktree.map_or(&[][..], |w| &w.copied[..]))?,
+                j.worktree.map(|w| &w.state),
             ],
         );
         match res {
             Ok(_) => {
-                self.emit(
-                    "job.created",
-                    j.name,
-                    json!({"kind": j.kind, "role": j.role, "workdir": j.workdir}),
-                )?;
+                let mut body = json!({"kind": j.kind, "role": j.role, "workdir": j.workdir});
+                if let Some(w) = j.worktree {
+                    body["worktree"] = worktree_json(w);
+                }
+                self.emit("job.created", j.name, body)?;
                 Ok(())
             }
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -222,6 +276,30 @@ impl Tx<'_> {
 
     pub fn job(&self, name: &str) -> Result<Option<Job>> {
         get(&self.tx, name)
+    }
+
+    /// Record what became of a job's worktree (`copied`: the files mam
+    /// copied into it; `missing`: deleted outside mam; `removed`: by mam),
+    /// with a `job.worktree` event when its state changes.
+    pub fn set_worktree_state(&self, job: &str, state: &str, why: &str) -> Result<()> {
+        let n = self.tx.execute(
+            "UPDATE jobs SET worktree_state = ?2, updated_at = ?3 \
+             WHERE name = ?1 AND worktree IS NOT NULL AND worktree_state IS NOT ?2",
+            params![job, state, now_ms()],
+        )?;
+        if n > 0 {
+            self.emit("job.worktree", job, json!({"state": state, "why": why}))?;
+        }
+        Ok(())
+    }
+
+    /// Record the untracked files mam copied into a job's worktree.
+    pub fn set_worktree_copied(&self, job: &str, copied: &[String]) -> Result<()> {
+        self.tx.execute(
+            "UPDATE jobs SET worktree_copied = ?2 WHERE name = ?1",
+            params![job, serde_json::to_string(copied)?],
+        )?;
+        Ok(())
     }
 
     /// Record a new live session for a job (ending any previous one).

@@ -20,6 +20,7 @@ const ROOMS: &[(&str, u8)] = &[
     ("artifacts", 2),
     ("cli", 2),
     ("duration", 2),
+    ("git", 2),
     ("lock", 2),
     ("signing", 2),
     ("ui", 2),
@@ -187,10 +188,15 @@ fn the_seals_hold() {
         sql,
         vec!["agent/discover.rs".to_string(), "error.rs".to_string()]
     );
-    // Only agent::tmux starts processes (tmux).
+    // Only agent::tmux (tmux) and git (git) start processes, and os::unix
+    // the user's own `[worktree] setup` shell lines.
     assert_eq!(
         files_naming("Command::new"),
-        vec!["agent/tmux.rs".to_string()]
+        vec![
+            "agent/tmux.rs".to_string(),
+            "git.rs".to_string(),
+            "os/unix.rs".to_string()
+        ]
     );
     // OS-specific code stays in os/.
     for needle in ["libc::", "std::os::unix"] {

@@ -16,5 +16,6 @@ mod reminders;
 #[path = "../support/mod.rs"]
 mod support;
 mod tables;
+mod worktree;
 
 use support::broker;

@@ -168,6 +168,14 @@ pub fn mam_command(mam: &Path, root: &Path, tmux: &Tmux, home: &Path) -> Command
         .env_remove("MAM_BROKER_URL")
         .env_remove(CLOCK_ENV)
         .env_remove("TMUX")
+        // git as a user with this HOME runs it: no system config, nothing
+        // of a surrounding repository or hook.
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env_remove("GIT_CONFIG_GLOBAL")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .env_remove("GIT_COMMON_DIR")
         .stdin(Stdio::null());
     c
 }
