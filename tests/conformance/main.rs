@@ -17,7 +17,11 @@
 //! `inline_max` raised); shell metacharacters; a send killed by SIGKILL,
 //! then another; `stop` → `resume` into the same conversation; no process
 //! left after `stop`. Every text is counted in the model server's log:
-//! exactly once each.
+//! exactly once each. For Claude, Codex and Gemini also a job in its own
+//! git worktree (`create --worktree`): the CLI starts there without ever
+//! showing its folder-trust dialog (nothing answers it in that run, so one
+//! would stay on screen), takes a message with proof from its record, and
+//! the worktree is removed after.
 
 #[path = "../support/mod.rs"]
 mod support;
@@ -618,6 +622,127 @@ fn conformance(kind: &'static str) {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// A job in its own worktree: no trust dialog for the new path, a message
+/// proven delivered from the CLI's record there, then the worktree removed.
+fn worktree(kind: &'static str) {
+    let b = Bench::new(kind);
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args([
+                "-c",
+                "user.name=Conformance",
+                "-c",
+                "user.email=c@example.invalid",
+            ])
+            .args(args)
+            .current_dir(&b.env.root)
+            .env("HOME", &b.env.home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        support::check_ok(&format!("git {args:?}"), &out);
+    };
+    support::write(&b.env.root.join(".gitignore"), ".mam/\n");
+    git(&["add", ".gitignore"]);
+    git(&["commit", "-q", "-m", "first"]);
+    // Started without mam's probe: nothing answers a dialog, so a trust
+    // dialog would stay on screen until the test gives up.
+    b.ok(&["create", "w", "--agent", kind, "--worktree", "--no-wait"]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let x: Value = serde_json::from_str(&b.ok(&["explain", "w", "--json"])).unwrap();
+        let state = x["screen_state"].as_str().unwrap_or_default().to_string();
+        assert!(
+            !state.starts_with("waiting"),
+            "{kind} showed a dialog in its worktree: {state}\n{}",
+            x["screen_tail"].as_str().unwrap_or_default()
+        );
+        if state == "ready" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{kind} not ready in its worktree: {state}\n{}",
+            x["screen_tail"].as_str().unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let dir = b.env.root.join(".mam/worktrees/w");
+    let v: Value = serde_json::from_str(&b.ok(&["status", "--json"])).unwrap();
+    assert_eq!(v["jobs"][0]["workdir"], dir.display().to_string());
+    assert_eq!(v["jobs"][0]["worktree"]["branch"], "mam/w");
+    let id = b
+        .ok(&["send", "-q", "w", "hello from a worktree"])
+        .trim()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        b.ok(&["status"]);
+        let inbox: Value = serde_json::from_str(&b.ok(&["inbox", "w", "--all", "--json"])).unwrap();
+        let m = inbox["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id.as_str())
+            .cloned()
+            .unwrap();
+        if m["state"] == "delivered" {
+            assert!(
+                m["how"] == "record" || (kind == "claude" && m["how"] == "queued"),
+                "{m}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{id} not delivered in the worktree: {m}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let needle = format!("[mam] {id} from operator:");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while b.server.turns().iter().all(|t| !t.contains(&needle)) {
+        assert!(Instant::now() < deadline, "the model never saw {id}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    b.wait_ready();
+    // The CLI left nothing uncommitted behind, and the branch is merged.
+    let out = b.ok(&["stop", "w", "--remove-worktree"]);
+    let branch = String::from_utf8(
+        Command::new("git")
+            .args(["symbolic-ref", "--short", "HEAD"])
+            .current_dir(&b.env.root)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "w: stopped\nw: removed worktree {}; branch mam/w deleted (merged into {})\n",
+            dir.display(),
+            branch.trim()
+        )
+    );
+    assert!(!dir.exists());
+}
+
+#[test]
+fn claude_worktree() {
+    worktree("claude");
+}
+
+#[test]
+fn codex_worktree() {
+    worktree("codex");
+}
+
+#[test]
+fn gemini_worktree() {
+    worktree("gemini");
 }
 
 #[test]
