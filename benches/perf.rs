@@ -666,6 +666,288 @@ fn bench_status(b: &Bench, rows: &mut Vec<Row>) -> DaemonMem {
 }
 
 // ---------------------------------------------------------------------------
+// 6. worktrees: status at 100 jobs with and without, create --worktree
+// ---------------------------------------------------------------------------
+
+/// Jobs in the worktree status figure.
+const WORKTREE_JOBS: usize = 100;
+/// Tracked files in the bench repository.
+const WORKTREE_FILES: usize = 50;
+
+/// git with the bench's HOME, no system config and a fixed identity.
+fn git_cmd(b: &Bench, dir: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new("git");
+    c.arg("-C")
+        .arg(dir)
+        .args(args)
+        .env("HOME", &b.home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
+        .stdin(Stdio::null());
+    c
+}
+
+fn git_ok(b: &Bench, dir: &Path, args: &[&str]) {
+    let out = git_cmd(b, dir, args).output().expect("git is required");
+    check_ok(&format!("git {}", args.join(" ")), &out);
+}
+
+/// A git repository on `main` with WORKTREE_FILES files in one commit,
+/// holding `config` as `.mam/config.toml`.
+fn git_workspace(b: &Bench, name: &str, config: &str) -> PathBuf {
+    let root = b.dir.path().canonicalize().unwrap().join(name);
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    for i in 0..WORKTREE_FILES {
+        std::fs::write(root.join(format!("src/f{i}.txt")), format!("file {i}\n")).unwrap();
+    }
+    std::fs::write(root.join(".gitignore"), ".mam/\n").unwrap();
+    git_ok(b, &root, &["init", "-q", "-b", "main"]);
+    git_ok(b, &root, &["add", "."]);
+    git_ok(b, &root, &["commit", "-q", "-m", "bench"]);
+    std::fs::create_dir_all(root.join(".mam")).unwrap();
+    std::fs::write(root.join(".mam/config.toml"), config).unwrap();
+    root
+}
+
+fn bench_worktrees(b: &Bench, rows: &mut Vec<Row>) {
+    eprintln!(
+        "perf: worktrees: status --json at {WORKTREE_JOBS} jobs with and without, create --worktree"
+    );
+    let config = "[agents.sleeper]\ncmd = [\"sleep\", \"100000\"]\nready = ['^']\n";
+    let with = git_workspace(b, "wt-with", config);
+    // Its own session prefix: both workspaces share the tmux server.
+    let without = git_workspace(
+        b,
+        "wt-without",
+        &format!("[tmux]\nprefix = \"mo-\"\n{config}"),
+    );
+    b.tmux_ok(&[
+        "new-session",
+        "-d",
+        "-s",
+        "keepalive",
+        "--",
+        "sleep",
+        "100000",
+    ]);
+    let t = Instant::now();
+    for i in 0..WORKTREE_JOBS {
+        let name = format!("w{i}");
+        b.mam_ok(
+            &with,
+            &[
+                "create",
+                &name,
+                "--agent",
+                "sleeper",
+                "--worktree",
+                "--no-wait",
+                "-q",
+            ],
+        );
+        b.mam_ok(
+            &without,
+            &["create", &name, "--agent", "sleeper", "--no-wait", "-q"],
+        );
+    }
+    eprintln!(
+        "perf:   created {WORKTREE_JOBS} + {WORKTREE_JOBS} jobs in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    // Some work in a third of them: a commit, and a changed file.
+    for i in (0..WORKTREE_JOBS).step_by(3) {
+        let dir = with.join(format!(".mam/worktrees/w{i}"));
+        std::fs::write(dir.join("src/f0.txt"), "changed\n").unwrap();
+        git_ok(b, &dir, &["commit", "-q", "-am", "work"]);
+        std::fs::write(dir.join("src/f1.txt"), "dirty\n").unwrap();
+    }
+    let out = b.mam_ok(&with, &["status", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let jobs = v["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), WORKTREE_JOBS);
+    assert_eq!(jobs[0]["worktree"]["ahead"], 1, "{}", jobs[0]);
+    assert_eq!(jobs[0]["worktree"]["dirty"], 1, "{}", jobs[0]);
+    assert_eq!(jobs[1]["worktree"]["dirty"], 0, "{}", jobs[1]);
+    std::thread::sleep(Duration::from_millis(1500));
+    b.mam_ok(&with, &["status", "--json"]);
+    b.mam_ok(&without, &["status", "--json"]);
+    // Interleaved, so both see the same machine load.
+    let (mut w, mut wo, mut g) = (Vec::new(), Vec::new(), Vec::new());
+    let dirs: Vec<PathBuf> = (0..WORKTREE_JOBS)
+        .map(|i| with.join(format!(".mam/worktrees/w{i}")))
+        .collect();
+    for i in 0..=b.runs {
+        let a = b.time(
+            "mam status --json (worktrees)",
+            b.mam_cmd(&with, &["status", "--json"]),
+        );
+        let c = b.time(
+            "mam status --json (no worktrees)",
+            b.mam_cmd(&without, &["status", "--json"]),
+        );
+        // The git part alone: the same status calls, 16 at a time.
+        let t = Instant::now();
+        for chunk in dirs.chunks(16) {
+            let children: Vec<_> = chunk
+                .iter()
+                .map(|d| {
+                    git_cmd(
+                        b,
+                        d,
+                        &[
+                            "--no-optional-locks",
+                            "status",
+                            "--porcelain=v2",
+                            "--branch",
+                            "-z",
+                            "--untracked-files=all",
+                        ],
+                    )
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .unwrap()
+                })
+                .collect();
+            for mut ch in children {
+                assert!(ch.wait().unwrap().success());
+            }
+        }
+        let gd = t.elapsed();
+        if i > 0 {
+            w.push(a);
+            wo.push(c);
+            g.push(gd);
+        }
+    }
+    let with_s = Stat::of(w);
+    rows.push(Row {
+        key: format!("status_json_{WORKTREE_JOBS}_worktrees"),
+        label: format!("status --json, {WORKTREE_JOBS} jobs with worktrees"),
+        value: with_s.clone(),
+        floor_label: "the same without worktrees".into(),
+        floor: Stat::of(wo),
+        note: format!("{WORKTREE_FILES} files each; a third with a commit and a changed file"),
+    });
+    rows.push(Row {
+        key: format!("status_json_{WORKTREE_JOBS}_worktrees_vs_git"),
+        label: format!("status --json, {WORKTREE_JOBS} jobs with worktrees"),
+        value: with_s,
+        floor_label: format!("{WORKTREE_JOBS} × git status, 16 at a time"),
+        floor: Stat::of(g),
+        note: String::new(),
+    });
+
+    // create --worktree beyond create and `git worktree add` alone.
+    let (mut plain, mut wt, mut add) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..=b.runs {
+        let p = b.time(
+            "mam create --no-wait",
+            b.mam_cmd(
+                &without,
+                &[
+                    "create",
+                    &format!("p{i}"),
+                    "--agent",
+                    "sleeper",
+                    "--no-wait",
+                    "-q",
+                ],
+            ),
+        );
+        let c = b.time(
+            "mam create --worktree --no-wait",
+            b.mam_cmd(
+                &with,
+                &[
+                    "create",
+                    &format!("c{i}"),
+                    "--agent",
+                    "sleeper",
+                    "--worktree",
+                    "--no-wait",
+                    "-q",
+                ],
+            ),
+        );
+        let path = with.join(format!(".mam/worktrees/g{i}"));
+        let a = b.time(
+            "git worktree add",
+            git_cmd(
+                b,
+                &with,
+                &[
+                    "worktree",
+                    "add",
+                    "-q",
+                    "-b",
+                    &format!("g{i}"),
+                    &path.display().to_string(),
+                    "main",
+                ],
+            ),
+        );
+        for s in [format!("=mo-p{i}"), format!("=mam-c{i}")] {
+            b.tmux_ok(&["kill-session", "-t", &s]);
+        }
+        if i > 0 {
+            plain.push(p);
+            wt.push(c);
+            add.push(a);
+        }
+    }
+    let over: Vec<f64> = wt
+        .iter()
+        .zip(&plain)
+        .zip(&add)
+        .map(|((w, p), a)| (w.as_secs_f64() - p.as_secs_f64() - a.as_secs_f64()) * 1000.0)
+        .collect();
+    let add = Stat::of(add);
+    rows.push(Row {
+        key: "create_worktree".into(),
+        label: "create --worktree --no-wait".into(),
+        value: Stat::of(wt),
+        floor_label: "create --no-wait".into(),
+        floor: Stat::of(plain),
+        note: String::new(),
+    });
+    rows.push(Row {
+        key: "create_worktree_overhead".into(),
+        label: "create --worktree − create − git worktree add".into(),
+        value: Stat::of_ms(over),
+        floor_label: "git worktree add alone".into(),
+        floor: add,
+        note: "pairwise per run: mam's own work for a worktree (checks, root, record)".into(),
+    });
+    b.kill_server();
+}
+
+/// The worktree targets (when bench_worktrees ran).
+fn worktree_targets(rows: &[Row]) -> Vec<Target> {
+    let find = |k: &str| rows.iter().find(|r| r.key == k);
+    let mut t = Vec::new();
+    if let Some(r) = find(&format!("status_json_{WORKTREE_JOBS}_worktrees")) {
+        t.push(Target::at_most(
+            format!("status --json at {WORKTREE_JOBS} jobs with worktrees / without, median ratio"),
+            r.ratio(),
+            3.0,
+            "×",
+        ));
+    }
+    if let Some(r) = find("create_worktree_overhead") {
+        t.push(Target::at_most(
+            "create --worktree overhead beyond git worktree add, median",
+            r.value.median,
+            50.0,
+            "ms",
+        ));
+    }
+    t
+}
+
+// ---------------------------------------------------------------------------
 // 5. reconcile at 10, 100 and 500 sessions; the daemon's memory at 500
 // ---------------------------------------------------------------------------
 
@@ -1813,11 +2095,21 @@ fn main() {
     );
     let started = Instant::now();
     let mut rows = Vec::new();
+    // MAM_BENCH_ONLY=worktree: only the worktree figures.
+    if std::env::var("MAM_BENCH_ONLY").is_ok_and(|v| v == "worktree") {
+        bench_worktrees(&b, &mut rows);
+        print_table(&rows);
+        for t in worktree_targets(&rows) {
+            println!("{}", t.line());
+        }
+        return;
+    }
     bench_oneshot(&b, &mut rows);
     bench_create(&b, &mut rows);
     let daemon = bench_status(&b, &mut rows);
     let (load, load_floor, load_spawn) = bench_send(&b, &mut rows);
     let publish = bench_publish(&b, &mut rows);
+    bench_worktrees(&b, &mut rows);
 
     let get = |k: &str| rows.iter().find(|r| r.key == k).expect(k);
     let s500 = get("status_json_500");
@@ -1921,6 +2213,7 @@ fn main() {
         " MB",
     ));
 
+    targets.extend(worktree_targets(&rows));
     print_table(&rows);
     println!();
     print_load(&load, &load_floor, &load_spawn);

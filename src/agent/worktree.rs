@@ -294,11 +294,10 @@ pub fn look(worktrees: &[&Worktree]) -> Vec<Seen> {
         let w = worktrees[i];
         match st {
             Ok(st) => {
-                let copied = copied_set(w);
                 let untracked = st
                     .untracked
                     .iter()
-                    .filter(|p| !under_any(p, &copied))
+                    .filter(|p| !under_any(p, &w.copied))
                     .count();
                 seen[i].dirty = Some(st.changed.len() + untracked);
                 if st.branch.as_deref() == Some(w.branch.as_str()) {
@@ -343,10 +342,6 @@ fn one_ahead_behind(w: &Worktree) -> Option<(u64, u64)> {
     git::ahead_behind(repo, base_of(w), &w.branch)
         .or_else(|_| git::ahead_behind(repo, &w.base_commit, &w.branch))
         .ok()
-}
-
-fn copied_set(w: &Worktree) -> Vec<String> {
-    w.copied.clone()
 }
 
 /// Whether `path` is one of `entries` or inside one of them.

@@ -153,10 +153,14 @@ fn resume_one(
                 "cannot resume {}: its worktree {} {how}",
                 job.name, w.path
             ))
-            .hint(format!(
-                "its branch {} keeps its commits; `mam create NEW --worktree --base {}` starts a job from there",
-                w.branch, w.branch
-            ))
+            .hint(if w.state == "removed" {
+                "`mam create NEW --worktree` starts a new job in a new worktree".to_string()
+            } else {
+                format!(
+                    "its branch {0} keeps its commits; `mam create NEW --worktree --base {0}` starts a job from there",
+                    w.branch
+                )
+            })
             .into());
         }
     }

@@ -273,6 +273,13 @@ fn remove_worktree_refuses_uncommitted_and_unmerged_work_and_succeeds_after_a_me
         "unsaved\n"
     );
     assert_eq!(seen(&env, "a")["state"], "removed");
+    env.expect(&["resume", "a"])
+        .code(3)
+        .stderr_is(
+            "mam: error: cannot resume a: its worktree <ROOT>/.mam/worktrees/a was removed (mam prune or stop --remove-worktree)\n\
+             hint: `mam create NEW --worktree` starts a new job in a new worktree\n",
+        )
+        .run();
 
     // --force discards uncommitted changes, saying so, and keeps a branch
     // with unmerged commits.
