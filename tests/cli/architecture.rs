@@ -1,7 +1,7 @@
 //! The architecture of ARCHITECTURE.md, checked against the source: every
 //! room imports only rooms below it (so there is no import loop), and the
-//! seals hold — SQL only in the registry, tmux processes only in
-//! `agent::tmux`, MQTT only in `events`.
+//! seals hold — SQL only in the registry, processes only in `agent::tmux`
+//! (tmux) and `git` (git), MQTT only in `events`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,11 +15,14 @@ const ROOMS: &[(&str, u8)] = &[
     ("app", 5),
     ("agent", 4),
     ("events", 4),
+    ("lease", 4),
+    ("shared", 4),
     ("config", 3),
     ("registry", 3),
     ("artifacts", 2),
     ("cli", 2),
     ("duration", 2),
+    ("git", 2),
     ("lock", 2),
     ("signing", 2),
     ("ui", 2),
@@ -187,10 +190,10 @@ fn the_seals_hold() {
         sql,
         vec!["agent/discover.rs".to_string(), "error.rs".to_string()]
     );
-    // Only agent::tmux starts processes (tmux).
+    // Only agent::tmux (tmux) and git (git) start processes.
     assert_eq!(
         files_naming("Command::new"),
-        vec!["agent/tmux.rs".to_string()]
+        vec!["agent/tmux.rs".to_string(), "git.rs".to_string()]
     );
     // OS-specific code stays in os/.
     for needle in ["libc::", "std::os::unix"] {
