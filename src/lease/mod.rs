@@ -269,41 +269,38 @@ pub fn check(reg: &mut Registry, who: &str, paths: &[String]) -> Result<Vec<Hit>
     if others.is_empty() || paths.is_empty() {
         return Ok(Vec::new());
     }
-    // One set of globs for all leases (each lease's pattern and what lies
-    // below it); `owner[i]` is the lease of glob i.
-    let mut b = globset::GlobSetBuilder::new();
-    let mut owner = Vec::new();
+    // Leases whose pattern starts with a plain name are looked up by a
+    // path's first segment; the rest are tried on every path.
+    let mut by_head: std::collections::HashMap<String, Vec<(usize, Pattern)>> =
+        std::collections::HashMap::new();
+    let mut wild: Vec<(usize, Pattern)> = Vec::new();
     for (i, l) in others.iter().enumerate() {
         let Ok(p) = Pattern::parse(&l.pattern) else {
             continue;
         };
-        for g in p.globs() {
-            let glob = globset::GlobBuilder::new(&g)
-                .literal_separator(true)
-                .backslash_escape(false)
-                .build();
-            if let Ok(glob) = glob {
-                b.add(glob);
-                owner.push(i);
-            }
+        match p.literal_head() {
+            Some(head) => by_head.entry(head).or_default().push((i, p)),
+            None => wild.push((i, p)),
         }
     }
-    let set = b
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot build the lease globs: {e}"))?;
     let mut hits = Vec::new();
-    let mut seen = Vec::new();
     for path in paths {
-        seen.clear();
-        for g in set.matches(path) {
-            let i = owner[g];
-            if !seen.contains(&i) {
-                seen.push(i);
-                hits.push(Hit {
-                    path: path.clone(),
-                    lease: others[i].clone(),
-                });
-            }
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        let Some(first) = segs.first() else { continue };
+        let near = by_head.get(*first).map_or(&[][..], Vec::as_slice);
+        let mut found: Vec<usize> = near
+            .iter()
+            .chain(&wild)
+            .filter(|(_, p)| p.covers_segs(&segs))
+            .map(|(i, _)| *i)
+            .collect();
+        found.sort_unstable();
+        found.dedup();
+        for i in found {
+            hits.push(Hit {
+                path: path.clone(),
+                lease: others[i].clone(),
+            });
         }
     }
     Ok(hits)

@@ -96,15 +96,35 @@ impl Pattern {
         })
     }
 
-    /// Whether this pattern covers the concrete workspace-relative `path`.
+    /// Whether this pattern covers the concrete workspace-relative `path`
+    /// (`/`-separated, as git names it).
     pub fn covers(&self, path: &str) -> bool {
-        match Pattern::parse(&escape(path)) {
-            Ok(p) => self.overlaps(&p.exact()),
-            Err(_) => false,
+        let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        self.covers_segs(&segs)
+    }
+
+    /// `covers` for a path already split into its segments.
+    pub fn covers_segs(&self, path: &[&str]) -> bool {
+        match_segs(&self.segs, path)
+    }
+
+    /// The pattern's first segment when it is a plain name (no glob
+    /// characters): a path can only be covered if it starts with it.
+    pub fn literal_head(&self) -> Option<String> {
+        match self.segs.first() {
+            Some(Seg::Glob(toks)) => toks
+                .iter()
+                .map(|t| match t {
+                    Tok::Lit(c) => Some(*c),
+                    _ => None,
+                })
+                .collect(),
+            _ => None,
         }
     }
 
     /// The same path without the implied "and everything below".
+    #[cfg(test)]
     fn exact(mut self) -> Pattern {
         if self.segs.last() == Some(&Seg::Deep) && self.text != "**" {
             self.segs.pop();
@@ -113,8 +133,10 @@ impl Pattern {
     }
 
     /// The globs (globset syntax) that match exactly what this pattern
-    /// covers: the pattern itself and everything below it.
-    pub fn globs(&self) -> [String; 2] {
+    /// covers: the pattern itself and everything below it (the tests check
+    /// `covers` against globset with these).
+    #[cfg(test)]
+    fn globs(&self) -> [String; 2] {
         // A trailing `/**` adds nothing: a pattern covers what is below it.
         let mut base = self.text.as_str();
         while let Some(b) = base.strip_suffix("/**") {
@@ -128,7 +150,8 @@ impl Pattern {
 }
 
 /// A concrete path as a pattern: its glob characters made literal
-/// (`[*]`), so that `covers` can reuse the walk.
+/// (`[*]`), so that the overlap walk can be checked against `covers`.
+#[cfg(test)]
 fn escape(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
@@ -142,6 +165,56 @@ fn escape(path: &str) -> String {
         }
     }
     out
+}
+
+/// Whether the segments `p` (a pattern's) match the path segments `s`.
+fn match_segs(p: &[Seg], s: &[&str]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((Seg::Deep, [])) => true,
+        Some((Seg::Deep, rest)) => (0..=s.len()).any(|i| match_segs(rest, &s[i..])),
+        Some((Seg::Glob(t), rest)) => {
+            !s.is_empty() && match_chars(t, s[0]) && match_segs(rest, &s[1..])
+        }
+    }
+}
+
+/// Whether a segment glob matches the segment `s`: the usual wildcard walk,
+/// going back to the last `*` on a mismatch.
+fn match_chars(t: &[Tok], s: &str) -> bool {
+    let c: Vec<char> = s.chars().collect();
+    let (mut ti, mut si) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while si < c.len() {
+        match t.get(ti) {
+            Some(Tok::Star) => {
+                star = Some((ti, si));
+                ti += 1;
+            }
+            Some(tok) if char_matches(tok, c[si]) => {
+                ti += 1;
+                si += 1;
+            }
+            _ => match star {
+                Some((st, ss)) => {
+                    ti = st + 1;
+                    si = ss + 1;
+                    star = Some((st, ss + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    t[ti..].iter().all(|x| *x == Tok::Star)
+}
+
+fn char_matches(t: &Tok, c: char) -> bool {
+    match t {
+        Tok::Lit(x) => *x == c,
+        Tok::Any => true,
+        Tok::Class { neg, ranges } => in_ranges(c, ranges) != *neg,
+        Tok::Star => true,
+    }
 }
 
 /// Resolve what a user typed (relative to `cwd`, or absolute) into a
@@ -514,6 +587,12 @@ mod tests {
             let set = b.build().unwrap();
             for path in paths {
                 assert_eq!(pt.covers(path), set.is_match(path), "{pat} covers {path}?");
+                let exact = p(&escape(path)).exact();
+                assert_eq!(
+                    pt.overlaps(&exact),
+                    set.is_match(path),
+                    "{pat} meets {path}?"
+                );
             }
         }
     }

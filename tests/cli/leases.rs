@@ -172,6 +172,11 @@ fn thirty_two_concurrent_leases_of_one_path_have_exactly_one_winner() {
     let names: Vec<String> = (0..32).map(|i| format!("w{i}")).collect();
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     jobs(&env, &refs);
+    // Hold the registry's write lock while all 32 start, so that they all
+    // reach their write at once: each must then see the others' leases
+    // inside its own transaction, or more than one would win.
+    let db = rusqlite::Connection::open(env.path(".mam/mam.db")).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
     let children: Vec<_> = names
         .iter()
         .map(|n| {
@@ -183,6 +188,17 @@ fn thirty_two_concurrent_leases_of_one_path_have_exactly_one_winner() {
             (n.clone(), c.spawn().unwrap())
         })
         .collect();
+    let wal = env.path(".mam/mam.db-wal");
+    env.eventually(
+        "all 32 to wait for the registry's write lock",
+        std::time::Duration::from_secs(30),
+        || {
+            children
+                .iter()
+                .all(|(_, c)| waits_on_registry(c.id(), &wal))
+        },
+    );
+    db.execute_batch("COMMIT").unwrap();
     let mut winners = Vec::new();
     let mut refused = 0;
     for (n, c) in children {
@@ -211,6 +227,19 @@ fn thirty_two_concurrent_leases_of_one_path_have_exactly_one_winner() {
     assert_eq!(all.len(), 1, "{leases}");
     assert_eq!(all[0]["holder"], winners[0].as_str());
     assert_eq!(events_of(&env, "lease.acquired").len(), 1);
+}
+
+/// Whether process `pid` has the registry open (its WAL) and is asleep:
+/// in SQLite's busy wait, since nothing else it does after opening the
+/// registry sleeps.
+fn waits_on_registry(pid: u32, wal: &std::path::Path) -> bool {
+    let asleep = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|s| s[s.rfind(')').unwrap() + 2..].starts_with('S'));
+    let open = std::fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == wal))
+    });
+    asleep && open
 }
 
 #[test]
