@@ -515,6 +515,7 @@ fn bench_lease(b: &Bench, rows: &mut Vec<Row>) {
                 "--cached",
                 "--name-only",
                 "--no-renames",
+                "--no-relative",
                 "-z",
                 "--no-ext-diff",
             ])
@@ -528,7 +529,7 @@ fn bench_lease(b: &Bench, rows: &mut Vec<Row>) {
         value: value.clone(),
         floor_label: "the git call alone".into(),
         floor: git,
-        note: "registry open + leases read + globset + git diff --cached".into(),
+        note: "registry open + leases read + the pattern walk + git diff --cached".into(),
     });
     rows.push(Row {
         key: "lease_check_staged_vs_start".into(),

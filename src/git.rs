@@ -48,7 +48,8 @@ fn run(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
 }
 
 /// The paths staged for the next commit in the checkout at `dir`, as git
-/// names them (relative to the top of that checkout). Added, copied,
+/// names them (relative to the top of that checkout, whatever `dir` and
+/// `diff.relative` say). Added, copied,
 /// modified, renamed (both names) and deleted files all count.
 pub fn staged_paths(dir: &Path) -> Result<Vec<String>> {
     let out = run(
@@ -58,6 +59,7 @@ pub fn staged_paths(dir: &Path) -> Result<Vec<String>> {
             "--cached",
             "--name-only",
             "--no-renames",
+            "--no-relative",
             "-z",
             "--no-ext-diff",
         ],
