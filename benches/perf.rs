@@ -417,6 +417,144 @@ fn bench_oneshot(b: &Bench, rows: &mut Vec<Row>) {
 }
 
 // ---------------------------------------------------------------------------
+// Lease check in a pre-commit hook
+// ---------------------------------------------------------------------------
+
+/// Active leases and staged files in the lease check figure.
+const LEASES: usize = 1000;
+const STAGED: usize = 100;
+/// Lease holders (jobs): `h0` checks, `h1`… hold the rest.
+const LEASE_HOLDERS: usize = 10;
+
+/// `git ARGS` in `root`, which must succeed.
+fn git_in(root: &Path, args: &[&str]) -> Output {
+    let out = Command::new("git")
+        .current_dir(root)
+        .args([
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.invalid",
+        ])
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("git is required: install it (e.g. `sudo apt-get install git`)");
+    check_ok(&format!("git {}", args.join(" ")), &out);
+    out
+}
+
+/// `mam lease check --staged` with LEASES active leases and STAGED staged
+/// files, as the pre-commit hook runs it, beside the git call it makes
+/// alone and the bare start of `mam --version`.
+fn bench_lease(b: &Bench, rows: &mut Vec<Row>) {
+    eprintln!("perf: lease check --staged ({LEASES} leases, {STAGED} staged files)");
+    let root = b.dir.path().canonicalize().unwrap().join("lease");
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    git_in(&root, &["init", "-q"]);
+    for i in 0..STAGED {
+        std::fs::write(root.join(format!("src/f{i}.rs")), format!("// {i}\n")).unwrap();
+    }
+    git_in(&root, &["add", "src"]);
+    for h in 0..LEASE_HOLDERS {
+        b.mam_ok(
+            &root,
+            &[
+                "create",
+                "-q",
+                &format!("h{h}"),
+                "--agent",
+                "shell",
+                "--no-wait",
+            ],
+        );
+    }
+    // h0 holds src/** itself (its own lease never blocks it); the others
+    // hold literal paths, one-segment globs and `**` globs elsewhere.
+    let mut own = b.mam_cmd(&root, &["lease", "-q", "src/**"]);
+    own.env("MAM_AGENT", "h0");
+    check_ok("mam lease src/**", &own.output().unwrap());
+    let per = (LEASES - 1).div_ceil(LEASE_HOLDERS - 1);
+    let mut made = 1;
+    for h in 1..LEASE_HOLDERS {
+        let n = per.min(LEASES - made);
+        let pats: Vec<String> = (0..n)
+            .map(|k| match k % 10 {
+                0..=5 => format!("pkg{h}/f{k}.rs"),
+                6..=8 => format!("pkg{h}/m{k}/*.rs"),
+                _ => format!("pkg{h}/d{k}/**"),
+            })
+            .collect();
+        let mut args = vec!["lease", "-q", "--ttl", "1d"];
+        args.extend(pats.iter().map(String::as_str));
+        let mut c = b.mam_cmd(&root, &args);
+        c.env("MAM_AGENT", format!("h{h}"));
+        check_ok("mam lease …", &c.output().unwrap());
+        made += n;
+    }
+    let out = b.mam_ok(&root, &["leases", "--json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["leases"].as_array().map_or(0, Vec::len), LEASES);
+    let check = || {
+        let mut c = b.mam_cmd(&root, &["lease", "check", "--staged"]);
+        c.env("MAM_AGENT", "h0");
+        c
+    };
+    // The figure checks what it should: a real conflict is found.
+    let mut probe = b.mam_cmd(&root, &["lease", "check", "--staged"]);
+    probe.env("MAM_AGENT", "h1");
+    let out = probe.output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "h1 must be refused src/**");
+    let value = b.sample("mam lease check --staged", check);
+    let git = b.sample("git diff --cached --name-only -z", || {
+        let mut c = Command::new("git");
+        c.current_dir(&root)
+            .args([
+                "diff",
+                "--cached",
+                "--name-only",
+                "--no-renames",
+                "--no-relative",
+                "-z",
+                "--no-ext-diff",
+            ])
+            .stdin(Stdio::null());
+        c
+    });
+    let version = b.sample("mam --version", || b.mam_cmd(&root, &["--version"]));
+    rows.push(Row {
+        key: "lease_check_staged".into(),
+        label: format!("lease check --staged, {LEASES} leases, {STAGED} staged"),
+        value: value.clone(),
+        floor_label: "the git call alone".into(),
+        floor: git,
+        note: "registry open + leases read + the pattern walk + git diff --cached".into(),
+    });
+    rows.push(Row {
+        key: "lease_check_staged_vs_start".into(),
+        label: format!("lease check --staged, {LEASES} leases, {STAGED} staged"),
+        value,
+        floor_label: "`mam --version` (bare start)".into(),
+        floor: version,
+        note: "the same runs against mam's own start-up".into(),
+    });
+}
+
+fn lease_target(rows: &[Row]) -> Target {
+    let r = rows
+        .iter()
+        .find(|r| r.key == "lease_check_staged")
+        .expect("lease figure");
+    Target::at_most(
+        format!("lease check --staged, {LEASES} leases, {STAGED} staged files, median"),
+        r.value.median,
+        20.0,
+        "ms",
+    )
+}
+
+// ---------------------------------------------------------------------------
 // 2. create-to-ready overhead
 // ---------------------------------------------------------------------------
 
@@ -2104,12 +2242,20 @@ fn main() {
         }
         return;
     }
+    // `MAM_BENCH_ONLY=lease`: that figure alone (printed, not written).
+    if std::env::var("MAM_BENCH_ONLY").as_deref() == Ok("lease") {
+        bench_lease(&b, &mut rows);
+        print_table(&rows);
+        println!("{}", lease_target(&rows).line());
+        return;
+    }
     bench_oneshot(&b, &mut rows);
     bench_create(&b, &mut rows);
     let daemon = bench_status(&b, &mut rows);
     let (load, load_floor, load_spawn) = bench_send(&b, &mut rows);
     let publish = bench_publish(&b, &mut rows);
     bench_worktrees(&b, &mut rows);
+    bench_lease(&b, &mut rows);
 
     let get = |k: &str| rows.iter().find(|r| r.key == k).expect(k);
     let s500 = get("status_json_500");
@@ -2214,6 +2360,8 @@ fn main() {
     ));
 
     targets.extend(worktree_targets(&rows));
+    targets.push(lease_target(&rows));
+
     print_table(&rows);
     println!();
     print_load(&load, &load_floor, &load_spawn);

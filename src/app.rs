@@ -21,6 +21,8 @@ pub struct Ctx {
     pub tmux: Tmux,
     /// `MAM_AGENT`, or "operator" outside any agent.
     pub caller: String,
+    /// The shared docs directory (`[shared] dir`), absolute.
+    pub shared_dir: PathBuf,
     /// Set once the command published its events itself.
     pub published: std::cell::Cell<bool>,
 }
@@ -83,7 +85,12 @@ impl Ctx {
             Ok(a) if !a.is_empty() => a,
             _ => "operator".to_string(),
         };
+        let shared_dir = match config.shared.dir.as_str() {
+            "" => paths.state.join("shared"),
+            d => paths.root.join(d),
+        };
         Ok(Ctx {
+            shared_dir,
             global,
             cwd,
             paths,
@@ -129,6 +136,7 @@ impl Ctx {
             root: &self.paths.root,
             prefix: &self.config.tmux.prefix,
             agents: &self.config.agents,
+            shared_dir: &self.shared_dir,
             quiet: self.global.quiet,
         }
     }

@@ -80,6 +80,14 @@ pub enum Command {
     Watch(WatchArgs),
     /// Signing keys: rotate, show
     Key(KeyArgs),
+    /// Lease paths or globs so other agents keep off them (exclusive unless --shared)
+    Lease(LeaseArgs),
+    /// List leases: holder, pattern, mode, expiry, reason
+    Leases(LeasesArgs),
+    /// Release leases by id or pattern (the operator breaks another's with --force)
+    Release(ReleaseArgs),
+    /// The shared read-only docs every agent can read: add, rm, list, verify
+    Shared(SharedArgs),
     /// Attach to an agent's tmux session (switch-client inside tmux)
     Attach(AttachArgs),
     /// Print an agent pane's recent output
@@ -549,4 +557,140 @@ pub struct RetryArgs {
     pub rid: String,
     #[command(flatten)]
     pub from: FromArg,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct LeaseArgs {
+    #[command(subcommand)]
+    pub action: Option<LeaseAction>,
+    /// Paths or globs to lease (relative to here, or absolute; inside the workspace)
+    #[arg(value_name = "PATH|GLOB", required = true)]
+    pub patterns: Vec<String>,
+    /// How long the lease lasts (default: lease.ttl, 1h)
+    #[arg(long, value_name = "DUR")]
+    pub ttl: Option<String>,
+    /// Why you lease it (shown to whoever is refused)
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub reason: Option<String>,
+    /// A shared lease: conflicts only with exclusive ones
+    #[arg(long)]
+    pub shared: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeaseAction {
+    /// Extend a lease you hold to DUR from now
+    Renew {
+        /// Lease id (l<N>)
+        id: String,
+        /// How long from now (default: lease.ttl, 1h)
+        #[arg(long, value_name = "DUR")]
+        ttl: Option<String>,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 4 when the staged (or given) files touch a path another agent holds an exclusive lease on
+    Check {
+        /// Files to check (relative to here, or absolute)
+        files: Vec<String>,
+        /// Check the files staged in git (for a pre-commit hook)
+        #[arg(long)]
+        staged: bool,
+        /// Check as NAME (operator only; agents are who MAM_AGENT says)
+        #[arg(long, value_name = "NAME")]
+        r#as: Option<String>,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// The git pre-commit hook that runs `mam lease check --staged`
+    Hook {
+        #[command(subcommand)]
+        action: LeaseHookAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LeaseHookAction {
+    /// Install it in the checkout you are in (core.hooksPath respected; another hook is left alone)
+    Install {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LeasesArgs {
+    /// Only leases held by NAME
+    pub name: Option<String>,
+    /// Include released, expired and broken leases
+    #[arg(long)]
+    pub all: bool,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// Lease ids (l<N>) or the paths and globs as leased
+    #[arg(value_name = "LEASE_ID|PATH", required = true)]
+    pub targets: Vec<String>,
+    /// Break another holder's lease (operator only; recorded)
+    #[arg(long)]
+    pub force: bool,
+    /// Why (recorded with the release)
+    #[arg(long, value_name = "TEXT", allow_hyphen_values = true)]
+    pub reason: Option<String>,
+    /// Print the result as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SharedArgs {
+    #[command(subcommand)]
+    pub action: SharedAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SharedAction {
+    /// Copy files into the shared docs, read-only (operator or a pm)
+    Add {
+        /// Files to share
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The name in the shared docs (one file only; default: its file name)
+        #[arg(long, value_name = "NAME")]
+        r#as: Option<String>,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a file from the shared docs (operator or a pm)
+    Rm {
+        /// Its name in the shared docs
+        name: String,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the shared docs with their sha256
+    List {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Exit 4 when a shared file was changed, removed or added behind mam's back
+    Verify {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }

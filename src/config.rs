@@ -22,6 +22,8 @@ pub struct Config {
     pub reconcile: ReconcileConfig,
     pub security: SecurityConfig,
     pub worktree: WorktreeConfig,
+    pub lease: LeaseConfig,
+    pub shared: SharedConfig,
     /// Agent profiles as raw tables; merged over the built-ins in `profiles`.
     pub agents: BTreeMap<String, toml::Table>,
 }
@@ -158,6 +160,33 @@ impl Default for WorktreeConfig {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeaseConfig {
+    /// How long a lease lasts unless `--ttl` says otherwise.
+    pub ttl: String,
+    /// Whether `mam create --worktree` installs the pre-commit hook that
+    /// runs `mam lease check --staged` in the new worktree.
+    pub hook: bool,
+}
+
+impl Default for LeaseConfig {
+    fn default() -> Self {
+        LeaseConfig {
+            ttl: "1h".into(),
+            hook: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SharedConfig {
+    /// The shared docs directory, relative to the workspace root; empty:
+    /// `shared/` in the state directory (`.mam/shared/`).
+    pub dir: String,
+}
+
 /// Where each layer came from, for messages.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -205,8 +234,14 @@ impl Config {
 
     /// Every duration key: its name, its value, its bounds (the one
     /// parser's, as for flags), and the default it falls back to.
-    fn durations(&self) -> [(&'static str, &str, Limit, Duration); 4] {
+    fn durations(&self) -> [(&'static str, &str, Limit, Duration); 5] {
         [
+            (
+                "lease.ttl",
+                &self.lease.ttl,
+                Limit::LEASE,
+                Duration::from_secs(3600),
+            ),
             (
                 "reconcile.interval",
                 &self.reconcile.interval,
@@ -286,6 +321,9 @@ impl Config {
     }
     pub fn stuck_after(&self) -> Duration {
         self.duration("reconcile.stuck_after")
+    }
+    pub fn lease_ttl(&self) -> Duration {
+        self.duration("lease.ttl")
     }
     pub fn reconcile_interval(&self) -> Duration {
         self.duration("reconcile.interval")
@@ -375,6 +413,13 @@ pub const TEMPLATE: &str = r#"# mam workspace configuration. Every key is option
 # root = ".mam/worktrees"  # `create --worktree` puts job NAME in <root>/NAME; "../<repo>-worktrees" keeps them beside the checkout
 # copy = []                # untracked files copied into each new worktree, e.g. [".env"]
 # setup = []               # shell lines run in the new worktree before the agent starts, e.g. ["npm ci"]
+
+[lease]
+# ttl = "1h"               # how long a lease lasts unless --ttl says otherwise
+# hook = true              # mam create --worktree installs the lease-check pre-commit hook
+
+[shared]
+# dir = ""                 # shared read-only docs; empty = .mam/shared/ (MAM_SHARED_DIR for agents)
 
 # Agent profiles: override a built-in field by field, or add your own.
 # [agents.myagent]

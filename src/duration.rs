@@ -44,6 +44,13 @@ impl Limit {
         max: YEAR,
     };
 
+    /// A file lease's time to live: long enough to do something, and
+    /// renewable.
+    pub const LEASE: Limit = Limit {
+        min: Duration::from_secs(1),
+        max: YEAR,
+    };
+
     /// A pause inside one command (a profile's `submit_delay_ms`,
     /// `settle_ms`): longer would look like a hang.
     pub const DELAY: Limit = Limit {

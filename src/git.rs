@@ -370,6 +370,58 @@ pub fn diff(dir: &Path, commit: &str, stat: bool) -> Result<String> {
     run(dir, &args)
 }
 
+/// Run git for bytes: stdout on success; outside a repository a usage
+/// error naming `dir` (for the commands a user points at a checkout).
+fn run_bytes(dir: &Path, args: &[&str]) -> Result<Vec<u8>> {
+    let out = output(dir, args)?;
+    if out.status.success() {
+        return Ok(out.stdout);
+    }
+    if String::from_utf8_lossy(&out.stderr).contains("not a git repository") {
+        return Err(
+            crate::error::usage(format!("{} is not in a git repository", dir.display()))
+                .hint("run this in a git checkout, or name the files to check")
+                .into(),
+        );
+    }
+    Err(failure(&out, dir, args))
+}
+
+/// The paths staged for the next commit in the checkout at `dir`, as git
+/// names them (relative to the top of that checkout, whatever `dir` and
+/// `diff.relative` say). Added, copied, modified, renamed (both names) and
+/// deleted files all count.
+pub fn staged_paths(dir: &Path) -> Result<Vec<String>> {
+    let out = run_bytes(
+        dir,
+        &[
+            "diff",
+            "--cached",
+            "--name-only",
+            "--no-renames",
+            "--no-relative",
+            "-z",
+            "--no-ext-diff",
+        ],
+    )?;
+    Ok(out
+        .split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect())
+}
+
+/// Where git looks for the hooks of the checkout at `dir`: `core.hooksPath`
+/// when set, else the repository's `hooks/` (shared by its worktrees).
+pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
+    let out = run_bytes(
+        dir,
+        &["rev-parse", "--path-format=absolute", "--git-path", "hooks"],
+    )?;
+    let text = String::from_utf8(out).context("git printed a hooks path that is not UTF-8")?;
+    Ok(PathBuf::from(text.trim_end_matches(['\n', '\r'])))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

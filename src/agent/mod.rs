@@ -18,7 +18,7 @@ use tmux::{Pane, Tmux};
 
 /// What the agent room needs of the command's context: the tmux server, the
 /// workspace root (given to agents as `MAM_WORKSPACE`), the session-name
-/// prefix, the user's profile tables, and whether to keep quiet. Built by
+/// prefix, the user's profile tables, the shared docs directory, and whether to keep quiet. Built by
 /// `app::Ctx::host`; nothing here reaches up to the context itself.
 #[derive(Clone, Copy)]
 pub struct Host<'a> {
@@ -26,6 +26,8 @@ pub struct Host<'a> {
     pub root: &'a Path,
     pub prefix: &'a str,
     pub agents: &'a BTreeMap<String, toml::Table>,
+    /// The shared docs directory, given to agents as `MAM_SHARED_DIR`.
+    pub shared_dir: &'a Path,
     pub quiet: bool,
 }
 

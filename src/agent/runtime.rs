@@ -246,6 +246,10 @@ fn start_session(
     let mut env: Vec<(String, String)> = vec![
         ("MAM_AGENT".into(), job.name.clone()),
         ("MAM_WORKSPACE".into(), host.root.display().to_string()),
+        (
+            "MAM_SHARED_DIR".into(),
+            host.shared_dir.display().to_string(),
+        ),
     ];
     if let Some(s) = host.tmux.socket() {
         env.push(("MAM_TMUX_SOCKET".into(), s.to_string()));

@@ -220,6 +220,11 @@ fn make_worktree(
         Err(e) => return fail_job(reg, &args.name, e),
     };
     reg.write(|tx| tx.set_worktree_copied(&args.name, &copied))?;
+    if ctx.config.lease.hook
+        && let Err(e) = install_lease_hook(ctx, w)
+    {
+        return fail_job(reg, &args.name, e);
+    }
     let mut setup_env = vec![
         ("MAM_AGENT".to_string(), args.name.clone()),
         ("MAM_WORKSPACE".into(), ctx.paths.root.display().to_string()),
@@ -244,6 +249,23 @@ fn make_worktree(
         }
         Err(e) => fail_job(reg, &args.name, e),
     }
+}
+
+/// The pre-commit hook that refuses a commit touching another agent's
+/// leased file (`[lease] hook`). Linked worktrees share their repository's
+/// hooks, so this installs it once for the repository; a hook of the
+/// user's own is left alone, with the line to add to it.
+fn install_lease_hook(ctx: &Ctx, w: &Worktree) -> Result<()> {
+    let mam = std::env::current_exe().context("cannot find mam's own executable")?;
+    match crate::lease::hook::install(Path::new(&w.path), &mam, &ctx.paths.root)? {
+        crate::lease::hook::Installed::Foreign { path, line } => eprintln!(
+            "mam: {} is not mam's; the lease check is not installed (add `{line}` to it, or set [lease] hook = false)",
+            path.display()
+        ),
+        crate::lease::hook::Installed::Written { .. }
+        | crate::lease::hook::Installed::Unchanged { .. } => {}
+    }
+    Ok(())
 }
 
 fn fail_job(reg: &mut Registry, name: &str, e: anyhow::Error) -> Result<()> {

@@ -190,6 +190,32 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
             "`mam reconcile --once` publishes them once the broker is reachable",
         ));
     }
+    // The shared docs, once there are any: each file as its manifest says.
+    if let Ok(Some(reg)) = ctx.registry_if_exists()
+        && let Ok(files) = reg.shared_files()
+        && !files.is_empty()
+    {
+        checks.push(match crate::shared::verify(&reg, &ctx.shared_dir) {
+            Ok(found) if found.is_empty() => ok(
+                "shared",
+                format!(
+                    "{} files in {} as recorded",
+                    files.len(),
+                    ctx.shared_dir.display()
+                ),
+            ),
+            Ok(found) => fail(
+                "shared",
+                found
+                    .iter()
+                    .map(crate::commands::shared::finding_line)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                "add the right content again with `mam shared add FILE` (or `mam shared rm NAME`)",
+            ),
+            Err(e) => from_error("shared", &e),
+        });
+    }
     if let Some(v) = std::env::var_os(crate::clock::TEST_CLOCK_ENV) {
         let v = v.to_string_lossy();
         let what = match crate::clock::test_clock() {

@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod events;
 pub mod explain;
 pub mod init;
+pub mod lease;
 pub mod logs;
 pub mod prune;
 pub mod reconcile;
@@ -17,6 +18,7 @@ pub mod remind;
 pub mod report;
 pub mod resume;
 pub mod send;
+pub mod shared;
 pub mod status;
 pub mod stop;
 pub mod threads;
@@ -76,6 +78,10 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             | Command::Progress(_)
             | Command::Done(_)
             | Command::Fail(_)
+            | Command::Lease(_)
+            | Command::Leases(_)
+            | Command::Release(_)
+            | Command::Shared(_)
     );
     let result = run_command(&ctx, cli.command);
     // Publish what the command wrote, after its commits, also when it failed
@@ -123,6 +129,10 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Events(a) => events::events(ctx, a),
         Command::Watch(a) => watch::run(ctx, a),
         Command::Key(a) => events::key(ctx, a),
+        Command::Lease(a) => lease::lease(ctx, a),
+        Command::Leases(a) => lease::list(ctx, a),
+        Command::Release(a) => lease::release(ctx, a),
+        Command::Shared(a) => shared::run(ctx, a),
         Command::Attach(a) => attach::run(ctx, a),
         Command::Logs(a) => logs::run(ctx, a),
         Command::Explain(a) => explain::run(ctx, a),

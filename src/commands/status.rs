@@ -57,6 +57,8 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             return Err(crate::registry::jobs::unknown_job(n));
         }
     }
+    // Expired leases are recorded (and their holders told) here too.
+    crate::lease::sweep(&mut reg)?;
     let panes = ctx.tmux.list_panes()?;
     let (jobs, counts) = crate::reconcile::refresh(ctx, &mut reg, &panes)?;
     let reminders = reg.pending_reminder_counts()?;

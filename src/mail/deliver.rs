@@ -593,6 +593,26 @@ pub fn type_prompt(ctx: &Ctx, reg: &mut Registry, job: &str, profile: &Profile) 
     if job.prompt_state.as_deref() != Some("pending") || text.trim().is_empty() {
         return Ok(Typed::NotReady("no prompt waits".into()));
     }
+    let text = match prompt_header(ctx, reg, &job.name)? {
+        Some(head) => format!("{head}\n{text}"),
+        None => text,
+    };
     let needle = crate::agent::record::needle_for(&text);
     type_item(ctx, reg, &job, profile, "prompt", &text, needle)
+}
+
+/// The header of a first prompt while there are shared docs: where they
+/// are (`MAM_SHARED_DIR`) and what they hold. None without shared docs,
+/// so a prompt is then typed exactly as given.
+fn prompt_header(ctx: &Ctx, reg: &Registry, job: &str) -> Result<Option<String>> {
+    let files = reg.shared_files()?;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    Ok(Some(crate::agent::probe::sanitize(&format!(
+        "[mam] {job}: shared docs (read-only) in $MAM_SHARED_DIR = {}: {}",
+        ctx.shared_dir.display(),
+        names.join(", ")
+    ))))
 }

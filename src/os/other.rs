@@ -43,6 +43,17 @@ pub fn create_private_file(path: &Path) -> std::io::Result<File> {
     OpenOptions::new().write(true).create_new(true).open(path)
 }
 
+/// Executable bits are not a thing here: nothing to do.
+pub fn make_executable(_path: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+pub fn make_read_only(path: &Path) -> std::io::Result<()> {
+    let mut p = std::fs::metadata(path)?.permissions();
+    p.set_readonly(true);
+    std::fs::set_permissions(path, p)
+}
+
 /// The process tree cannot be read here: an empty tree, nothing signalled.
 pub mod procs {
     use std::collections::BTreeSet;

@@ -119,6 +119,18 @@ pub fn run_shell(dir: &Path, line: &str, env: &[(String, String)]) -> std::io::R
     })
 }
 
+/// Make a file executable (0755): a git hook.
+pub fn make_executable(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+}
+
+/// Make a file read-only for everyone (0444): a shared doc.
+pub fn make_read_only(path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

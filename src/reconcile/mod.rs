@@ -33,6 +33,9 @@ pub struct Report {
     pub adopted: Vec<Adopted>,
     /// Worktrees found deleted outside mam (recorded `missing`).
     pub worktrees_missing: Vec<MissingWorktree>,
+    /// Leases that expired this pass (each told to its holder).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub leases_expired: Vec<crate::registry::leases::Lease>,
     /// Events published to the broker this pass (None: no broker configured).
     pub published: Option<crate::events::outbox::Flushed>,
     /// Why publishing failed, if it did (the events stay in the outbox).
@@ -81,6 +84,12 @@ impl Report {
             v.push(format!(
                 "{}: adopted session {} ({}, {})",
                 a.job, a.session, a.kind, a.state
+            ));
+        }
+        for l in &self.leases_expired {
+            v.push(format!(
+                "{} on {} held by {}: expired (told {})",
+                l.id, l.pattern, l.holder, l.holder
             ));
         }
         for a in &self.deliveries {
@@ -233,6 +242,8 @@ pub fn pass(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
         discover_ids(ctx, reg)?;
     }
     if !dry_run {
+        // Before deliveries, so the holders' messages go out this pass.
+        report.leases_expired = crate::lease::sweep(reg)?;
         report.deliveries = deliver::deliver_prompts(ctx, reg)?;
         report.deliveries.extend(deliver::deliver_all(ctx, reg)?);
         report

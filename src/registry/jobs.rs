@@ -385,6 +385,7 @@ impl Tx<'_> {
             body["reason"] = json!(r);
         }
         self.emit("job.state", job, body)?;
+        self.release_if_ended(job, state)?;
         Ok(true)
     }
 
@@ -512,6 +513,19 @@ impl Tx<'_> {
                 vb["details"] = json!(d);
             }
             self.emit("review.verdict", job, vb)?;
+        }
+        self.release_if_ended(job, state)?;
+        Ok(())
+    }
+
+    /// A job that stopped, failed, finished or exited holds no leases: each
+    /// is released with its event, in the transaction that ended the job.
+    fn release_if_ended(&self, job: &str, state: JobState) -> Result<()> {
+        if matches!(
+            state,
+            JobState::Stopped | JobState::Failed | JobState::Done | JobState::Exited
+        ) {
+            self.release_leases_of(job, &format!("job {state}"))?;
         }
         Ok(())
     }

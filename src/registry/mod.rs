@@ -7,9 +7,11 @@
 pub mod attempts;
 pub mod events;
 pub mod jobs;
+pub mod leases;
 pub mod messages;
 mod model_sql;
 pub mod reminders;
+pub mod shared;
 
 use std::path::Path;
 use std::time::Duration;
@@ -33,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v4.sql"),
     include_str!("v5.sql"),
     include_str!("v6.sql"),
+    include_str!("v7.sql"),
 ];
 
 /// The schema version this build writes.

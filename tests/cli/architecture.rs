@@ -1,7 +1,7 @@
 //! The architecture of ARCHITECTURE.md, checked against the source: every
 //! room imports only rooms below it (so there is no import loop), and the
-//! seals hold — SQL only in the registry, tmux processes only in
-//! `agent::tmux`, MQTT only in `events`.
+//! seals hold — SQL only in the registry, processes only in `agent::tmux`
+//! (tmux) and `git` (git), MQTT only in `events`.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,6 +15,8 @@ const ROOMS: &[(&str, u8)] = &[
     ("app", 5),
     ("agent", 4),
     ("events", 4),
+    ("lease", 4),
+    ("shared", 4),
     ("config", 3),
     ("registry", 3),
     ("artifacts", 2),

@@ -181,25 +181,43 @@ impl Cli {
         let globals = options(&top);
         let mut commands = Vec::new();
         for cmd in subcommands(&top) {
-            let h = help(&[&cmd]);
-            let subs = subcommands(&h);
-            let named: Vec<(String, String)> = if subs.is_empty() {
-                vec![(cmd.clone(), h)]
-            } else {
-                subs.iter()
-                    .map(|s| (format!("{cmd} {s}"), help(&[&cmd, s])))
-                    .collect()
-            };
-            for (name, h) in named {
-                let flags = options(&h)
-                    .into_iter()
-                    .map(|(long, _)| long)
-                    .filter(|f| !globals.iter().any(|(g, _)| g == f))
-                    .collect();
-                commands.push((name, flags));
-            }
+            collect(&[cmd.as_str()], &globals, &mut commands);
         }
         Cli { commands, globals }
+    }
+}
+
+/// The command `path` and, below it, each of its subcommands: every leaf,
+/// and a command with subcommands when it takes flags of its own too
+/// (`mam lease PATH…` beside `mam lease renew`).
+fn collect(
+    path: &[&str],
+    globals: &[(String, Option<String>)],
+    out: &mut Vec<(String, Vec<String>)>,
+) {
+    let h = help(path);
+    let subs = subcommands(&h);
+    let flags: Vec<String> = options(&h)
+        .into_iter()
+        .map(|(long, _)| long)
+        .filter(|f| !globals.iter().any(|(g, _)| g == f) && f != "--help")
+        .collect();
+    if subs.is_empty() || !flags.is_empty() {
+        let flags = if subs.is_empty() {
+            options(&h)
+                .into_iter()
+                .map(|(long, _)| long)
+                .filter(|f| !globals.iter().any(|(g, _)| g == f))
+                .collect()
+        } else {
+            flags
+        };
+        out.push((path.join(" "), flags));
+    }
+    for s in &subs {
+        let mut p = path.to_vec();
+        p.push(s);
+        collect(&p, globals, out);
     }
 }
 

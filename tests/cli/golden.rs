@@ -111,9 +111,13 @@ fn tmux_version() -> String {
 fn doctor_in_a_workspace_with_a_job_and_with_the_test_clock_set() {
     let env = Env::new();
     let tmux = tmux_version();
+    // The schema version moves with every migration (helpers add them in
+    // parallel): the golden files name it <SCHEMA>.
+    let schema = format!("schema {} ok", mam::registry::SCHEMA_VERSION);
     let check = |args: &[&str]| {
         env.expect(args)
             .replace(&tmux, "tmux <VERSION>")
+            .replace(&schema, "schema <SCHEMA> ok")
             .stderr_is("")
     };
     check(&["doctor"])
@@ -124,6 +128,7 @@ fn doctor_in_a_workspace_with_a_job_and_with_the_test_clock_set() {
     env.expect(&["doctor"])
         .env(CLOCK_ENV, "+60000")
         .replace(&tmux, "tmux <VERSION>")
+        .replace(&schema, "schema <SCHEMA> ok")
         .stdout_golden("doctor-test-clock.stdout")
         .stderr_is("")
         .run();

@@ -622,3 +622,71 @@ fn a_base_other_than_the_current_branch_and_a_sibling_root() {
         (json!("feature/s"), json!("release"), json!(0), json!(0))
     );
 }
+
+#[test]
+fn a_new_worktree_gets_the_lease_hook_which_refuses_another_agents_leased_file() {
+    let env = repo();
+    for n in ["alice", "bob"] {
+        env.ok(&["create", "-q", n, "--agent", "fake-plain", "--worktree"]);
+    }
+    // Linked worktrees share the repository's hooks: one hook serves both.
+    let hook = std::fs::read_to_string(env.path(".git/hooks/pre-commit")).unwrap();
+    assert_eq!(
+        hook,
+        format!(
+            "#!/bin/sh\n# mam: lease check (installed by `mam lease hook install`)\n\
+             # Refuses a commit that touches a path another agent holds an exclusive\n\
+             # lease on. Skip it once with `git commit --no-verify`.\n\
+             exec {} --workspace {} lease check --staged\n",
+            mam_bin().display(),
+            env.root.display()
+        )
+    );
+    let t0 = "1800000000000";
+    env.expect(&["lease", "README.md", "--reason", "docs"])
+        .by_agent("alice")
+        .env(CLOCK_ENV, t0)
+        .stdout_is("l1 on README.md (exclusive) until 2027-01-15T09:00:00.000Z\n")
+        .run();
+    // bob commits alice's file in his worktree: refused, nothing committed.
+    let bob = wt(&env, "bob");
+    write(&bob.join("README.md"), "bob's take\n");
+    git(&env, &bob, &["add", "README.md"]);
+    let out = git_cmd(&env, &bob, &["commit", "-q", "-m", "bob"])
+        .env("MAM_AGENT", "bob")
+        .env(CLOCK_ENV, t0)
+        .env("MAM_TMUX_SOCKET", &env.socket)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "bob's commit went through");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "mam: error: 1 file is leased by another agent:\n  \
+         README.md: l1 on README.md (exclusive), held by alice until 2027-01-15T09:00:00.000Z (in 1h): docs\n\
+         hint: leave these files to their holder or ask them (`mam send alice …`); `git commit --no-verify` skips this check\n"
+    );
+    assert_eq!(git(&env, &bob, &["rev-list", "--count", "HEAD"]), "1\n");
+    // alice commits the same file in hers: allowed.
+    let alice = wt(&env, "alice");
+    write(&alice.join("README.md"), "alice's take\n");
+    git(&env, &alice, &["add", "README.md"]);
+    let out = git_cmd(&env, &alice, &["commit", "-q", "-m", "alice"])
+        .env("MAM_AGENT", "alice")
+        .env(CLOCK_ENV, t0)
+        .env("MAM_TMUX_SOCKET", &env.socket)
+        .output()
+        .unwrap();
+    check_ok("alice's commit", &out);
+    assert_eq!(git(&env, &alice, &["rev-list", "--count", "HEAD"]), "2\n");
+}
+
+#[test]
+fn lease_hook_false_leaves_the_hooks_alone() {
+    let env = repo();
+    env.write_config("[lease]\nhook = false\n");
+    env.ok(&["create", "-q", "a", "--agent", "fake-plain", "--worktree"]);
+    assert!(
+        !env.path(".git/hooks/pre-commit").exists(),
+        "a hook was installed with [lease] hook = false"
+    );
+}
