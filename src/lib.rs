@@ -20,11 +20,13 @@ pub mod error;
 pub mod events;
 pub mod lock;
 pub mod mail;
+pub mod mcp;
 pub mod model;
 pub mod os;
 pub mod reconcile;
 pub mod registry;
 pub mod signing;
+pub mod tools;
 pub mod ui;
 pub mod workspace;
 

@@ -72,6 +72,7 @@ pub(super) fn adopt(
                 prompt: None,
                 conversation_id: None,
                 on_done: OnDone::Stop,
+                mcp: false,
             })?;
             tx.start_session(&p.tag_job, &p.session, &p.pane_id, p.pid)?;
             tx.emit(

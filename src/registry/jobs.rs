@@ -42,6 +42,8 @@ pub struct Job {
     /// Whether its task prompt reached it: `pending`, `delivered`, or `None`
     /// (no prompt).
     pub prompt_state: Option<String>,
+    /// mam's MCP server (`mam mcp`) is wired into the agent at start.
+    pub mcp: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,12 +74,13 @@ pub struct NewJob<'a> {
     pub prompt: Option<&'a str>,
     pub conversation_id: Option<&'a str>,
     pub on_done: OnDone,
+    pub mcp: bool,
 }
 
 const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
     j.progress, j.progress_note, j.verdict, j.details, j.artifacts, j.on_done, j.conversation_id, \
     j.exit_status, j.misses, j.created_at, j.updated_at, j.state_since, \
-    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at, j.prompt_state";
+    s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at, j.prompt_state, j.mcp";
 
 const JOB_FROM: &str = "FROM jobs j LEFT JOIN sessions s ON s.job = j.name AND s.ended_at IS NULL";
 
@@ -123,6 +126,7 @@ fn job_from_row(r: &Row) -> rusqlite::Result<Job> {
         activity_seen: r.get(26)?,
         stuck_at: r.get(27)?,
         prompt_state: r.get(28)?,
+        mcp: r.get(29)?,
     })
 }
 
@@ -169,8 +173,8 @@ impl Tx<'_> {
         let now = now_ms();
         let res = self.tx.execute(
             "INSERT INTO jobs (name, kind, role, workdir, cmd, env, prompt, state, conversation_id, \
-             created_at, updated_at, state_since, on_done, prompt_state) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10, ?11)",
+             created_at, updated_at, state_since, on_done, prompt_state, mcp) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10, ?11, ?12)",
             params![
                 j.name,
                 j.kind,
@@ -183,6 +187,7 @@ impl Tx<'_> {
                 now,
                 j.on_done,
                 j.prompt.filter(|p| !p.trim().is_empty()).map(|_| "pending"),
+                j.mcp,
             ],
         );
         match res {

@@ -63,6 +63,7 @@ fn state_changes_emit_signed_events_in_order() {
             prompt: None,
             conversation_id: None,
             on_done: crate::model::OnDone::Stop,
+            mcp: false,
         })?;
         tx.set_state("alice", JobState::Ready, None)?;
         tx.set_state("alice", JobState::Ready, None)?; // unchanged: no event
@@ -93,6 +94,7 @@ fn state_changes_emit_signed_events_in_order() {
                 prompt: None,
                 conversation_id: None,
                 on_done: crate::model::OnDone::Stop,
+                mcp: false,
             })
         })
         .unwrap_err();
