@@ -239,7 +239,7 @@ fn toml_str(s: &str) -> String {
 /// Register `mam mcp` with the job's agent, the way its profile says, when
 /// the job was created with MCP: Claude gets `--mcp-config` (a file under
 /// `.mam/mcp/`) and its tools pre-allowed, Codex gets `-c mcp_servers.mam.*`
-/// overrides, Gemini gets a system-defaults settings file (merged under the
+/// overrides (its tools approved), Gemini gets a system-defaults settings file (merged under the
 /// user's own settings) through `GEMINI_CLI_SYSTEM_DEFAULTS_PATH`. Nothing
 /// of the user's own settings is touched.
 pub fn wire_mcp(host: &Host, job: &Job, profile: &Profile) -> Result<McpWired> {
@@ -292,6 +292,9 @@ pub fn wire_mcp(host: &Host, job: &Job, profile: &Profile) -> Result<McpWired> {
                     r#"mcp_servers.mam.args=["mcp"]"#.into(),
                     "-c".into(),
                     format!("mcp_servers.mam.env={{{}}}", table.join(",")),
+                    // mam's tools act only as the job itself; no prompt per call.
+                    "-c".into(),
+                    r#"mcp_servers.mam.default_tools_approval_mode="approve""#.into(),
                 ],
                 env: Vec::new(),
             }
