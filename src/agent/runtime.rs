@@ -701,6 +701,107 @@ fn wait_for_exit(host: &Host, pane: &str, root: i32, wait: Duration) -> Result<b
 mod tests {
     use super::*;
 
+    fn job(name: &str) -> Job {
+        Job {
+            name: name.into(),
+            kind: "claude".into(),
+            role: crate::model::Role::Worker,
+            workdir: "/w".into(),
+            cmd: None,
+            env: Vec::new(),
+            prompt: None,
+            state: JobState::Starting,
+            reason: None,
+            progress: None,
+            progress_note: None,
+            verdict: None,
+            details: None,
+            artifacts: Vec::new(),
+            on_done: crate::model::OnDone::Stop,
+            conversation_id: None,
+            exit_status: None,
+            misses: 0,
+            created_at: 0,
+            updated_at: 0,
+            state_since: 0,
+            session: None,
+            activity_seen: None,
+            stuck_at: None,
+            prompt_state: None,
+            mcp: true,
+        }
+    }
+
+    #[test]
+    fn mcp_is_wired_by_each_clis_own_mechanism() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmux = crate::agent::tmux::Tmux::new("mam-unit");
+        let agents = Default::default();
+        let host = Host {
+            tmux: &tmux,
+            root: Path::new("/ws"),
+            state: dir.path(),
+            prefix: "mam-",
+            agents: &agents,
+            quiet: true,
+        };
+        let exe = std::env::current_exe().unwrap().display().to_string();
+        let claude = Profile::resolve("claude", &agents).unwrap();
+        let w = wire_mcp(&host, &job("a"), &claude).unwrap();
+        let file = dir.path().join("mcp/a.json");
+        assert_eq!(
+            w.args,
+            [
+                "--mcp-config",
+                &file.display().to_string(),
+                "--allowedTools",
+                "mcp__mam"
+            ]
+        );
+        assert!(w.env.is_empty());
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(doc["mcpServers"]["mam"]["command"], exe.as_str());
+        assert_eq!(doc["mcpServers"]["mam"]["args"], serde_json::json!(["mcp"]));
+        assert_eq!(doc["mcpServers"]["mam"]["env"]["MAM_AGENT"], "a");
+        assert_eq!(doc["mcpServers"]["mam"]["env"]["MAM_WORKSPACE"], "/ws");
+        assert_eq!(
+            doc["mcpServers"]["mam"]["env"]["MAM_TMUX_SOCKET"],
+            "mam-unit"
+        );
+
+        let codex = Profile::resolve("codex", &agents).unwrap();
+        let w = wire_mcp(&host, &job("b"), &codex).unwrap();
+        assert_eq!(
+            w.args[..4],
+            [
+                "-c".to_string(),
+                format!("mcp_servers.mam.command={}", toml_str(&exe)),
+                "-c".into(),
+                r#"mcp_servers.mam.args=["mcp"]"#.into()
+            ]
+        );
+        assert!(w.args[5].starts_with(r#"mcp_servers.mam.env={MAM_AGENT="b",MAM_WORKSPACE="/ws",MAM_TMUX_SOCKET="mam-unit""#), "{:?}", w.args);
+        assert_eq!(
+            w.args[7],
+            r#"mcp_servers.mam.default_tools_approval_mode="approve""#
+        );
+        // Each -c value is TOML codex can read.
+        for a in w.args.iter().skip(1).step_by(2) {
+            let (_, v) = a.split_once('=').unwrap();
+            let _: toml::Value = format!("v = {v}").parse::<toml::Table>().unwrap()["v"].clone();
+        }
+
+        // A job without MCP, or a profile without a wiring, gets nothing.
+        let mut plain = job("c");
+        plain.mcp = false;
+        let w = wire_mcp(&host, &plain, &claude).unwrap();
+        assert!(w.args.is_empty() && w.env.is_empty());
+        let shell = Profile::resolve("shell", &agents).unwrap();
+        let w = wire_mcp(&host, &job("d"), &shell).unwrap();
+        assert!(w.args.is_empty() && w.env.is_empty());
+    }
+
     #[test]
     fn uuids_look_right() {
         let u = uuid_v4();

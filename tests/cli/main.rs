@@ -9,6 +9,7 @@ mod delivery;
 mod docs;
 mod events;
 mod golden;
+mod mcp;
 mod messaging;
 mod mqtt;
 mod reconcile;
