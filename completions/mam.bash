@@ -67,6 +67,9 @@ _mam() {
             mam,man)
                 cmd="mam__subcmd__man"
                 ;;
+            mam,mcp)
+                cmd="mam__subcmd__mcp"
+                ;;
             mam,progress)
                 cmd="mam__subcmd__progress"
                 ;;
@@ -157,6 +160,9 @@ _mam() {
             mam__subcmd__help,man)
                 cmd="mam__subcmd__help__subcmd__man"
                 ;;
+            mam__subcmd__help,mcp)
+                cmd="mam__subcmd__help__subcmd__mcp"
+                ;;
             mam__subcmd__help,progress)
                 cmd="mam__subcmd__help__subcmd__progress"
                 ;;
@@ -227,7 +233,7 @@ _mam() {
 
     case "${cmd}" in
         mam)
-            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami mcp doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -347,7 +353,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__create)
-            opts="-a -q -v -h -V --agent --cmd --workdir --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --json --workspace --quiet --verbose --help --version"
+            opts="-a -q -v -h -V --agent --cmd --workdir --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --mcp --no-mcp --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,7 +537,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help)
-            opts="init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami doctor completions man help"
+            opts="init create status stop resume send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key attach logs explain whoami mcp doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,6 +803,20 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1175,6 +1195,24 @@ _mam() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__mcp)
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
