@@ -752,6 +752,11 @@ fn mcp_codex() {
 }
 
 #[test]
+fn mcp_gemini() {
+    mcp_send("gemini", "mcp_mam_send");
+}
+
+#[test]
 fn claude() {
     conformance("claude");
 }
