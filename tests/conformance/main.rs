@@ -701,20 +701,24 @@ fn mcp_send(kind: &'static str, tool_name: &str) {
         result["text"]
     );
     assert_eq!(wire_name(&call), tool_name, "{call}");
-    // The CLI hands the model the structured result (Claude) or the text
+    // The CLI hands the model the structured result (Claude), the text
     // (Codex: the output of its script, which prints the tool's text, whose
-    // first line is the summary); either says m1 reached b.
+    // first line is the summary), or the text wrapped in JSON (Gemini:
+    // `{"output": …}`); each says m1 reached b.
     let result = result["text"].as_str().unwrap();
-    match serde_json::from_str::<Value>(result) {
-        Ok(v) => assert_eq!(
+    let parsed = serde_json::from_str::<Value>(result).ok();
+    let said_it = |t: &str| t.lines().any(|l| l == "m1 to b: delivered");
+    match &parsed {
+        Some(v) if v.get("messages").is_some() => assert_eq!(
             v,
-            json!({"messages": [{"id": "m1", "to": "b", "state": "delivered"}]}),
+            &json!({"messages": [{"id": "m1", "to": "b", "state": "delivered"}]}),
             "the tool result the model got"
         ),
-        Err(_) => assert!(
-            result.lines().any(|l| l == "m1 to b: delivered"),
+        Some(v) => assert!(
+            v["output"].as_str().is_some_and(said_it),
             "the tool result the model got: {result:?}"
         ),
+        None => assert!(said_it(result), "the tool result the model got: {result:?}"),
     }
     // b received it exactly once, from a.
     let deadline = Instant::now() + Duration::from_secs(30);
