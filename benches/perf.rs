@@ -12,6 +12,7 @@
 //! those figures print SKIPPED with the reason.
 //! Nothing here asserts on timings: targets are printed as MET / MISSED.
 //!
+//! `MAM_BENCH_ONLY=mcp` runs only the MCP figures (send tool call, server start).
 //! `MAM_BENCH_RUNS` (default 20) sets how many timed runs each figure takes;
 //! `MAM_BENCH_SENDS` (default 100) how many sends each of the 32 concurrent
 //! processes makes in the messaging load figure.
@@ -30,6 +31,7 @@ use serde_json::{Value, json};
 mod support;
 
 use support::broker::Broker;
+use support::mcp::McpClient;
 use support::{FAKE_RULES, Reaped, Tmux, check_ok, find_program, require_tmux};
 
 /// Startup delay given to the fake agent in the create benchmark.
@@ -2219,10 +2221,114 @@ fn print_daemon(d: &DaemonMem) {
     }
 }
 
+/// The MCP figures: a `send` tool call on a warm `mam mcp` against the
+/// `mam send` process doing the same (both to a stopped job, store only,
+/// as the same agent), and the server's start (spawn to the `initialize`
+/// answer) beside starting `true`.
+fn bench_mcp(b: &Bench, rows: &mut Vec<Row>) {
+    eprintln!("perf: mcp send tool call (warm server) vs mam send; mcp start vs true");
+    let root = b.workspace("mcp", &send_config(b));
+    for name in ["me", "idle"] {
+        b.mam_ok(&root, &["create", name, "--agent", "fakeplain", "-q"]);
+        b.mam_ok(&root, &["stop", name, "-q"]);
+    }
+    let text = "bench message: please look at src/lib.rs when you are free";
+    let mut server = b.mam_cmd(&root, &["mcp"]);
+    server.env("MAM_AGENT", "me");
+    let (mut client, _) = McpClient::start(server);
+    let call = |client: &mut McpClient| {
+        let t = Instant::now();
+        let r = client.call("send", json!({"to": "idle", "text": text}));
+        let d = t.elapsed();
+        assert_eq!(r["isError"], false, "{r}");
+        d
+    };
+    let process = || {
+        let mut c = b.mam_cmd(&root, &["send", "idle", text]);
+        c.env("MAM_AGENT", "me");
+        c
+    };
+    call(&mut client); // warm: the registry is opened on the first call
+    b.time("mam send", process());
+    let mut calls = Vec::new();
+    let mut procs = Vec::new();
+    for _ in 0..b.runs {
+        calls.push(call(&mut client));
+        procs.push(b.time("mam send", process()));
+    }
+    drop(client);
+    rows.push(Row {
+        key: "mcp_send".into(),
+        label: "mcp send tool call, warm server".into(),
+        value: Stat::of(calls),
+        floor_label: "mam send process (same send)".into(),
+        floor: Stat::of(procs),
+        note: "JSON-RPC round trip, checks, insert + event; no process start".into(),
+    });
+
+    let start = || {
+        let mut server = b.mam_cmd(&root, &["mcp"]);
+        server.env("MAM_AGENT", "me");
+        let t = Instant::now();
+        let (client, _) = McpClient::start(server);
+        let d = t.elapsed();
+        drop(client);
+        d
+    };
+    let truth = || b.time("true", Command::new("true"));
+    start();
+    truth();
+    let mut starts = Vec::new();
+    let mut trues = Vec::new();
+    for _ in 0..b.runs {
+        starts.push(start());
+        trues.push(truth());
+    }
+    rows.push(Row {
+        key: "mcp_start".into(),
+        label: "mam mcp start (spawn → initialize answered)".into(),
+        value: Stat::of(starts),
+        floor_label: "true (process start)".into(),
+        floor: Stat::of(trues),
+        note: "process, config, runtime, MCP handshake".into(),
+    });
+}
+
+/// The MCP targets: the send tool call at most half the process, start at
+/// most 20 ms.
+fn mcp_targets(rows: &[Row]) -> Vec<Target> {
+    let get = |k: &str| rows.iter().find(|r| r.key == k).expect(k);
+    vec![
+        Target::at_most(
+            "mcp send tool call (warm) / mam send process, median ratio",
+            get("mcp_send").ratio(),
+            0.5,
+            "×",
+        ),
+        Target::at_most(
+            "mam mcp start to initialize answered, median",
+            get("mcp_start").value.median,
+            20.0,
+            "ms",
+        ),
+    ]
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; there are no options, so it is ignored.
     let tmux_version = require_tmux();
     let b = Bench::new();
+    // MAM_BENCH_ONLY=mcp: only the MCP figures (quick to rerun).
+    if std::env::var("MAM_BENCH_ONLY").is_ok_and(|v| v == "mcp") {
+        let mut rows = Vec::new();
+        bench_mcp(&b, &mut rows);
+        print_table(&rows);
+        println!();
+        for t in &mcp_targets(&rows) {
+            println!("{}", t.line());
+        }
+        return;
+    }
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     eprintln!(
         "perf: {} runs per figure, {cores} cores, {tmux_version}, tmux -L {}\nperf: mam = {}\nperf: fake agent = {}",
@@ -2256,6 +2362,7 @@ fn main() {
     let publish = bench_publish(&b, &mut rows);
     bench_worktrees(&b, &mut rows);
     bench_lease(&b, &mut rows);
+    bench_mcp(&b, &mut rows);
 
     let get = |k: &str| rows.iter().find(|r| r.key == k).expect(k);
     let s500 = get("status_json_500");
@@ -2333,6 +2440,7 @@ fn main() {
                 .unwrap_or_default(),
         ),
     });
+    targets.extend(mcp_targets(&rows));
     let r500 = get(&format!("reconcile_once_{}", daemon.sessions));
     targets.push(Target::at_most(
         format!("reconcile --once at {} sessions, median", daemon.sessions),

@@ -76,6 +76,9 @@ _mam() {
             mam,man)
                 cmd="mam__subcmd__man"
                 ;;
+            mam,mcp)
+                cmd="mam__subcmd__mcp"
+                ;;
             mam,progress)
                 cmd="mam__subcmd__progress"
                 ;;
@@ -183,6 +186,9 @@ _mam() {
                 ;;
             mam__subcmd__help,man)
                 cmd="mam__subcmd__help__subcmd__man"
+                ;;
+            mam__subcmd__help,mcp)
+                cmd="mam__subcmd__help__subcmd__mcp"
                 ;;
             mam__subcmd__help,progress)
                 cmd="mam__subcmd__help__subcmd__progress"
@@ -356,7 +362,7 @@ _mam() {
 
     case "${cmd}" in
         mam)
-            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key lease leases release shared attach logs explain whoami doctor completions man help"
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key lease leases release shared attach logs explain whoami mcp doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,7 +482,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__create)
-            opts="-a -q -v -h -V --agent --cmd --workdir --worktree --branch --base --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --json --workspace --quiet --verbose --help --version"
+            opts="-a -q -v -h -V --agent --cmd --workdir --worktree --branch --base --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --mcp --no-mcp --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -686,7 +692,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help)
-            opts="init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key lease leases release shared attach logs explain whoami doctor completions man help"
+            opts="init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch key lease leases release shared attach logs explain whoami mcp doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1050,6 +1056,20 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1776,6 +1796,24 @@ _mam() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__mcp)
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -44,5 +44,9 @@ done
 printf 'conformance: aider %s\n' "$("$dir/aider/bin/aider" --version 2>/dev/null | head -n1)"
 
 export MAM_CONFORMANCE_CLIS="$dir"
+# Test workspaces under a private directory, not /tmp: Gemini CLI skips a
+# settings file (mam's MCP wiring) below a group- or world-writable directory.
+mkdir -p target/conformance-tmp && chmod 700 target/conformance-tmp
+export TMPDIR="$PWD/target/conformance-tmp"
 # --nocapture: each CLI prints its delivery timing (`perf:` lines).
 exec cargo test --locked --test conformance -- --test-threads=2 --nocapture "$@"

@@ -134,6 +134,7 @@ impl Ctx {
         crate::agent::Host {
             tmux: &self.tmux,
             root: &self.paths.root,
+            state: &self.paths.state,
             prefix: &self.config.tmux.prefix,
             agents: &self.config.agents,
             shared_dir: &self.shared_dir,

@@ -96,6 +96,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Who the caller is, from the registry
     Whoami(WhoamiArgs),
+    /// Serve mam's tools to the agent over MCP on stdio (identity from MAM_AGENT)
+    Mcp(McpArgs),
     /// Check tmux and its socket path, the state directory, the key file, the registry, the agent CLIs, the broker and the outbox
     Doctor(DoctorArgs),
     /// Print shell completions generated from this command line
@@ -159,6 +161,12 @@ pub struct CreateArgs {
     /// When the job reports done (a verified event), `stop` its session or `keep` it
     #[arg(long, value_enum, default_value = "stop")]
     pub on_done: OnDone,
+    /// Give the agent mam's tools over MCP (default: the profile's `mcp`, on for claude, codex, gemini)
+    #[arg(long, conflicts_with = "no_mcp")]
+    pub mcp: bool,
+    /// Do not wire mam's MCP server in; the agent uses the `mam` command line
+    #[arg(long)]
+    pub no_mcp: bool,
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
@@ -264,6 +272,9 @@ pub struct ExplainArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[derive(Debug, Args)]
+pub struct McpArgs {}
 
 #[derive(Debug, Args)]
 pub struct WhoamiArgs {

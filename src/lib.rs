@@ -22,12 +22,14 @@ pub mod git;
 pub mod lease;
 pub mod lock;
 pub mod mail;
+pub mod mcp;
 pub mod model;
 pub mod os;
 pub mod reconcile;
 pub mod registry;
 pub mod shared;
 pub mod signing;
+pub mod tools;
 pub mod ui;
 pub mod workspace;
 

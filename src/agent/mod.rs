@@ -24,6 +24,8 @@ use tmux::{Pane, Tmux};
 pub struct Host<'a> {
     pub tmux: &'a Tmux,
     pub root: &'a Path,
+    /// The state directory (`.mam`, or `MAM_STATE_DIR`).
+    pub state: &'a Path,
     pub prefix: &'a str,
     pub agents: &'a BTreeMap<String, toml::Table>,
     /// The shared docs directory, given to agents as `MAM_SHARED_DIR`.

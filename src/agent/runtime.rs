@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 
 use crate::agent::probe::{self, Outcome, ProbeReport};
-use crate::agent::profiles::{Profile, TrustSetup, agent_var};
+use crate::agent::profiles::{McpWiring, Profile, TrustSetup, agent_var};
 use crate::agent::tmux::{NewSession, Pane};
 use crate::agent::{Host, Liveness};
 use crate::error::{Code, UserError, conflict};
@@ -194,6 +194,122 @@ fn trust_claude(workdir: &Path, env: &[(String, String)]) -> Result<()> {
     std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))
 }
 
+/// What registering mam's MCP server with an agent adds to its start:
+/// arguments after its command line, and variables in its environment.
+#[derive(Debug, Default)]
+pub struct McpWired {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+}
+
+/// The variables `mam mcp` needs to act as the job (its identity and
+/// workspace, and where mam's state and tmux server are), given to the
+/// server explicitly: some CLIs start MCP servers with a filtered
+/// environment.
+fn mcp_server_env(host: &Host, job: &Job) -> Vec<(String, String)> {
+    let mut env = vec![
+        ("MAM_AGENT".to_string(), job.name.clone()),
+        ("MAM_WORKSPACE".to_string(), host.root.display().to_string()),
+    ];
+    if let Some(s) = host.tmux.socket() {
+        env.push(("MAM_TMUX_SOCKET".into(), s.to_string()));
+    }
+    for k in ["MAM_STATE_DIR", "MAM_TEST_CLOCK_MS", "XDG_CONFIG_HOME"] {
+        if let Ok(v) = std::env::var(k) {
+            env.push((k.to_string(), v));
+        }
+    }
+    env
+}
+
+/// The file mam writes for a job's MCP registration, under the state dir.
+pub fn mcp_config_path(state: &Path, job: &str, kind: McpWiring) -> std::path::PathBuf {
+    let name = match kind {
+        McpWiring::GeminiDefaults => format!("{job}.gemini.json"),
+        _ => format!("{job}.json"),
+    };
+    state.join("mcp").join(name)
+}
+
+/// A TOML basic string (JSON's escaping is a subset TOML reads the same).
+fn toml_str(s: &str) -> String {
+    serde_json::Value::String(s.to_string()).to_string()
+}
+
+/// Register `mam mcp` with the job's agent, the way its profile says, when
+/// the job was created with MCP: Claude gets `--mcp-config` (a file under
+/// `.mam/mcp/`) and its tools pre-allowed, Codex gets `-c mcp_servers.mam.*`
+/// overrides (its tools approved), Gemini gets a system-defaults settings file (merged under the
+/// user's own settings) through `GEMINI_CLI_SYSTEM_DEFAULTS_PATH`. Nothing
+/// of the user's own settings is touched.
+pub fn wire_mcp(host: &Host, job: &Job, profile: &Profile) -> Result<McpWired> {
+    let Some(kind) = profile.spec.mcp_wiring.filter(|_| job.mcp) else {
+        return Ok(McpWired::default());
+    };
+    let exe = std::env::current_exe()
+        .context("cannot find mam's own executable for its MCP server")?
+        .display()
+        .to_string();
+    let env = mcp_server_env(host, job);
+    let env_obj: serde_json::Map<String, serde_json::Value> = env
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    let write = |doc: serde_json::Value| -> Result<String> {
+        let path = mcp_config_path(host.state, &job.name, kind);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        Ok(path.display().to_string())
+    };
+    Ok(match kind {
+        McpWiring::ClaudeConfig => {
+            let file = write(serde_json::json!({"mcpServers": {"mam": {
+                "type": "stdio", "command": exe, "args": ["mcp"], "env": env_obj}}}))?;
+            McpWired {
+                args: vec![
+                    "--mcp-config".into(),
+                    file,
+                    "--allowedTools".into(),
+                    "mcp__mam".into(),
+                ],
+                env: Vec::new(),
+            }
+        }
+        McpWiring::CodexConfig => {
+            let table: Vec<String> = env
+                .iter()
+                .map(|(k, v)| format!("{k}={}", toml_str(v)))
+                .collect();
+            McpWired {
+                args: vec![
+                    "-c".into(),
+                    format!("mcp_servers.mam.command={}", toml_str(&exe)),
+                    "-c".into(),
+                    r#"mcp_servers.mam.args=["mcp"]"#.into(),
+                    "-c".into(),
+                    format!("mcp_servers.mam.env={{{}}}", table.join(",")),
+                    // mam's tools act only as the job itself; no prompt per call.
+                    "-c".into(),
+                    r#"mcp_servers.mam.default_tools_approval_mode="approve""#.into(),
+                ],
+                env: Vec::new(),
+            }
+        }
+        McpWiring::GeminiDefaults => {
+            let file = write(serde_json::json!({"mcpServers": {"mam": {
+                "command": exe, "args": ["mcp"], "env": env_obj, "trust": true}}}))?;
+            McpWired {
+                args: Vec::new(),
+                env: vec![("GEMINI_CLI_SYSTEM_DEFAULTS_PATH".into(), file)],
+            }
+        }
+    })
+}
+
 /// Start a recorded job's agent, the one routine behind `create` and
 /// `resume`: its argv for `mode`, its folder trusted up front, its tmux
 /// session started and recorded. A job that is not new (`restart`: why it
@@ -208,12 +324,16 @@ pub fn start_job(
     mode: &StartMode,
     restart: Option<&str>,
 ) -> Result<String> {
-    let argv = build_argv(job, profile, mode);
+    let mut argv = build_argv(job, profile, mode);
     prepare_trust(profile, Path::new(&job.workdir), &job.env)?;
+    let wired = wire_mcp(host, job, profile)?;
+    if job.cmd.is_none() {
+        argv.extend(wired.args);
+    }
     if let Some(why) = restart {
         reg.write(|tx| tx.set_state(&job.name, JobState::Starting, Some(why)))?;
     }
-    let (pane, _pid) = start_session(host, reg, job, profile, &argv)?;
+    let (pane, _pid) = start_session(host, reg, job, profile, &argv, &wired.env)?;
     Ok(pane)
 }
 
@@ -241,6 +361,7 @@ fn start_session(
     job: &Job,
     profile: &Profile,
     argv: &[String],
+    extra_env: &[(String, String)],
 ) -> Result<(String, u32)> {
     let name = host.session_name(&job.name);
     let mut env: Vec<(String, String)> = vec![
@@ -259,6 +380,7 @@ fn start_session(
     }
     env.extend(profile.spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
     env.extend(job.env.iter().cloned());
+    env.extend(extra_env.iter().cloned());
     let ws = reg.ws().to_string();
     let tags = [
         ("@mam_ws", ws.as_str()),
@@ -582,6 +704,109 @@ fn wait_for_exit(host: &Host, pane: &str, root: i32, wait: Duration) -> Result<b
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn job(name: &str) -> Job {
+        Job {
+            name: name.into(),
+            kind: "claude".into(),
+            role: crate::model::Role::Worker,
+            workdir: "/w".into(),
+            cmd: None,
+            env: Vec::new(),
+            prompt: None,
+            state: JobState::Starting,
+            reason: None,
+            progress: None,
+            progress_note: None,
+            verdict: None,
+            details: None,
+            artifacts: Vec::new(),
+            on_done: crate::model::OnDone::Stop,
+            conversation_id: None,
+            exit_status: None,
+            misses: 0,
+            created_at: 0,
+            updated_at: 0,
+            state_since: 0,
+            session: None,
+            activity_seen: None,
+            stuck_at: None,
+            prompt_state: None,
+            mcp: true,
+            worktree: None,
+        }
+    }
+
+    #[test]
+    fn mcp_is_wired_by_each_clis_own_mechanism() {
+        let dir = tempfile::tempdir().unwrap();
+        let tmux = crate::agent::tmux::Tmux::new("mam-unit");
+        let agents = Default::default();
+        let host = Host {
+            tmux: &tmux,
+            root: Path::new("/ws"),
+            state: dir.path(),
+            prefix: "mam-",
+            agents: &agents,
+            quiet: true,
+            shared_dir: Path::new("/ws/.mam/shared"),
+        };
+        let exe = std::env::current_exe().unwrap().display().to_string();
+        let claude = Profile::resolve("claude", &agents).unwrap();
+        let w = wire_mcp(&host, &job("a"), &claude).unwrap();
+        let file = dir.path().join("mcp/a.json");
+        assert_eq!(
+            w.args,
+            [
+                "--mcp-config",
+                &file.display().to_string(),
+                "--allowedTools",
+                "mcp__mam"
+            ]
+        );
+        assert!(w.env.is_empty());
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(doc["mcpServers"]["mam"]["command"], exe.as_str());
+        assert_eq!(doc["mcpServers"]["mam"]["args"], serde_json::json!(["mcp"]));
+        assert_eq!(doc["mcpServers"]["mam"]["env"]["MAM_AGENT"], "a");
+        assert_eq!(doc["mcpServers"]["mam"]["env"]["MAM_WORKSPACE"], "/ws");
+        assert_eq!(
+            doc["mcpServers"]["mam"]["env"]["MAM_TMUX_SOCKET"],
+            "mam-unit"
+        );
+
+        let codex = Profile::resolve("codex", &agents).unwrap();
+        let w = wire_mcp(&host, &job("b"), &codex).unwrap();
+        assert_eq!(
+            w.args[..4],
+            [
+                "-c".to_string(),
+                format!("mcp_servers.mam.command={}", toml_str(&exe)),
+                "-c".into(),
+                r#"mcp_servers.mam.args=["mcp"]"#.into()
+            ]
+        );
+        assert!(w.args[5].starts_with(r#"mcp_servers.mam.env={MAM_AGENT="b",MAM_WORKSPACE="/ws",MAM_TMUX_SOCKET="mam-unit""#), "{:?}", w.args);
+        assert_eq!(
+            w.args[7],
+            r#"mcp_servers.mam.default_tools_approval_mode="approve""#
+        );
+        // Each -c value is TOML codex can read.
+        for a in w.args.iter().skip(1).step_by(2) {
+            let (_, v) = a.split_once('=').unwrap();
+            let _: toml::Value = format!("v = {v}").parse::<toml::Table>().unwrap()["v"].clone();
+        }
+
+        // A job without MCP, or a profile without a wiring, gets nothing.
+        let mut plain = job("c");
+        plain.mcp = false;
+        let w = wire_mcp(&host, &plain, &claude).unwrap();
+        assert!(w.args.is_empty() && w.env.is_empty());
+        let shell = Profile::resolve("shell", &agents).unwrap();
+        let w = wire_mcp(&host, &job("d"), &shell).unwrap();
+        assert!(w.args.is_empty() && w.env.is_empty());
+    }
 
     #[test]
     fn uuids_look_right() {

@@ -35,6 +35,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
         ),
         None => None,
     };
+    let mcp = mcp_wanted(&args, &profile)?;
     ctx.tmux.version()?; // tmux must be installed (exit 6 with a hint)
     ctx.tmux.check_socket_path()?;
     let planned = match args.worktree {
@@ -72,6 +73,7 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
             conversation_id: conversation_id.as_deref(),
             on_done: args.on_done,
             worktree: planned.as_ref(),
+            mcp,
         })
     })?;
     if let Some(w) = &planned {
@@ -131,6 +133,32 @@ pub fn run(ctx: &Ctx, args: CreateArgs) -> Result<()> {
     }
     let state = reg.require_job(&args.name)?.state;
     print_result(ctx, &args, state, typed)
+}
+
+/// Whether to wire mam's MCP server into the job: `--mcp` (refused where
+/// the profile has no way to), `--no-mcp`, else the profile's default.
+/// A `--cmd` job runs the user's command line, so nothing is added to it.
+fn mcp_wanted(args: &CreateArgs, profile: &crate::agent::profiles::Profile) -> Result<bool> {
+    let can = profile.spec.mcp_wiring.is_some();
+    if args.mcp {
+        if !can {
+            return Err(usage(format!(
+                "--mcp: mam does not know how to give {} an MCP server",
+                profile.name
+            ))
+            .hint("MCP is wired for claude, codex and gemini; other agents use the `mam` command line")
+            .into());
+        }
+        if args.cmd.is_some() {
+            return Err(
+                usage("--mcp adds to the profile's command line, not to --cmd")
+                    .hint("drop --cmd, or pass the MCP registration in your own command")
+                    .into(),
+            );
+        }
+        return Ok(true);
+    }
+    Ok(!args.no_mcp && args.cmd.is_none() && can && profile.spec.mcp)
 }
 
 fn print_result(ctx: &Ctx, args: &CreateArgs, state: JobState, typed: Option<Typed>) -> Result<()> {

@@ -2,6 +2,8 @@
 //! `mam release`: the arguments read, the lease room called, the result
 //! rendered.
 
+use std::path::Path;
+
 use anyhow::Result;
 use serde_json::json;
 
@@ -22,8 +24,10 @@ fn ttl(ctx: &Ctx, flag: Option<&str>) -> Result<std::time::Duration> {
     }
 }
 
-fn resolve(ctx: &Ctx, text: &str) -> Result<Pattern> {
-    pattern::from_user(text, &ctx.cwd, &ctx.paths.root)
+/// A path or glob as the caller typed it, relative to the workspace root
+/// (or to its copy in the caller's own worktree: `lease::root_for`).
+fn resolve(ctx: &Ctx, root: &Path, text: &str) -> Result<Pattern> {
+    pattern::from_user(text, &ctx.cwd, root)
 }
 
 /// `l1 on src/a.rs (exclusive) until <time>`
@@ -54,17 +58,18 @@ pub fn lease(ctx: &Ctx, args: LeaseArgs) -> Result<()> {
         None => {}
     }
     let ttl = ttl(ctx, args.ttl.as_deref())?;
+    let mut reg = ctx.registry()?;
+    let root = lease::root_for(&reg, &ctx.caller, &ctx.cwd, &ctx.paths.root)?;
     let patterns = args
         .patterns
         .iter()
-        .map(|p| resolve(ctx, p))
+        .map(|p| resolve(ctx, &root, p))
         .collect::<Result<Vec<_>>>()?;
     let reason = args
         .reason
         .as_deref()
         .map(crate::agent::probe::sanitize)
         .filter(|r| !r.trim().is_empty());
-    let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &ctx.caller)?;
     let got = lease::lease(
         &mut reg,
@@ -102,17 +107,18 @@ fn renew(ctx: &Ctx, id: &str, t: Option<&str>, json: bool) -> Result<()> {
 }
 
 pub fn release(ctx: &Ctx, args: ReleaseArgs) -> Result<()> {
+    let mut reg = ctx.registry()?;
+    let root = lease::root_for(&reg, &ctx.caller, &ctx.cwd, &ctx.paths.root)?;
     let targets = args
         .targets
         .iter()
-        .map(|t| Target::parse(t, |p| resolve(ctx, p)))
+        .map(|t| Target::parse(t, |p| resolve(ctx, &root, p)))
         .collect::<Result<Vec<_>>>()?;
     let why = args
         .reason
         .as_deref()
         .map(crate::agent::probe::sanitize)
         .filter(|r| !r.trim().is_empty());
-    let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &ctx.caller)?;
     let done = lease::release(&mut reg, &ctx.caller, &targets, args.force, why.as_deref());
     ctx.publish(&mut reg);
@@ -198,14 +204,19 @@ fn check(ctx: &Ctx, files: &[String], staged: bool, as_: Option<&str>, json: boo
         Some(n) => ctx.actor(Some(n))?,
         None => ctx.caller.clone(),
     };
+    let reg = ctx.registry_if_exists()?;
+    let root = match &reg {
+        Some(reg) => lease::root_for(reg, &who, &ctx.cwd, &ctx.paths.root)?,
+        None => ctx.paths.root.clone(),
+    };
     let mut paths = Vec::new();
     for f in files {
-        paths.push(pattern::relative_path(f, &ctx.cwd, &ctx.paths.root)?);
+        paths.push(pattern::relative_path(f, &ctx.cwd, &root)?);
     }
     if staged {
         paths.extend(crate::git::staged_paths(&ctx.cwd)?);
     }
-    let Some(mut reg) = ctx.registry_if_exists()? else {
+    let Some(mut reg) = reg else {
         // No workspace registry yet: no one holds anything.
         if json {
             ui::print_json(&json!({"checked": paths.len(), "conflicts": []}));

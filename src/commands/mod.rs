@@ -11,6 +11,7 @@ pub mod explain;
 pub mod init;
 pub mod lease;
 pub mod logs;
+pub mod mcp;
 pub mod prune;
 pub mod reconcile;
 pub mod recv;
@@ -62,6 +63,9 @@ pub fn dispatch(cli: Cli) -> Result<()> {
     // Everything else drives tmux (or reads what it drove): POSIX only.
     crate::os::require_posix()?;
     let ctx = Ctx::new(cli.global.clone())?;
+    if let Command::Mcp(_) = cli.command {
+        return mcp::run(ctx);
+    }
     let publishes = matches!(
         cli.command,
         Command::Init(_)
@@ -137,6 +141,7 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Logs(a) => logs::run(ctx, a),
         Command::Explain(a) => explain::run(ctx, a),
         Command::Whoami(a) => whoami::run(ctx, a),
+        Command::Mcp(_) => unreachable!("handled above"),
         Command::Doctor(a) => doctor::run(ctx, a),
         Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
     }

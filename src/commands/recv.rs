@@ -41,14 +41,9 @@ pub fn recv(ctx: &Ctx, args: RecvArgs) -> Result<()> {
     let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &who)?;
     let deadline = wait.map(|w| Instant::now() + w);
-    let batch = i64::from(args.batch);
-    let msgs = loop {
-        let got = if args.peek {
-            reg.inbox(&who, false, batch)?
-        } else {
-            reg.write(|tx| tx.take_messages(&who, batch))?
-        };
-        if !got.is_empty() {
+    let got = loop {
+        let got = crate::mail::take(&mut reg, &who, args.batch, args.peek)?;
+        if !got.messages.is_empty() {
             break got;
         }
         match deadline {
@@ -63,9 +58,9 @@ pub fn recv(ctx: &Ctx, args: RecvArgs) -> Result<()> {
             None => break got,
         }
     };
-    let remaining = reg.unread_count(&who)? - if args.peek { msgs.len() as i64 } else { 0 };
+    let (msgs, remaining) = (got.messages, got.remaining);
     if args.json {
-        ui::print_json(&json!({"messages": msgs, "remaining": remaining.max(0)}));
+        ui::print_json(&json!({"messages": msgs, "remaining": remaining}));
         return Ok(());
     }
     if msgs.is_empty() {
@@ -97,9 +92,7 @@ pub fn inbox(ctx: &Ctx, args: InboxArgs) -> Result<()> {
         }
         return Ok(());
     };
-    if who != "operator" && reg.job(&who)?.is_none() {
-        return Err(crate::registry::jobs::unknown_job(&who));
-    }
+    crate::mail::check_inbox_owner(&reg, &who)?;
     let msgs = reg.inbox(&who, args.all, 10_000)?;
     if args.json {
         ui::print_json(&json!({"name": who, "messages": msgs}));

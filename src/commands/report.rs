@@ -1,23 +1,18 @@
 //! `mam cancel`, `mam progress`, `mam done`, `mam fail`: an agent acting on
 //! its own threads and job (the operator: on any, with --job / --from).
-
-use std::path::Path;
+//! The checks and the writes are `tools`'; this reads arguments and prints.
 
 use anyhow::Result;
 
 use crate::app::Ctx;
-use crate::artifacts::Refused;
 use crate::cli::{CancelArgs, DoneArgs, FailArgs, ProgressArgs};
-use crate::error::{not_found, usage};
-use crate::model::JobState;
-use crate::registry::jobs::Finish;
+use crate::tools::{self, DoneReport, Within};
 
 pub fn cancel(ctx: &Ctx, args: CancelArgs) -> Result<()> {
     let by = ctx.actor(args.from.from.as_deref())?;
     crate::registry::messages::parse_id(&args.id)?;
     let mut reg = ctx.registry()?;
-    ctx.check_actor(&reg, &by)?;
-    reg.write(|tx| tx.cancel(&args.id, &by))?;
+    tools::cancel(ctx, &mut reg, &by, &args.id)?;
     if !ctx.global.quiet {
         println!("{}: cancelled", args.id);
     }
@@ -27,19 +22,9 @@ pub fn cancel(ctx: &Ctx, args: CancelArgs) -> Result<()> {
 
 pub fn progress(ctx: &Ctx, args: ProgressArgs) -> Result<()> {
     let job = ctx.own_job(args.job.job.as_deref())?;
-    if !(0..=100).contains(&args.pct) {
-        return Err(usage(format!("progress {} is not between 0 and 100", args.pct)).into());
-    }
-    let note = crate::agent::probe::sanitize(&args.note.join(" "));
+    tools::check_pct(args.pct)?;
     let mut reg = ctx.registry()?;
-    reg.require_job(&job)?;
-    reg.write(|tx| {
-        tx.set_progress(
-            &job,
-            args.pct,
-            (!note.trim().is_empty()).then_some(note.as_str()),
-        )
-    })?;
+    tools::progress(&mut reg, &job, args.pct, &args.note.join(" "))?;
     if !ctx.global.quiet {
         println!("{job}: {}%", args.pct);
     }
@@ -49,47 +34,16 @@ pub fn progress(ctx: &Ctx, args: ProgressArgs) -> Result<()> {
 
 pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
     let job = ctx.own_job(args.job.job.as_deref())?;
-    let details = match (&args.details, &args.details_file) {
-        (Some(d), _) => Some(d.clone()),
-        (None, Some(f)) => Some(
-            std::fs::read_to_string(f)
-                .map_err(|e| not_found(format!("cannot read details file {}: {e}", f.display())))?,
-        ),
-        _ => None,
-    };
     let mut reg = ctx.registry()?;
-    let record = reg.require_job(&job)?;
-    let mut artifacts = Vec::new();
-    for a in &args.artifacts {
-        match crate::artifacts::resolve(Path::new(&record.workdir), &ctx.cwd, a) {
-            Ok(real) => artifacts.push(real.display().to_string()),
-            Err(e @ Refused::Missing { .. }) => {
-                return Err(not_found(e.to_string())
-                    .hint("list only files the job produced")
-                    .into());
-            }
-            Err(e @ Refused::Outside { .. }) => {
-                return Err(usage(e.to_string())
-                    .hint("artifacts are files the job produced inside its workdir")
-                    .into());
-            }
-        }
-    }
-    let verdict = args.verdict;
-    reg.write(|tx| {
-        tx.finish(
-            &job,
-            JobState::Done,
-            &Finish {
-                verdict,
-                details: details.as_deref(),
-                artifacts: &artifacts,
-            },
-            None,
-        )
-    })?;
+    let report = DoneReport {
+        verdict: args.verdict,
+        details: args.details.as_deref(),
+        details_file: args.details_file.as_deref(),
+        artifacts: &args.artifacts,
+    };
+    tools::done(&mut reg, &job, &report, Within::Cwd(&ctx.cwd))?;
     if !ctx.global.quiet {
-        match verdict {
+        match args.verdict {
             Some(v) => println!("{job}: done ({v})"),
             None => println!("{job}: done"),
         }
@@ -100,24 +54,9 @@ pub fn done(ctx: &Ctx, args: DoneArgs) -> Result<()> {
 
 pub fn fail(ctx: &Ctx, args: FailArgs) -> Result<()> {
     let job = ctx.own_job(args.job.job.as_deref())?;
-    let reason = crate::agent::probe::sanitize(&args.reason.join(" "));
-    if reason.trim().is_empty() {
-        return Err(usage("say why the job failed").into());
-    }
+    tools::check_reason(&args.reason.join(" "))?;
     let mut reg = ctx.registry()?;
-    reg.require_job(&job)?;
-    reg.write(|tx| {
-        tx.finish(
-            &job,
-            JobState::Failed,
-            &Finish {
-                verdict: None,
-                details: None,
-                artifacts: &[],
-            },
-            Some(&reason),
-        )
-    })?;
+    tools::fail(&mut reg, &job, &args.reason.join(" "))?;
     if !ctx.global.quiet {
         println!("{job}: failed");
     }

@@ -5,16 +5,12 @@ use std::io::Read;
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use crate::agent::probe::sanitize;
 use crate::app::Ctx;
 use crate::cli::{AnswerArgs, AskArgs, SendArgs};
 use crate::commands::Out;
 use crate::error::{not_found, usage};
 use crate::mail::{self, Sent};
 use crate::ui;
-
-/// Bodies larger than this are refused outright (they go to attachments up to it).
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
 fn read_body(text: &[String], file: Option<&std::path::PathBuf>) -> Result<String> {
     let raw = if let Some(f) = file {
@@ -36,27 +32,14 @@ fn read_body(text: &[String], file: Option<&std::path::PathBuf>) -> Result<Strin
     } else if text.len() == 1 && text[0] == "-" {
         let mut s = String::new();
         std::io::stdin()
-            .take(MAX_BODY as u64 + 1)
+            .take(mail::MAX_BODY as u64 + 1)
             .read_to_string(&mut s)
             .context("cannot read the message from stdin")?;
         s
     } else {
         text.join(" ")
     };
-    if raw.len() > MAX_BODY {
-        return Err(
-            usage(format!("message is larger than {} MiB", MAX_BODY >> 20))
-                .hint("send a path to the file instead")
-                .into(),
-        );
-    }
-    let body = sanitize(&raw);
-    if body.trim().is_empty() {
-        return Err(usage("empty message")
-            .hint("give the text as arguments, '-' for stdin, or --file")
-            .into());
-    }
-    Ok(body)
+    mail::check_body(&raw)
 }
 
 fn report(ctx: &Ctx, json: bool, sent: &Sent, extra: serde_json::Value) {

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 
 use crate::app::{Ctx, check_name};
 use crate::cli::ThreadsArgs;
-use crate::mail::summarize;
 use crate::registry::now_ms;
 use crate::ui;
 
@@ -32,36 +31,13 @@ pub fn run(ctx: &Ctx, args: ThreadsArgs) -> Result<()> {
     {
         return Err(crate::registry::jobs::unknown_job(w));
     }
-    let now = now_ms();
-    let mut threads: Vec<Value> = Vec::new();
-    for q in reg.open_questions(who.as_deref())? {
-        let entry = |role: &str, with: &str, name: &str| {
-            json!({"id": q.id, "type": "question", "name": name, "role": role, "counterparty": with,
-                   "summary": summarize(&q.text, 60), "age_ms": now - q.created_at})
-        };
-        match &who {
-            Some(w) if *w == q.asker => threads.push(entry("asker", &q.target, w)),
-            Some(w) => {
-                if *w == q.target {
-                    threads.push(entry("target", &q.asker, w));
-                }
-            }
-            None => {
-                threads.push(entry("asker", &q.target, &q.asker));
-                threads.push(entry("target", &q.asker, &q.target));
-            }
-        }
-    }
-    for m in reg.queued_messages(who.as_deref())? {
-        if m.kind == "question" {
-            continue; // shown as its question
-        }
-        threads.push(
-            json!({"id": m.id, "type": "message", "name": m.to, "role": "inbox",
-                            "counterparty": m.from, "summary": summarize(&m.body, 60),
-                            "age_ms": now - m.created_at}),
-        );
-    }
+    let threads: Vec<Value> = crate::mail::threads(&reg, who.as_deref(), now_ms())?
+        .into_iter()
+        .map(|t| {
+            json!({"id": t.id, "type": t.kind, "name": t.name, "role": t.role,
+                   "counterparty": t.counterparty, "summary": t.summary, "age_ms": t.age_ms})
+        })
+        .collect();
     if args.json {
         ui::print_json(&json!({"name": who, "threads": threads}));
         return Ok(());

@@ -23,6 +23,7 @@
 pub mod hook;
 pub mod pattern;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
@@ -32,6 +33,20 @@ use crate::error::{conflict, not_found, usage};
 use crate::registry::Registry;
 use crate::registry::leases::{Lease, lease_number};
 pub use pattern::Pattern;
+
+/// The directory that stands for the workspace root when `caller` names
+/// paths from `cwd`. Inside the caller's own worktree it is the worktree's
+/// copy of the root (the job's workdir), so `src/a.rs` there is the same
+/// lease as `src/a.rs` in the main checkout; elsewhere it is `root`.
+pub fn root_for(reg: &Registry, caller: &str, cwd: &Path, root: &Path) -> Result<PathBuf> {
+    if let Some(job) = reg.job(caller)?
+        && let Some(w) = &job.worktree
+        && cwd.starts_with(&w.path)
+    {
+        return Ok(PathBuf::from(job.workdir));
+    }
+    Ok(root.to_path_buf())
+}
 
 /// Expire every lease past its time (see the module docs). Cheap when
 /// none is due: one indexed read, no write transaction.

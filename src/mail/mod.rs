@@ -4,6 +4,7 @@
 //! wait in the queue for the next pass).
 
 pub mod deliver;
+pub mod remind;
 
 use anyhow::Result;
 
@@ -12,6 +13,28 @@ use crate::error::{not_found, usage};
 use crate::registry::Registry;
 use crate::registry::messages::{NewMessage, parse_id};
 use deliver::Attempt;
+
+/// Bodies larger than this are refused outright (they go to attachments up to it).
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A message or question body as it is stored: at most `MAX_BODY`, control
+/// characters sanitized, not empty.
+pub fn check_body(raw: &str) -> Result<String> {
+    if raw.len() > MAX_BODY {
+        return Err(
+            usage(format!("message is larger than {} MiB", MAX_BODY >> 20))
+                .hint("send a path to the file instead")
+                .into(),
+        );
+    }
+    let body = crate::agent::probe::sanitize(raw);
+    if body.trim().is_empty() {
+        return Err(usage("empty message")
+            .hint("give the text as arguments, '-' for stdin, or --file")
+            .into());
+    }
+    Ok(body)
+}
 
 /// What storing (and trying to deliver) mail did: the message ids with their
 /// recipients, and the delivery attempts made at once.
@@ -190,4 +213,101 @@ pub fn summarize(text: &str, n: usize) -> String {
     } else {
         line.to_string()
     }
+}
+
+/// What one take (or peek) of an inbox found: the messages, oldest first,
+/// and how many unread ones are left behind them.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Batch {
+    pub messages: Vec<crate::registry::messages::Message>,
+    pub remaining: i64,
+}
+
+/// Check whom an inbox belongs to: `operator`, or a job of this workspace.
+pub fn check_inbox_owner(reg: &Registry, who: &str) -> Result<()> {
+    if who != "operator" {
+        check_name(who)?;
+        if reg.job(who)?.is_none() {
+            return Err(crate::registry::jobs::unknown_job(who));
+        }
+    }
+    Ok(())
+}
+
+/// Take up to `max` of `who`'s oldest unread messages, marking them read
+/// (`peek`: leave them unread), with the count still waiting after them.
+pub fn take(reg: &mut Registry, who: &str, max: u32, peek: bool) -> Result<Batch> {
+    if max == 0 {
+        return Err(usage("--batch must be at least 1").into());
+    }
+    let batch = i64::from(max);
+    let messages = if peek {
+        reg.inbox(who, false, batch)?
+    } else {
+        reg.write(|tx| tx.take_messages(who, batch))?
+    };
+    let left = reg.unread_count(who)? - if peek { messages.len() as i64 } else { 0 };
+    Ok(Batch {
+        messages,
+        remaining: left.max(0),
+    })
+}
+
+/// One open thread: a question someone asked (`role` asker) or owes an
+/// answer to (`role` target), or a message still queued for its recipient
+/// (`role` inbox). `name` is whose thread it is.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Thread {
+    pub id: String,
+    /// `question` or `message`.
+    pub kind: &'static str,
+    pub name: String,
+    pub role: &'static str,
+    pub counterparty: String,
+    pub summary: String,
+    pub age_ms: i64,
+}
+
+/// The open threads of `who` (`None`: the whole workspace, both sides of
+/// every question): open questions first, then queued messages.
+pub fn threads(reg: &Registry, who: Option<&str>, now: i64) -> Result<Vec<Thread>> {
+    let mut out = Vec::new();
+    for q in reg.open_questions(who)? {
+        let entry = |role: &'static str, with: &str, name: &str| Thread {
+            id: q.id.clone(),
+            kind: "question",
+            name: name.to_string(),
+            role,
+            counterparty: with.to_string(),
+            summary: summarize(&q.text, 60),
+            age_ms: now - q.created_at,
+        };
+        match who {
+            Some(w) if w == q.asker => out.push(entry("asker", &q.target, w)),
+            Some(w) => {
+                if w == q.target {
+                    out.push(entry("target", &q.asker, w));
+                }
+            }
+            None => {
+                out.push(entry("asker", &q.target, &q.asker));
+                out.push(entry("target", &q.asker, &q.target));
+            }
+        }
+    }
+    for m in reg.queued_messages(who)? {
+        if m.kind == "question" {
+            continue; // shown as its question
+        }
+        out.push(Thread {
+            summary: summarize(&m.body, 60),
+            age_ms: now - m.created_at,
+            id: m.id,
+            kind: "message",
+            name: m.to,
+            role: "inbox",
+            counterparty: m.from,
+        });
+    }
+    Ok(out)
 }

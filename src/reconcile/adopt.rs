@@ -73,6 +73,7 @@ pub(super) fn adopt(
                 conversation_id: None,
                 on_done: OnDone::Stop,
                 worktree: None,
+                mcp: false,
             })?;
             tx.start_session(&p.tag_job, &p.session, &p.pane_id, p.pid)?;
             tx.emit(

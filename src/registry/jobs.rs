@@ -42,6 +42,8 @@ pub struct Job {
     /// Whether its task prompt reached it: `pending`, `delivered`, or `None`
     /// (no prompt).
     pub prompt_state: Option<String>,
+    /// mam's MCP server (`mam mcp`) is wired into the agent at start.
+    pub mcp: bool,
     /// The job's own git worktree (`create --worktree`), if it has one.
     pub worktree: Option<Worktree>,
 }
@@ -94,6 +96,7 @@ pub struct NewJob<'a> {
     pub conversation_id: Option<&'a str>,
     pub on_done: OnDone,
     pub worktree: Option<&'a Worktree>,
+    pub mcp: bool,
 }
 
 const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.prompt, j.state, j.reason, \
@@ -101,7 +104,7 @@ const JOB_COLUMNS: &str = "j.name, j.kind, j.role, j.workdir, j.cmd, j.env, j.pr
     j.exit_status, j.misses, j.created_at, j.updated_at, j.state_since, \
     s.id, s.tmux_session, s.pane_id, s.pane_pid, s.started_at, j.activity_seen, j.stuck_at, j.prompt_state, \
     j.worktree, j.worktree_repo, j.worktree_branch, j.worktree_base_ref, j.worktree_base_commit, \
-    j.worktree_copied, j.worktree_state";
+    j.worktree_copied, j.worktree_state, j.mcp";
 
 const JOB_FROM: &str = "FROM jobs j LEFT JOIN sessions s ON s.job = j.name AND s.ended_at IS NULL";
 
@@ -159,6 +162,7 @@ fn job_from_row(r: &Row) -> rusqlite::Result<Job> {
             }),
             None => None,
         },
+        mcp: r.get(36)?,
     })
 }
 
@@ -216,8 +220,8 @@ impl Tx<'_> {
         let res = self.tx.execute(
             "INSERT INTO jobs (name, kind, role, workdir, cmd, env, prompt, state, conversation_id, \
              created_at, updated_at, state_since, on_done, prompt_state, worktree, worktree_repo, \
-             worktree_branch, worktree_base_ref, worktree_base_commit, worktree_copied, worktree_state) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+             worktree_branch, worktree_base_ref, worktree_base_commit, worktree_copied, worktree_state, mcp) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'starting', ?8, ?9, ?9, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             params![
                 j.name,
                 j.kind,
@@ -237,6 +241,7 @@ impl Tx<'_> {
                 j.worktree.map(|w| &w.base_commit),
                 serde_json::to_string(&j.worktree.map_or(&[][..], |w| &w.copied[..]))?,
                 j.worktree.map(|w| &w.state),
+                j.mcp,
             ],
         );
         match res {

@@ -64,6 +64,7 @@ fn state_changes_emit_signed_events_in_order() {
             conversation_id: None,
             on_done: crate::model::OnDone::Stop,
             worktree: None,
+            mcp: false,
         })?;
         tx.set_state("alice", JobState::Ready, None)?;
         tx.set_state("alice", JobState::Ready, None)?; // unchanged: no event
@@ -95,6 +96,7 @@ fn state_changes_emit_signed_events_in_order() {
                 conversation_id: None,
                 on_done: crate::model::OnDone::Stop,
                 worktree: None,
+                mcp: false,
             })
         })
         .unwrap_err();

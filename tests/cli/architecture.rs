@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 /// Each room with its layer: a room may use only rooms of a lower layer.
 /// A new top-level module must be placed here (and in ARCHITECTURE.md).
 const ROOMS: &[(&str, u8)] = &[
-    ("commands", 8),
+    ("commands", 9),
+    ("mcp", 8),
     ("reconcile", 7),
+    ("tools", 7),
     ("mail", 6),
     ("app", 5),
     ("agent", 4),

@@ -437,10 +437,14 @@ fn explain_shows_the_rules_the_record_and_the_attempts() {
         )
     );
     assert_eq!(lines[record + 2], "prompt: delivered");
-    assert_eq!(lines[record + 3], "attempts (newest first):");
+    assert_eq!(
+        lines[record + 3],
+        "mcp: not wired; the agent uses the mam command line"
+    );
+    assert_eq!(lines[record + 4], "attempts (newest first):");
     assert!(
-        lines[record + 4].starts_with("  prompt proven ")
-            && lines[record + 4].ends_with(" ago: proof: record"),
+        lines[record + 5].starts_with("  prompt proven ")
+            && lines[record + 5].ends_with(" ago: proof: record"),
         "{out}"
     );
     let v = env.json(&["explain", "e", "--json"]);

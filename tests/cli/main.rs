@@ -10,6 +10,7 @@ mod docs;
 mod events;
 mod golden;
 mod leases;
+mod mcp;
 mod messaging;
 mod mqtt;
 mod reconcile;

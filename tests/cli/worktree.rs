@@ -643,11 +643,21 @@ fn a_new_worktree_gets_the_lease_hook_which_refuses_another_agents_leased_file()
         )
     );
     let t0 = "1800000000000";
-    env.expect(&["lease", "README.md", "--reason", "docs"])
-        .by_agent("alice")
+    // alice leases from inside her worktree: the path names the same file
+    // as in the main checkout, not `.mam/worktrees/alice/README.md`.
+    let out = env
+        .cmd()
+        .args(["lease", "README.md", "--reason", "docs"])
+        .current_dir(wt(&env, "alice"))
+        .env("MAM_AGENT", "alice")
         .env(CLOCK_ENV, t0)
-        .stdout_is("l1 on README.md (exclusive) until 2027-01-15T09:00:00.000Z\n")
-        .run();
+        .output()
+        .unwrap();
+    check_ok("alice's lease", &out);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "l1 on README.md (exclusive) until 2027-01-15T09:00:00.000Z\n"
+    );
     // bob commits alice's file in his worktree: refused, nothing committed.
     let bob = wt(&env, "bob");
     write(&bob.join("README.md"), "bob's take\n");

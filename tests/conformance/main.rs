@@ -745,6 +745,146 @@ fn gemini_worktree() {
     worktree("gemini");
 }
 
+/// The tool names a CLI offered the model and the calls and results the
+/// model server saw (its `TOOLS` / `TOOLCALL` / `TOOLRESULT` lines).
+fn tool_log(server: &ModelServer, tag: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(&server.log).unwrap_or_default();
+    let tag = format!(" {tag} ");
+    text.lines()
+        .filter_map(|l| l.split_once(tag.as_str()).map(|(_, j)| j))
+        .filter_map(|j| serde_json::from_str::<Value>(j).ok())
+        .collect()
+}
+
+/// How a logged call names the tool: the tool itself, or (Codex's code
+/// mode) its `exec` tool and the nested tool the script calls.
+fn wire_name(call: &Value) -> String {
+    match call["nested"].as_str() {
+        Some(n) => format!("{} → tools.{n}", call["name"].as_str().unwrap_or("")),
+        None => call["name"].as_str().unwrap_or("").to_string(),
+    }
+}
+
+/// mam's MCP server wired into the real CLI: the model answers the prompt
+/// with a call of mam's `send` tool; the other agent (a shell job) gets the
+/// message exactly once, and the tool's result reaches the model in the
+/// next request.
+fn mcp_send(kind: &'static str, tool_name: &str) {
+    let b = Bench::new(kind);
+    assert_eq!(b.agent.kind, kind);
+    let out = b.ok(&["create", "b", "--agent", "shell"]);
+    assert_eq!(out, "b is ready in tmux session mam-b\n");
+    let text = format!("hello b from the {kind} model over MCP");
+    let prompt = format!("MAM-TOOL send {}", json!({"to": "b", "text": text}));
+    b.ok(&[
+        "create",
+        "a",
+        "--agent",
+        kind,
+        "--prompt",
+        &prompt,
+        "--ready-timeout",
+        "60",
+    ]);
+    // The call, then its result in the request after it.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let (call, result) = loop {
+        let calls = tool_log(&b.server, "TOOLCALL");
+        let results = tool_log(&b.server, "TOOLRESULT");
+        let sends: Vec<&Value> = calls
+            .iter()
+            .filter(|c| wire_name(c).ends_with("send"))
+            .collect();
+        let mine: Vec<&Value> = sends
+            .first()
+            .map(|c| {
+                results
+                    .iter()
+                    .filter(|r| r["call_id"] == c["call_id"])
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(r) = mine.first() {
+            assert_eq!(
+                sends.len(),
+                1,
+                "the send tool was called more than once: {calls:?}"
+            );
+            break (sends[0].clone(), (*r).clone());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no send tool result reached the model; calls: {calls:?}; results: {results:?}; tools offered: {:?}\n{}",
+            tool_log(&b.server, "TOOLS").last(),
+            b.explain()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    println!(
+        "mcp: {kind} names mam's send tool {:?} on the wire; its result as the model got it: {}",
+        wire_name(&call),
+        result["text"]
+    );
+    assert_eq!(wire_name(&call), tool_name, "{call}");
+    // The CLI hands the model the structured result (Claude), the text
+    // (Codex: the output of its script, which prints the tool's text, whose
+    // first line is the summary), or the text wrapped in JSON (Gemini:
+    // `{"output": …}`); each says m1 reached b.
+    let result = result["text"].as_str().unwrap();
+    let parsed = serde_json::from_str::<Value>(result).ok();
+    let said_it = |t: &str| t.lines().any(|l| l == "m1 to b: delivered");
+    match &parsed {
+        Some(v) if v.get("messages").is_some() => assert_eq!(
+            v,
+            &json!({"messages": [{"id": "m1", "to": "b", "state": "delivered"}]}),
+            "the tool result the model got"
+        ),
+        Some(v) => assert!(
+            v["output"].as_str().is_some_and(said_it),
+            "the tool result the model got: {result:?}"
+        ),
+        None => assert!(said_it(result), "the tool result the model got: {result:?}"),
+    }
+    // b received it exactly once, from a.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let msgs = loop {
+        let v: Value = serde_json::from_str(&b.ok(&["inbox", "b", "--all", "--json"])).unwrap();
+        let msgs = v["messages"].as_array().unwrap().clone();
+        if msgs.iter().all(|m| m["state"] != "queued") {
+            break msgs;
+        }
+        assert!(Instant::now() < deadline, "still queued: {msgs:?}");
+        b.ok(&["status"]);
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    assert_eq!(msgs.len(), 1, "{msgs:#?}");
+    assert_eq!(msgs[0]["from"], "a");
+    assert_eq!(msgs[0]["body"], text.as_str());
+    assert_eq!(msgs[0]["state"], "delivered", "{msgs:#?}");
+    assert!(
+        b.explain().contains("\nmcp: wired ("),
+        "explain: {}",
+        b.explain()
+    );
+    b.wait_ready();
+    b.ok(&["stop", "a", "b"]);
+}
+
+#[test]
+fn mcp_claude() {
+    mcp_send("claude", "mcp__mam__send");
+}
+
+#[test]
+fn mcp_codex() {
+    mcp_send("codex", "exec → tools.mcp__mam__send");
+}
+
+#[test]
+fn mcp_gemini() {
+    mcp_send("gemini", "mcp_mam_send");
+}
+
 #[test]
 fn claude() {
     conformance("claude");

@@ -22,6 +22,7 @@
 pub mod broker;
 pub mod expect;
 pub mod golden;
+pub mod mcp;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -164,6 +164,14 @@ pub struct ProfileSpec {
     /// keys go out at fixed intervals.
     #[serde(default)]
     pub clear_armed: Option<String>,
+    /// How mam's MCP server is wired into this CLI (none: the agent uses
+    /// the `mam` command line).
+    #[serde(default)]
+    pub mcp_wiring: Option<McpWiring>,
+    /// Wire the MCP server in by default (`mam create --mcp` / `--no-mcp`
+    /// decide per job).
+    #[serde(default)]
+    pub mcp: bool,
 }
 
 fn default_submit_key() -> String {
@@ -174,6 +182,22 @@ fn default_delay() -> u64 {
 }
 fn default_turn_settle() -> u64 {
     1000
+}
+
+/// How mam's MCP server (`mam mcp`) is registered with a CLI at start,
+/// without touching the user's own settings files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum McpWiring {
+    /// `--mcp-config FILE` (a file mam writes under `.mam/mcp/`), with
+    /// `--allowedTools mcp__mam` so its tools need no approval.
+    ClaudeConfig,
+    /// `-c mcp_servers.mam.command=…` / `.args` / `.env` overrides.
+    CodexConfig,
+    /// `GEMINI_CLI_SYSTEM_DEFAULTS_PATH` pointing at a settings file mam
+    /// writes under `.mam/mcp/` (the lowest-priority layer, merged under the
+    /// user's settings), with the server trusted.
+    GeminiDefaults,
 }
 
 /// A dialog with its patterns compiled.

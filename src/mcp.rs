@@ -1,0 +1,753 @@
+//! `mam mcp`: mam's tools for the agent it runs in, served over MCP on
+//! stdio (the official SDK, `rmcp`). The server acts as the job named by
+//! `MAM_AGENT` in the workspace of `MAM_WORKSPACE` — there is no `--from`.
+//! Each tool is a thin call into the same code as its command (`mail`,
+//! `tools`, the registry): the same checks, the same messages, and an error
+//! class that becomes a tool error carrying it. A result is structured JSON
+//! plus one line of text.
+//!
+//! Tool calls run one at a time on a blocking thread that owns the context
+//! and the open registry; SQLite serializes them against `mam` commands in
+//! other processes.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Result;
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::Ctx;
+use crate::error::{Code, code_of, hint_of, usage};
+use crate::mail::remind::When;
+use crate::model::{Role, Verdict};
+use crate::registry::Registry;
+use crate::tools::{DoneReport, Within};
+
+/// What a tool call runs against: the context and, once opened, the registry.
+struct State {
+    ctx: Ctx,
+    reg: Option<Registry>,
+}
+
+impl State {
+    fn reg(&mut self) -> Result<&mut Registry> {
+        Ok(self.parts()?.1)
+    }
+
+    /// The context and the registry (opened on first use, then kept).
+    fn parts(&mut self) -> Result<(&Ctx, &mut Registry)> {
+        if self.reg.is_none() {
+            self.reg = Some(self.ctx.registry()?);
+        }
+        Ok((&self.ctx, self.reg.as_mut().expect("opened above")))
+    }
+}
+
+#[derive(Clone)]
+struct Server {
+    state: Arc<Mutex<State>>,
+}
+
+/// Serve MCP on stdin/stdout until the client closes stdin.
+pub fn serve(ctx: Ctx) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the MCP server's runtime: {e}"))?;
+    let server = Server {
+        state: Arc::new(Mutex::new(State { ctx, reg: None })),
+    };
+    rt.block_on(async move {
+        let running = server
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| anyhow::anyhow!("MCP initialization failed: {e}"))?;
+        running
+            .waiting()
+            .await
+            .map_err(|e| anyhow::anyhow!("the MCP server stopped: {e}"))?;
+        Ok(())
+    })
+}
+
+impl ServerHandler for Server {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("mam", env!("CARGO_PKG_VERSION")))
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(tools()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        tools().into_iter().find(|t| t.name == name)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.to_string();
+        if !TOOLS.iter().any(|t| t.0 == name) {
+            return Err(ErrorData::invalid_params(
+                format!("no tool named {name:?}; tools/list has mam's tools"),
+                None,
+            ));
+        }
+        let args = Value::Object(request.arguments.unwrap_or_default());
+        let state = self.state.clone();
+        let done = tokio::task::spawn_blocking(move || {
+            let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
+            let st = &mut *guard;
+            let out = call(st, &name, args);
+            if let Some(reg) = st.reg.as_mut() {
+                st.ctx.publish(reg);
+            }
+            out
+        })
+        .await
+        .map_err(|e| ErrorData::internal_error(format!("the tool call stopped: {e}"), None))?;
+        Ok(CallToolResponse::from(match done {
+            Ok((line, value)) => result(line, value, false),
+            Err(e) => {
+                let (line, value) = error_result(&e);
+                result(line, value, true)
+            }
+        }))
+    }
+}
+
+/// A tool result: the one line first, then the JSON it summarizes.
+fn result(line: String, value: Value, error: bool) -> CallToolResult {
+    let mut r = if error {
+        CallToolResult::structured_error(value.clone())
+    } else {
+        CallToolResult::structured(value.clone())
+    };
+    r.content = vec![
+        ContentBlock::text(line),
+        ContentBlock::text(value.to_string()),
+    ];
+    r
+}
+
+/// An error as a tool error: mam's message and hint, and its class (the
+/// exit code the same refusal has on the command line).
+fn error_result(e: &anyhow::Error) -> (String, Value) {
+    let code = code_of(e);
+    let class = match code {
+        Code::Ok => "ok",
+        Code::Unexpected => "unexpected",
+        Code::Usage => "usage",
+        Code::NotFound => "not_found",
+        Code::Conflict => "conflict",
+        Code::Timeout => "timeout",
+        Code::Environment => "environment",
+        Code::Auth => "auth",
+    };
+    let message = e
+        .chain()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(": ");
+    let hint = hint_of(e).map(str::to_string);
+    let line = match &hint {
+        Some(h) => format!("error: {message} (hint: {h})"),
+        None => format!("error: {message}"),
+    };
+    let value = json!({"error": {"class": class, "exit_code": code.as_i32(),
+                                 "message": message, "hint": hint}});
+    (line, value)
+}
+
+const INSTRUCTIONS: &str = "mam runs several coding agents side by side; you are one of them \
+(see `whoami`). Use these tools to talk to the other agents and to the human operator \
+(`operator`): `send` a message, `ask` a question (the answer comes back as a message), \
+`recv` what was sent to you, `get_open_threads` for what is still open, and report on your \
+own job with `progress`, `done` or `fail`.";
+
+/// Every tool: name, description, input schema (JSON Schema).
+const TOOLS: &[(&str, &str, &str)] = &[
+    (
+        "whoami",
+        "Who you are in mam: your job name, role, agent kind, state, workspace and tmux session, and whether these tools are wired in (mcp).",
+        r#"{"type":"object","properties":{},"additionalProperties":false}"#,
+    ),
+    (
+        "send",
+        "Send a message to another agent (by job name), to the human operator (`operator`), or to every live agent but you (`*`). It is typed into a running agent at once, or queued until it is ready. Returns each message id with its recipient and whether it was delivered or queued.",
+        r#"{"type":"object","properties":{
+            "to":{"type":"string","description":"Recipient: a job name (see get_open_threads or whoami), `operator` for the human, or `*` for every live agent but you."},
+            "text":{"type":"string","description":"The message text (plain text, at most 16 MiB)."},
+            "reply_to":{"type":"string","description":"Optional: the id of the message (m<N>) or question (q<N>) this replies to."}},
+          "required":["to","text"],"additionalProperties":false}"#,
+    ),
+    (
+        "ask",
+        "Ask one agent (or `operator`) a question. Returns the question id (q<N>); the answer arrives later as a message to you (see recv), and the question stays open in get_open_threads until answered or cancelled.",
+        r#"{"type":"object","properties":{
+            "to":{"type":"string","description":"Whom to ask: a job name or `operator` (not `*`)."},
+            "question":{"type":"string","description":"The question text."}},
+          "required":["to","question"],"additionalProperties":false}"#,
+    ),
+    (
+        "answer",
+        "Answer a question that was put to you. The question is closed and the answer goes to its asker. Only the agent asked can answer.",
+        r#"{"type":"object","properties":{
+            "question_id":{"type":"string","description":"The question id, q<N> (from the question message or get_open_threads)."},
+            "text":{"type":"string","description":"The answer text."}},
+          "required":["question_id","text"],"additionalProperties":false}"#,
+    ),
+    (
+        "recv",
+        "Take your oldest unread messages (marks them read) and say how many are still waiting.",
+        r#"{"type":"object","properties":{
+            "max":{"type":"integer","minimum":1,"maximum":1000,"default":10,"description":"How many messages to take at most."}},
+          "additionalProperties":false}"#,
+    ),
+    (
+        "inbox",
+        "List your messages without marking them read: unread ones, or all with all=true.",
+        r#"{"type":"object","properties":{
+            "all":{"type":"boolean","default":false,"description":"Include messages already read, failed or cancelled."}},
+          "additionalProperties":false}"#,
+    ),
+    (
+        "get_open_threads",
+        "What is still open for you: questions you asked (role asker) or owe an answer to (role target), and messages queued for you (kind message). The operator and a pm see the whole workspace.",
+        r#"{"type":"object","properties":{},"additionalProperties":false}"#,
+    ),
+    (
+        "cancel",
+        "Cancel your own queued message (m<N>), open question (q<N>) or pending reminder (r<N>). What is not yours is refused.",
+        r#"{"type":"object","properties":{
+            "id":{"type":"string","description":"The id to cancel: m<N>, q<N> or r<N>."}},
+          "required":["id"],"additionalProperties":false}"#,
+    ),
+    (
+        "remind",
+        "Schedule a reminder, typed into the target agent when it is due: give `in` (a duration) or `at` (a time), and optionally `every` to repeat.",
+        r#"{"type":"object","properties":{
+            "text":{"type":"string","description":"What the reminder says."},
+            "to":{"type":"string","description":"Whom to remind: a job name or `operator`; default: you."},
+            "in":{"type":"string","description":"Due after this duration, e.g. `90s`, `10m`, `2h`."},
+            "at":{"type":"string","description":"Due at this time: RFC 3339 (2026-11-21T15:00:00Z), `2026-11-21 15:00` or `15:00` (local time)."},
+            "every":{"type":"string","description":"Optional: repeat at this interval, e.g. `1h` (at least a minute)."}},
+          "required":["text"],"additionalProperties":false}"#,
+    ),
+    (
+        "reminders",
+        "List reminders you own or that target you (the operator: all), with state, due time, attempts and last error.",
+        r#"{"type":"object","properties":{
+            "all":{"type":"boolean","default":false,"description":"Include delivered and cancelled reminders."}},
+          "additionalProperties":false}"#,
+    ),
+    (
+        "cancel_reminder",
+        "Cancel a pending reminder you own (r<N>).",
+        r#"{"type":"object","properties":{
+            "id":{"type":"string","description":"The reminder id, r<N> (from remind or reminders)."}},
+          "required":["id"],"additionalProperties":false}"#,
+    ),
+    (
+        "progress",
+        "Report progress on your own job: a percentage and an optional note the operator sees in `mam status`.",
+        r#"{"type":"object","properties":{
+            "percent":{"type":"integer","minimum":0,"maximum":100,"description":"How far along the job is, 0 to 100."},
+            "note":{"type":"string","description":"Optional: a short note on what is happening."}},
+          "required":["percent"],"additionalProperties":false}"#,
+    ),
+    (
+        "done",
+        "Report your own job done, with an optional verdict (reviewers), details, and the files it produced. Paths are relative to your workdir and must be inside it. Your session may be stopped afterwards.",
+        r#"{"type":"object","properties":{
+            "verdict":{"type":"string","enum":["pass","not-pass"],"description":"Optional: a review verdict."},
+            "details":{"type":"string","description":"Optional: a summary of the result."},
+            "details_file":{"type":"string","description":"Optional, instead of details: a file inside your workdir holding them."},
+            "artifacts":{"type":"array","items":{"type":"string"},"description":"Optional: files the job produced, inside your workdir."}},
+          "additionalProperties":false}"#,
+    ),
+    (
+        "fail",
+        "Report your own job failed, saying why.",
+        r#"{"type":"object","properties":{
+            "reason":{"type":"string","description":"Why the job failed."}},
+          "required":["reason"],"additionalProperties":false}"#,
+    ),
+    (
+        "lease",
+        "Lease files before you edit them, so other agents keep off: paths or globs (`src/a.rs`, `src/**`, `docs/*.md`), relative to your working directory. Exclusive unless shared=true; a lease that overlaps another holder's is refused, naming the holder, the reason and when it expires. Returns the lease ids (l<N>).",
+        r#"{"type":"object","properties":{
+            "paths":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Paths or globs to lease (`*` within a name, `**` across folders)."},
+            "ttl":{"type":"string","description":"Optional: how long the lease lasts, e.g. `30m`, `2h` (default: the workspace's lease ttl, 1h)."},
+            "reason":{"type":"string","description":"Optional: why you hold it, shown to whoever is refused."},
+            "shared":{"type":"boolean","default":false,"description":"A shared lease only conflicts with exclusive ones."}},
+          "required":["paths"],"additionalProperties":false}"#,
+    ),
+    (
+        "release",
+        "Release your leases, by id (l<N>) or by the path or glob as you leased it.",
+        r#"{"type":"object","properties":{
+            "leases":{"type":"array","items":{"type":"string"},"minItems":1,"description":"Lease ids (l<N>) or the leased paths or globs."}},
+          "required":["leases"],"additionalProperties":false}"#,
+    ),
+    (
+        "leases",
+        "List active leases: yours, or everyone's with all=true (holder, pattern, exclusive or shared, expiry, reason).",
+        r#"{"type":"object","properties":{
+            "all":{"type":"boolean","default":false,"description":"Every holder's leases, not only yours."}},
+          "additionalProperties":false}"#,
+    ),
+    (
+        "explain",
+        "Read-only: what mam sees of an agent and why it thinks what it thinks: recorded state, what its screen shows and which profile rules match, its record, whether MCP is wired, and the last delivery attempts.",
+        r#"{"type":"object","properties":{
+            "name":{"type":"string","description":"The job to explain; default: you."}},
+          "additionalProperties":false}"#,
+    ),
+];
+
+fn tools() -> Vec<Tool> {
+    TOOLS
+        .iter()
+        .map(|(name, description, schema)| {
+            let schema: serde_json::Map<String, Value> =
+                serde_json::from_str(schema).expect("the tool schemas are valid JSON");
+            Tool::new(*name, *description, schema)
+        })
+        .collect()
+}
+
+/// A tool's arguments as its struct; a bad shape is a usage error.
+fn args<T: for<'de> Deserialize<'de>>(tool: &str, v: Value) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| usage(format!("{tool}: invalid arguments: {e}")).into())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Nothing {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SendArgs {
+    to: String,
+    text: String,
+    reply_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AskArgs {
+    to: String,
+    question: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnswerArgs {
+    question_id: String,
+    text: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecvArgs {
+    max: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllArgs {
+    #[serde(default)]
+    all: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdArgs {
+    id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemindArgs {
+    text: String,
+    to: Option<String>,
+    #[serde(rename = "in")]
+    in_: Option<String>,
+    at: Option<String>,
+    every: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProgressArgs {
+    percent: i64,
+    note: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DoneArgs {
+    verdict: Option<String>,
+    details: Option<String>,
+    details_file: Option<String>,
+    #[serde(default)]
+    artifacts: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailArgs {
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaseArgs {
+    paths: Vec<String>,
+    ttl: Option<String>,
+    reason: Option<String>,
+    #[serde(default)]
+    shared: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseArgs {
+    leases: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExplainArgs {
+    name: Option<String>,
+}
+
+/// What sending did, per message: id, recipient, delivered or queued.
+fn sent_json(sent: &crate::mail::Sent) -> Vec<Value> {
+    sent.ids
+        .iter()
+        .map(|(id, to)| {
+            let state = if sent.delivered(id) {
+                "delivered"
+            } else {
+                "queued"
+            };
+            json!({"id": id, "to": to, "state": state})
+        })
+        .collect()
+}
+
+fn sent_line(sent: &crate::mail::Sent) -> String {
+    sent_json(sent)
+        .iter()
+        .map(|m| format!("{} to {}: {}", m["id"], m["to"], m["state"]).replace('"', ""))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Run tool `name` as the caller: a one-line text and the JSON result.
+fn call(st: &mut State, name: &str, a: Value) -> Result<(String, Value)> {
+    let me = st.ctx.caller.clone();
+    match name {
+        "whoami" => {
+            args::<Nothing>(name, a)?;
+            let reg = st.ctx.registry_if_exists()?;
+            let v = crate::tools::whoami(&st.ctx, reg.as_ref())?;
+            let line = format!(
+                "you are {} ({}{}) in {}; MCP {}",
+                v["name"].as_str().unwrap_or(""),
+                v["role"].as_str().unwrap_or(""),
+                v["kind"]
+                    .as_str()
+                    .map(|k| format!(", {k}"))
+                    .unwrap_or_default(),
+                st.ctx.paths.root.display(),
+                if v["mcp"] == json!(true) {
+                    "wired"
+                } else {
+                    "not wired"
+                },
+            );
+            Ok((line, v))
+        }
+        "send" => {
+            let a: SendArgs = args(name, a)?;
+            let body = crate::mail::check_body(&a.text)?;
+            let (ctx, reg) = st.parts()?;
+            ctx.check_actor(reg, &me)?;
+            let sent = crate::mail::send(ctx, reg, &me, &a.to, &body, a.reply_to.as_deref())?;
+            let line = if sent.ids.is_empty() {
+                "no live agent to broadcast to; nothing sent".to_string()
+            } else {
+                sent_line(&sent)
+            };
+            Ok((line, json!({"messages": sent_json(&sent)})))
+        }
+        "ask" => {
+            let a: AskArgs = args(name, a)?;
+            let text = crate::mail::check_body(&a.question)?;
+            let (ctx, reg) = st.parts()?;
+            ctx.check_actor(reg, &me)?;
+            let (qid, sent) = crate::mail::ask(ctx, reg, &me, &a.to, &text)?;
+            let line = format!("{qid} asked of {}; {}", sent.ids[0].1, sent_line(&sent));
+            Ok((line, json!({"question": qid, "messages": sent_json(&sent)})))
+        }
+        "answer" => {
+            let a: AnswerArgs = args(name, a)?;
+            crate::mail::question_number(&a.question_id)?;
+            let text = crate::mail::check_body(&a.text)?;
+            let (ctx, reg) = st.parts()?;
+            ctx.check_actor(reg, &me)?;
+            let sent = crate::mail::answer(ctx, reg, &me, &a.question_id, &text)?;
+            let line = format!("{} answered; {}", a.question_id, sent_line(&sent));
+            Ok((
+                line,
+                json!({"question": a.question_id, "messages": sent_json(&sent)}),
+            ))
+        }
+        "recv" => {
+            let a: RecvArgs = args(name, a)?;
+            let reg = st.reg()?;
+            crate::mail::check_inbox_owner(reg, &me)?;
+            let got = crate::mail::take(reg, &me, a.max.unwrap_or(10), false)?;
+            let line = format!(
+                "{} message(s) taken, {} more waiting",
+                got.messages.len(),
+                got.remaining
+            );
+            Ok((line, serde_json::to_value(&got)?))
+        }
+        "inbox" => {
+            let a: AllArgs = args(name, a)?;
+            let reg = st.reg()?;
+            crate::mail::check_inbox_owner(reg, &me)?;
+            let msgs = reg.inbox(&me, a.all, 10_000)?;
+            let line = format!("{} message(s) for {me}", msgs.len());
+            Ok((line, json!({"name": me, "messages": msgs})))
+        }
+        "get_open_threads" => {
+            args::<Nothing>(name, a)?;
+            let reg = st.reg()?;
+            crate::mail::check_inbox_owner(reg, &me)?;
+            let whole = me == "operator" || reg.job(&me)?.is_some_and(|j| j.role == Role::Pm);
+            let who = (!whole).then_some(me.as_str());
+            let now = crate::registry::now_ms();
+            let threads: Vec<Value> = crate::mail::threads(reg, who, now)?
+                .into_iter()
+                .map(|t| {
+                    json!({"kind": t.kind, "id": t.id, "name": t.name, "role": t.role,
+                           "counterparty": t.counterparty, "summary": t.summary,
+                           "age_seconds": t.age_ms / 1000})
+                })
+                .collect();
+            let line = format!(
+                "{} open thread(s){}",
+                threads.len(),
+                if whole { " in the workspace" } else { "" }
+            );
+            Ok((line, json!({"threads": threads})))
+        }
+        "cancel" => {
+            let a: IdArgs = args(name, a)?;
+            let ctx = &st.ctx;
+            crate::registry::messages::parse_id(&a.id)?;
+            let reg = st.reg.get_or_insert(ctx.registry()?);
+            crate::tools::cancel(ctx, reg, &me, &a.id)?;
+            Ok((
+                format!("{}: cancelled", a.id),
+                json!({"id": a.id, "state": "cancelled"}),
+            ))
+        }
+        "cancel_reminder" => {
+            let a: IdArgs = args(name, a)?;
+            let ctx = &st.ctx;
+            if !matches!(crate::registry::messages::parse_id(&a.id)?, ('r', _)) {
+                return Err(usage(format!("{} is not a reminder id (r<N>)", a.id))
+                    .hint("use `cancel` for messages and questions")
+                    .into());
+            }
+            let reg = st.reg.get_or_insert(ctx.registry()?);
+            crate::tools::cancel(ctx, reg, &me, &a.id)?;
+            Ok((
+                format!("{}: cancelled", a.id),
+                json!({"id": a.id, "state": "cancelled"}),
+            ))
+        }
+        "remind" => {
+            let a: RemindArgs = args(name, a)?;
+            let when = match (&a.in_, &a.at) {
+                (Some(d), _) => Some(When::In(d)),
+                (None, Some(t)) => Some(When::At(t)),
+                (None, None) => None,
+            };
+            let checked = crate::mail::remind::check(when, a.every.as_deref(), &a.text)?;
+            let to = a.to.unwrap_or_else(|| me.clone());
+            let (ctx, reg) = st.parts()?;
+            let r = crate::mail::remind::remind(ctx, reg, &me, &to, &checked)?;
+            let line = format!("{} for {} at {}", r.id, r.target, r.due_at);
+            Ok((line, serde_json::to_value(&r)?))
+        }
+        "reminders" => {
+            let a: AllArgs = args(name, a)?;
+            let reg = st.reg()?;
+            let who = (me != "operator").then_some(me.as_str());
+            let rs = reg.reminders(who, a.all)?;
+            Ok((
+                format!("{} reminder(s)", rs.len()),
+                json!({"reminders": rs}),
+            ))
+        }
+        "progress" => {
+            let a: ProgressArgs = args(name, a)?;
+            let job = st.ctx.own_job(None)?;
+            crate::tools::check_pct(a.percent)?;
+            let reg = st.reg()?;
+            crate::tools::progress(reg, &job, a.percent, a.note.as_deref().unwrap_or(""))?;
+            Ok((
+                format!("{job}: {}%", a.percent),
+                json!({"name": job, "progress": a.percent}),
+            ))
+        }
+        "done" => {
+            let a: DoneArgs = args(name, a)?;
+            let job = st.ctx.own_job(None)?;
+            let verdict = match a.verdict.as_deref() {
+                None => None,
+                Some(v) => Some(Verdict::parse(v).ok_or_else(|| {
+                    usage(format!("verdict {v:?} is neither `pass` nor `not-pass`"))
+                })?),
+            };
+            let artifacts: Vec<PathBuf> = a.artifacts.iter().map(PathBuf::from).collect();
+            let details_file = a.details_file.as_deref().map(std::path::Path::new);
+            let report = DoneReport {
+                verdict,
+                details: a.details.as_deref(),
+                details_file,
+                artifacts: &artifacts,
+            };
+            let reg = st.reg()?;
+            crate::tools::done(reg, &job, &report, Within::Workdir)?;
+            let line = match verdict {
+                Some(v) => format!("{job}: done ({v})"),
+                None => format!("{job}: done"),
+            };
+            Ok((
+                line,
+                json!({"name": job, "state": "done", "verdict": verdict}),
+            ))
+        }
+        "fail" => {
+            let a: FailArgs = args(name, a)?;
+            let job = st.ctx.own_job(None)?;
+            crate::tools::check_reason(&a.reason)?;
+            let reg = st.reg()?;
+            crate::tools::fail(reg, &job, &a.reason)?;
+            Ok((
+                format!("{job}: failed"),
+                json!({"name": job, "state": "failed"}),
+            ))
+        }
+        "lease" => {
+            let a: LeaseArgs = args(name, a)?;
+            let ttl = match a.ttl.as_deref() {
+                Some(t) => crate::duration::parse("ttl", t, crate::duration::Limit::LEASE)?,
+                None => st.ctx.config.lease_ttl(),
+            };
+            let reason = a
+                .reason
+                .as_deref()
+                .map(crate::agent::probe::sanitize)
+                .filter(|r| !r.trim().is_empty());
+            let (ctx, reg) = st.parts()?;
+            ctx.check_actor(reg, &me)?;
+            let root = crate::lease::root_for(reg, &me, &ctx.cwd, &ctx.paths.root)?;
+            let patterns = a
+                .paths
+                .iter()
+                .map(|p| crate::lease::pattern::from_user(p, &ctx.cwd, &root))
+                .collect::<Result<Vec<_>>>()?;
+            let got = crate::lease::lease(
+                reg,
+                &me,
+                &crate::lease::Request {
+                    patterns: &patterns,
+                    ttl,
+                    reason: reason.as_deref(),
+                    shared: a.shared,
+                },
+            );
+            ctx.publish(reg);
+            let got = got?;
+            let line = got
+                .iter()
+                .map(|l| format!("{} on {}", l.id, l.pattern))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Ok((line, json!({"leases": got})))
+        }
+        "release" => {
+            let a: ReleaseArgs = args(name, a)?;
+            let (ctx, reg) = st.parts()?;
+            ctx.check_actor(reg, &me)?;
+            let root = crate::lease::root_for(reg, &me, &ctx.cwd, &ctx.paths.root)?;
+            let targets = a
+                .leases
+                .iter()
+                .map(|t| {
+                    crate::lease::Target::parse(t, |p| {
+                        crate::lease::pattern::from_user(p, &ctx.cwd, &root)
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let done = crate::lease::release(reg, &me, &targets, false, None);
+            ctx.publish(reg);
+            let done = done?;
+            let line = done
+                .iter()
+                .map(|l| format!("{} on {}: {}", l.id, l.pattern, l.state))
+                .collect::<Vec<_>>()
+                .join("; ");
+            Ok((line, json!({"released": done})))
+        }
+        "leases" => {
+            let a: AllArgs = args(name, a)?;
+            let (ctx, reg) = st.parts()?;
+            let holder = (!a.all).then_some(me.as_str());
+            let got = crate::lease::leases(reg, holder, false);
+            ctx.publish(reg);
+            let got = got?;
+            Ok((
+                format!("{} active lease(s)", got.len()),
+                json!({"leases": got}),
+            ))
+        }
+        "explain" => {
+            let a: ExplainArgs = args(name, a)?;
+            let target = a.name.unwrap_or_else(|| me.clone());
+            let (ctx, reg) = st.parts()?;
+            let x = crate::tools::explain(ctx, reg, &target)?;
+            let line = format!(
+                "{}: recorded {}, screen shows {}",
+                x.job.name, x.job.state, x.live
+            );
+            Ok((line, x.to_json()))
+        }
+        _ => Err(usage(format!("no tool named {name:?}")).into()),
+    }
+}
