@@ -18,7 +18,14 @@ static PROFILES: LazyLock<Vec<Profile>> = LazyLock::new(|| {
         .collect()
 });
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    // Compile the profiles before the first input: under a loaded machine
+    // that took longer than the per-input timeout, which libFuzzer then
+    // reported as a hang on the empty input.
+    init: {
+        LazyLock::force(&PROFILES);
+    },
+    |data: &[u8]| {
     let raw = String::from_utf8_lossy(data);
     let screen = normalise_screen(&raw);
     for p in PROFILES.iter() {
@@ -33,4 +40,5 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-});
+    }
+);
