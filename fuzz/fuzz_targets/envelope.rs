@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mam::signing::envelope::{Envelope, canonical};
+use mam::signing::envelope::{Envelope, canonical, has_float};
 
 const TOPIC: &str = "mam/w1/events/message/idle";
 const KEY: &[u8] = b"fuzz secret key of thirty-two by";
@@ -14,7 +14,12 @@ const OTHER: &[u8] = b"another secret key, not the one.";
 fuzz_target!(|data: &[u8]| {
     let Ok(mut env) = serde_json::from_slice::<Envelope>(data) else {
         // Whatever the bytes are, canonical JSON of any JSON value works.
-        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data) {
+        // Floats have no stable canonical form (serde_json reads
+        // 1844674407370955551615 as 1.8446744073709552e21 and that back as
+        // …554e21); mam never signs them (has_float), so skip them here.
+        if let Ok(v) = serde_json::from_slice::<serde_json::Value>(data)
+            && !has_float(&v)
+        {
             let c = canonical(&v);
             assert_eq!(canonical(&serde_json::from_str(&c).unwrap()), c);
         }

@@ -137,6 +137,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Regression (found by fuzz/envelope): a float's canonical text does
+    /// not survive a parse (serde_json reads 1844674407370955551615 as
+    /// 1.8446744073709552e21 and that text as …554e21), so a signature over
+    /// it would not verify; `has_float` is what keeps floats out of events.
+    #[test]
+    fn a_float_has_no_stable_canonical_form_and_is_flagged() {
+        let v: Value = serde_json::from_str(r#"{"n":1844674407370955551615}"#).unwrap();
+        let once = canonical(&v);
+        let twice = canonical(&serde_json::from_str(&once).unwrap());
+        assert_ne!(once, twice);
+        assert!(has_float(&v));
+        assert!(!has_float(
+            &json!({"n": 18446744073709551615u64, "s": "1.5"})
+        ));
+    }
+
     #[test]
     fn sign_to_wire_is_sign_then_to_wire() {
         let mut a = sample();
