@@ -1491,8 +1491,8 @@ fn count_messages(root: &Path) -> i64 {
         .expect("count messages")
 }
 
-/// Returns the `mam send` load, the floor_commit load and the `true` load.
-fn bench_send(b: &Bench, rows: &mut Vec<Row>) -> (Load, Load, Load) {
+/// Single sends: to a stopped job and to a ready agent.
+fn bench_send(b: &Bench, rows: &mut Vec<Row>) {
     let config = send_config(b);
     let root = b.workspace("send", &config);
     // Keep the server up so no run pays for starting it.
@@ -1567,9 +1567,16 @@ fn bench_send(b: &Bench, rows: &mut Vec<Row>) -> (Load, Load, Load) {
         note: "spawns, registry, lock, snapshots, 40 ms verify polls, 2 writes".into(),
     });
     b.kill_server();
+}
 
-    // 3. Load: LOAD_PROCS concurrent processes × b.sends sends to a stopped
-    // job, in a fresh workspace; the same load of floor_commit as the floor.
+/// Load: LOAD_PROCS concurrent processes × b.sends sends to a stopped job,
+/// in a fresh workspace; the same load of floor_commit as the floor.
+/// Returns the `mam send` load, the floor_commit load and the `true` load.
+fn bench_send_load(b: &Bench, rows: &mut Vec<Row>) -> (Load, Load, Load) {
+    let config = send_config(b);
+    let floor_dir = b.dir.path().join("floor");
+    std::fs::create_dir_all(&floor_dir).unwrap();
+    let text = "bench message: please look at src/lib.rs when you are free";
     let n = b.sends;
     eprintln!("perf: {LOAD_PROCS} concurrent processes × {n} mam send → stopped job");
     let root = b.workspace("send-load", &config);
@@ -1615,6 +1622,83 @@ fn bench_send(b: &Bench, rows: &mut Vec<Row>) -> (Load, Load, Load) {
         note: "per-send latency under load (p50 shown as median)".into(),
     });
     (load, floor, spawn)
+}
+
+/// Messages in one `mam send --batch` (to a stopped job).
+const BATCH_SIZE: usize = 5000;
+
+/// What the batch figure measured: messages stored per second by one
+/// `mam send --batch` process and by floor_commit storing as many rows in
+/// one transaction.
+struct Batch {
+    per_s: f64,
+    floor_per_s: f64,
+}
+
+/// `mam send --batch` of BATCH_SIZE lines to a stopped job, whole process
+/// timed, beside floor_commit inserting BATCH_SIZE rows in one transaction.
+fn bench_batch(b: &Bench, rows: &mut Vec<Row>) -> Batch {
+    eprintln!("perf: mam send --batch of {BATCH_SIZE} messages → stopped job");
+    let root = b.workspace("batch", &send_config(b));
+    b.mam_ok(&root, &["create", "idle", "--agent", "fakeplain", "-q"]);
+    b.mam_ok(&root, &["stop", "idle", "-q"]);
+    b.kill_server();
+    let text = "bench message: please look at src/lib.rs when you are free";
+    let input: String = (0..BATCH_SIZE)
+        .map(|i| json!({"to": "idle", "text": format!("{text} ({i})")}).to_string() + "\n")
+        .collect();
+    let floor_db = b.dir.path().join("floor-batch.db");
+    let rows_arg = BATCH_SIZE.to_string();
+    let floor_cmd = || {
+        let mut c = Command::new(&b.floor_commit);
+        c.arg(&floor_db)
+            .arg(text)
+            .arg(&rows_arg)
+            .stdin(Stdio::null());
+        c
+    };
+    b.time("floor_commit", floor_cmd());
+    let runs = b.runs.min(5);
+    let mut batch = Vec::new();
+    let mut floors = Vec::new();
+    for _ in 0..runs {
+        let before = count_messages(&root);
+        let mut c = b.mam_cmd(&root, &["send", "--batch", "-q"]);
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let t = Instant::now();
+        let mut child = c.spawn().expect("spawn mam send --batch");
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(input.as_bytes()).expect("write the batch");
+        }
+        let out = child.wait_with_output().expect("wait for mam send --batch");
+        batch.push(t.elapsed());
+        check_ok("mam send --batch", &out);
+        assert_eq!(
+            (count_messages(&root) - before) as usize,
+            BATCH_SIZE,
+            "mam send --batch stored a different number of messages"
+        );
+        floors.push(b.time("floor_commit", floor_cmd()));
+    }
+    let value = Stat::of(batch);
+    let floor = Stat::of(floors);
+    let per_s = BATCH_SIZE as f64 / (value.median / 1000.0);
+    let floor_per_s = BATCH_SIZE as f64 / (floor.median / 1000.0);
+    rows.push(Row {
+        key: "send_batch".into(),
+        label: format!("send --batch, {BATCH_SIZE} messages → stopped"),
+        value,
+        floor_label: format!("floor_commit, {BATCH_SIZE} rows in 1 transaction"),
+        floor,
+        note: format!(
+            "whole process: read + check every line, one transaction with signed events; {per_s:.0} vs {floor_per_s:.0} messages/s"
+        ),
+    });
+    Batch { per_s, floor_per_s }
 }
 
 // ---------------------------------------------------------------------------
@@ -2314,6 +2398,43 @@ fn mcp_targets(rows: &[Row]) -> Vec<Target> {
     ]
 }
 
+/// The throughput targets: the concurrent load against its floor, the
+/// batch in messages stored per second.
+fn load_targets(load: &Load, floor: &Load, batch: &Batch) -> Vec<Target> {
+    vec![
+        Target::at_least(
+            format!(
+                "send throughput, {LOAD_PROCS} concurrent × {} → stopped job, messages/s",
+                load.sends
+            ),
+            load.rate(),
+            2000.0,
+            "/s",
+        ),
+        Target::at_least(
+            format!("send throughput, {LOAD_PROCS} concurrent / floor_commit's, ratio"),
+            load.rate() / floor.rate(),
+            0.8,
+            "×",
+        ),
+        Target::at_most(
+            format!("send p99 under load / floor_commit's p99, {LOAD_PROCS} concurrent"),
+            load.lat.pct(0.99) / floor.lat.pct(0.99),
+            2.0,
+            "×",
+        ),
+        Target::at_least(
+            format!(
+                "send --batch of {BATCH_SIZE}, messages stored/s (floor {:.0}/s)",
+                batch.floor_per_s
+            ),
+            batch.per_s,
+            20_000.0,
+            "/s",
+        ),
+    ]
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; there are no options, so it is ignored.
     let tmux_version = require_tmux();
@@ -2348,6 +2469,19 @@ fn main() {
         }
         return;
     }
+    if std::env::var("MAM_BENCH_ONLY").is_ok_and(|v| v == "load") {
+        // Just the throughput figures: the concurrent load and the batch.
+        let (load, load_floor, load_spawn) = bench_send_load(&b, &mut rows);
+        let batch = bench_batch(&b, &mut rows);
+        print_table(&rows);
+        println!();
+        print_load(&load, &load_floor, &load_spawn);
+        println!();
+        for t in load_targets(&load, &load_floor, &batch) {
+            println!("{}", t.line());
+        }
+        return;
+    }
     // `MAM_BENCH_ONLY=lease`: that figure alone (printed, not written).
     if std::env::var("MAM_BENCH_ONLY").as_deref() == Ok("lease") {
         bench_lease(&b, &mut rows);
@@ -2358,7 +2492,9 @@ fn main() {
     bench_oneshot(&b, &mut rows);
     bench_create(&b, &mut rows);
     let daemon = bench_status(&b, &mut rows);
-    let (load, load_floor, load_spawn) = bench_send(&b, &mut rows);
+    bench_send(&b, &mut rows);
+    let (load, load_floor, load_spawn) = bench_send_load(&b, &mut rows);
+    let batch = bench_batch(&b, &mut rows);
     let publish = bench_publish(&b, &mut rows);
     bench_worktrees(&b, &mut rows);
     bench_lease(&b, &mut rows);
@@ -2410,15 +2546,7 @@ fn main() {
             "ms",
         ),
     ];
-    targets.push(Target::at_least(
-        format!(
-            "send throughput, {LOAD_PROCS} concurrent × {} → stopped job, messages/s",
-            load.sends
-        ),
-        load.rate(),
-        2000.0,
-        "/s",
-    ));
+    targets.extend(load_targets(&load, &load_floor, &batch));
     let find = |k: &str| rows.iter().find(|r| r.key == k);
     let text = "send → stopped + QoS 1 publish / (floor_commit + mosquitto_pub), median ratio";
     targets.push(match (find("send_publish"), &publish.broker_skipped) {
@@ -2501,6 +2629,7 @@ fn main() {
             "ratio": round2(r.ratio()),
             "note": r.note,
         })).collect::<Vec<_>>(),
+        "send_batch": {"size": BATCH_SIZE, "per_s": round2(batch.per_s), "floor_per_s": round2(batch.floor_per_s)},
         "send_load": {
             "mam_send": load.json(),
             "floor_commit": load_floor.json(),

@@ -2036,7 +2036,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__send)
-            opts="-q -v -h -V --reply-to --file --from --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --reply-to --file --batch --from --json --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

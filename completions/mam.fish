@@ -140,7 +140,8 @@ complete -c mam -n "__fish_mam_using_subcommand send" -l reply-to -d 'Mark it as
 complete -c mam -n "__fish_mam_using_subcommand send" -l file -d 'Read the message from a file' -r -F
 complete -c mam -n "__fish_mam_using_subcommand send" -l from -d 'Send as NAME (operator only; agents are who MAM_AGENT says)' -r
 complete -c mam -n "__fish_mam_using_subcommand send" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
-complete -c mam -n "__fish_mam_using_subcommand send" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand send" -l batch -d 'Send many: JSON Lines on stdin, one {"to", "text", "reply_to"} per line, all stored in one transaction (none if any line is bad)'
+complete -c mam -n "__fish_mam_using_subcommand send" -l json -d 'Print the result as JSON (with --batch: one JSON line per input line)'
 complete -c mam -n "__fish_mam_using_subcommand send" -s q -l quiet -d 'Print less (only ids and errors)'
 complete -c mam -n "__fish_mam_using_subcommand send" -s v -l verbose -d 'Print more about what is done'
 complete -c mam -n "__fish_mam_using_subcommand send" -s h -l help -d 'Print help'

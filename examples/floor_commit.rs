@@ -1,11 +1,12 @@
 //! The floor for `mam send` in `benches/perf.rs`: the least a separate
 //! process can do to store one message durably in a registry-like database.
 //!
-//! `floor_commit DB [TEXT]` opens (creating on first use) the SQLite database
-//! DB the way `src/registry/mod.rs` opens the registry — read-write, no
-//! mutex, `busy_timeout` 10 s, `foreign_keys = ON`, `synchronous = NORMAL`,
-//! WAL journal — then commits one row in a `BEGIN IMMEDIATE` transaction and
-//! exits. The first run switches the file to WAL and creates the table; every
+//! `floor_commit DB [TEXT [ROWS]]` opens (creating on first use) the SQLite database
+//! DB the way `src/registry/mod.rs` opened the registry before its own busy
+//! handler — read-write, no mutex, SQLite's `busy_timeout` 10 s,
+//! `foreign_keys = ON`, `synchronous = NORMAL`, WAL journal — then commits
+//! one row (or ROWS rows, the floor of `mam send --batch`) in a
+//! `BEGIN IMMEDIATE` transaction and exits. The first run switches the file to WAL and creates the table; every
 //! later run only reads the journal mode, as mam does before using the file.
 //!
 //! Exits 1 with a message on stderr on any error.
@@ -24,6 +25,14 @@ fn run() -> rusqlite::Result<()> {
         .next()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "hello".into());
+    let rows: usize = match args.next().map(|s| s.to_string_lossy().parse()) {
+        None => 1,
+        Some(Ok(n)) => n,
+        Some(Err(_)) => {
+            eprintln!("floor_commit: ROWS must be a number");
+            std::process::exit(2);
+        }
+    };
 
     let mut conn = Connection::open_with_flags(
         &db,
@@ -53,10 +62,14 @@ fn run() -> rusqlite::Result<()> {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    tx.execute(
-        "INSERT INTO messages (ts_ms, sender, recipient, body) VALUES (?1, 'operator', 'idle', ?2)",
-        rusqlite::params![now, body],
-    )?;
+    {
+        let mut insert = tx.prepare(
+            "INSERT INTO messages (ts_ms, sender, recipient, body) VALUES (?1, 'operator', 'idle', ?2)",
+        )?;
+        for _ in 0..rows {
+            insert.execute(rusqlite::params![now, body])?;
+        }
+    }
     tx.commit()
 }
 

@@ -313,7 +313,8 @@ pub struct FromArg {
 #[derive(Debug, Args)]
 pub struct SendArgs {
     /// Recipient: a job name, `operator`, or `*` for every live agent
-    pub to: String,
+    #[arg(required_unless_present = "batch")]
+    pub to: Option<String>,
     /// The message ('-' reads stdin); several words are joined with spaces
     #[arg(allow_hyphen_values = true, trailing_var_arg = true, num_args = 0..)]
     pub text: Vec<String>,
@@ -323,9 +324,13 @@ pub struct SendArgs {
     /// Read the message from a file
     #[arg(long, value_name = "FILE", conflicts_with = "text")]
     pub file: Option<PathBuf>,
+    /// Send many: JSON Lines on stdin, one {"to", "text", "reply_to"} per
+    /// line, all stored in one transaction (none if any line is bad)
+    #[arg(long, conflicts_with_all = ["to", "text", "file", "reply_to"])]
+    pub batch: bool,
     #[command(flatten)]
     pub from: FromArg,
-    /// Print the result as JSON
+    /// Print the result as JSON (with --batch: one JSON line per input line)
     #[arg(long)]
     pub json: bool,
 }

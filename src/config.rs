@@ -203,14 +203,7 @@ impl Config {
             let Some(table) = read_layer(file)? else {
                 continue;
             };
-            // Validate the layer on its own so the error names its file.
-            let layer: Config = table
-                .clone()
-                .try_into()
-                .map_err(|e| config_error(file, &e.to_string()))?;
-            layer
-                .validate()
-                .map_err(|e| config_error(file, &e.message))?;
+            Config::check_layer(file, &table)?;
             merge(&mut merged, table);
             sources.files.push(file.to_path_buf());
         }
@@ -221,6 +214,18 @@ impl Config {
         cfg.validate()
             .map_err(|e| usage(format!("invalid configuration: {}", e.message)))?;
         Ok((cfg, sources))
+    }
+
+    /// Validate one layer on its own, so an error names its file.
+    pub fn check_layer(file: &Path, table: &toml::Table) -> Result<Config> {
+        let layer: Config = table
+            .clone()
+            .try_into()
+            .map_err(|e| config_error(file, &e.to_string()))?;
+        layer
+            .validate()
+            .map_err(|e| config_error(file, &e.message))?;
+        Ok(layer)
     }
 
     fn apply_env(&mut self) {
@@ -338,6 +343,11 @@ fn read_layer(file: &Path) -> Result<Option<toml::Table>> {
             return Err(e).with_context(|| format!("cannot read config file {}", file.display()));
         }
     };
+    parse_layer(file, bytes).map(Some)
+}
+
+/// One layer's bytes as TOML (UTF-8 checked); `file` names it in messages.
+pub fn parse_layer(file: &Path, bytes: Vec<u8>) -> Result<toml::Table> {
     let text = String::from_utf8(bytes).map_err(|e| {
         usage(format!(
             "config file {} is not UTF-8 text ({e})",
@@ -348,7 +358,7 @@ fn read_layer(file: &Path) -> Result<Option<toml::Table>> {
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| config_error(file, &e.to_string()))?;
-    Ok(Some(table))
+    Ok(table)
 }
 
 fn config_error(file: &Path, detail: &str) -> crate::error::UserError {

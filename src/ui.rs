@@ -87,6 +87,11 @@ pub fn print_json(v: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
 }
 
+/// One JSON value on one line (JSON Lines).
+pub fn print_json_line(v: &serde_json::Value) {
+    println!("{}", serde_json::to_string(v).unwrap_or_default());
+}
+
 /// A one-line spinner on stderr, shown only on a TTY.
 pub struct Spinner {
     on: bool,

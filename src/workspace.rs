@@ -21,6 +21,9 @@ pub struct Paths {
     pub locks: PathBuf,
     pub reconcile_lock: PathBuf,
     pub setup_lock: PathBuf,
+    /// Held by every registry write transaction (`Registry::write`), so
+    /// writers queue in the kernel instead of polling SQLite's lock.
+    pub write_lock: PathBuf,
 }
 
 impl Paths {
@@ -33,6 +36,7 @@ impl Paths {
             locks: state.join("locks"),
             reconcile_lock: state.join("reconcile.lock"),
             setup_lock: state.join("locks").join("setup.lock"),
+            write_lock: state.join("write.lock"),
             root,
             state,
         }

@@ -8,10 +8,11 @@ pub mod remind;
 
 use anyhow::Result;
 
+use crate::agent::probe::sanitize;
 use crate::app::{Ctx, check_name};
-use crate::error::{not_found, usage};
-use crate::registry::Registry;
+use crate::error::{UserError, not_found, usage};
 use crate::registry::messages::{NewMessage, parse_id};
+use crate::registry::{Registry, Tx};
 use deliver::Attempt;
 
 /// Bodies larger than this are refused outright (they go to attachments up to it).
@@ -20,20 +21,7 @@ pub const MAX_BODY: usize = 16 * 1024 * 1024;
 /// A message or question body as it is stored: at most `MAX_BODY`, control
 /// characters sanitized, not empty.
 pub fn check_body(raw: &str) -> Result<String> {
-    if raw.len() > MAX_BODY {
-        return Err(
-            usage(format!("message is larger than {} MiB", MAX_BODY >> 20))
-                .hint("send a path to the file instead")
-                .into(),
-        );
-    }
-    let body = crate::agent::probe::sanitize(raw);
-    if body.trim().is_empty() {
-        return Err(usage("empty message")
-            .hint("give the text as arguments, '-' for stdin, or --file")
-            .into());
-    }
-    Ok(body)
+    clean_body(raw, "give the text as arguments, '-' for stdin, or --file")
 }
 
 /// What storing (and trying to deliver) mail did: the message ids with their
@@ -63,30 +51,169 @@ pub fn send(
     body: &str,
     reply_to: Option<&str>,
 ) -> Result<Sent> {
-    check_reply_to(reg, reply_to)?;
-    let recipients = recipients(reg, to, from)?;
-    if recipients.is_empty() {
-        return Ok(Sent::default());
+    let item = Outgoing {
+        to: to.to_string(),
+        text: body.to_string(),
+        reply_to: reply_to.map(str::to_string),
+    };
+    let mut sent = send_batch(ctx, reg, from, std::slice::from_ref(&item), |_| None)?;
+    Ok(sent.remove(0))
+}
+
+/// One message of a batch: its recipient (as for [`send`]), its text (as
+/// given: [`send_batch`] cleans it) and the message or question it answers.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Outgoing {
+    pub to: String,
+    pub text: String,
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+/// Send many messages from `from`: every item is checked first (an item
+/// that names no job, answers no message, or whose text [`clean_body`]
+/// refuses stores nothing at all), then
+/// all are stored in one transaction with their events, then each running
+/// recipient is offered its mail as a single send would. Returns what each
+/// item sent, in order. `label(i)` names item `i` in an error about it
+/// (`Some("line 3")`); `None` leaves the message as for a single send.
+pub fn send_batch(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    from: &str,
+    items: &[Outgoing],
+    label: impl Fn(usize) -> Option<String>,
+) -> Result<Vec<Sent>> {
+    let mut plans: Vec<Vec<String>> = Vec::with_capacity(items.len());
+    let mut texts = Vec::with_capacity(items.len());
+    // Recipients resolved once per distinct `to` (a batch often has one).
+    let mut resolved: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    if items.is_empty() {
+        return Ok(Vec::new());
     }
-    let kind = if to == "*" { "broadcast" } else { "message" };
-    let ids: Vec<(String, String)> = reg.write(|tx| {
-        recipients
-            .iter()
-            .map(|r| {
-                let id = tx.insert_message(&NewMessage {
-                    from,
-                    to: r,
-                    kind,
-                    body,
-                    in_reply_to: reply_to,
-                    question_id: None,
-                })?;
-                Ok((format!("m{id}"), r.clone()))
-            })
-            .collect()
-    })?;
-    let attempts = deliver_now(ctx, reg, &recipients)?;
-    Ok(Sent { ids, attempts })
+    // A single send's messages name its flags; a batch's, its fields.
+    let batch = label(0).is_some();
+    for (i, item) in items.iter().enumerate() {
+        let plan = clean_body(&item.text, EMPTY_ITEM).and_then(|text| {
+            texts.push(text);
+            let field = if batch { "reply_to" } else { "--reply-to" };
+            check_reply_to(reg, item.reply_to.as_deref(), field)?;
+            if let Some(r) = resolved.get(item.to.as_str()) {
+                return Ok(r.clone());
+            }
+            let r = recipients(reg, &item.to, from)?;
+            resolved.insert(&item.to, r.clone());
+            Ok(r)
+        });
+        match (plan, label(i)) {
+            (Ok(r), _) => plans.push(r),
+            (Err(e), None) => return Err(e),
+            (Err(e), Some(what)) => return Err(in_item(e, &what)),
+        }
+    }
+    let ids: Vec<Vec<(String, String)>> = if plans.iter().all(Vec::is_empty) {
+        vec![Vec::new(); items.len()]
+    } else {
+        reg.write(|tx| {
+            items
+                .iter()
+                .zip(&texts)
+                .zip(&plans)
+                .map(|((item, text), recipients)| store(tx, from, item, text, recipients))
+                .collect()
+        })?
+    };
+    // After the commit: one offer per message stored, per recipient, in
+    // order, as single sends one after another would make.
+    let mut order: Vec<(&str, usize)> = Vec::new();
+    for r in plans.iter().flatten() {
+        match order.iter_mut().find(|(n, _)| n == r) {
+            Some((_, k)) => *k += 1,
+            None => order.push((r, 1)),
+        }
+    }
+    let attempts = deliver_now(ctx, reg, &order)?;
+    Ok(ids
+        .into_iter()
+        .map(|ids| {
+            let attempts = attempts
+                .iter()
+                .filter(|a| ids.iter().any(|(id, _)| attempt_id(a) == id))
+                .cloned()
+                .collect();
+            Sent { ids, attempts }
+        })
+        .collect())
+}
+
+/// Store one item for its resolved recipients; returns (id, recipient).
+fn store(
+    tx: &Tx,
+    from: &str,
+    item: &Outgoing,
+    text: &str,
+    recipients: &[String],
+) -> Result<Vec<(String, String)>> {
+    let kind = if item.to == "*" {
+        "broadcast"
+    } else {
+        "message"
+    };
+    recipients
+        .iter()
+        .map(|r| {
+            let id = tx.insert_message(&NewMessage {
+                from,
+                to: r,
+                kind,
+                body: text,
+                in_reply_to: item.reply_to.as_deref(),
+                question_id: None,
+            })?;
+            Ok((format!("m{id}"), r.clone()))
+        })
+        .collect()
+}
+
+/// An item's error, named: a usage error (exit 2) whose message starts with
+/// `what`, keeping the hint.
+fn in_item(e: anyhow::Error, what: &str) -> anyhow::Error {
+    match e.downcast::<UserError>() {
+        Ok(u) => {
+            let mut out = usage(format!("{what}: {}", u.message));
+            out.hint = u.hint;
+            out.into()
+        }
+        Err(e) => e.context(what.to_string()),
+    }
+}
+
+fn attempt_id(a: &Attempt) -> &str {
+    match a {
+        Attempt::Delivered { id, .. } | Attempt::Waiting { id, .. } => id,
+    }
+}
+
+/// The hint for a batch item whose text is blank.
+const EMPTY_ITEM: &str = "give every message a text that is not blank";
+
+/// A message text as it is stored: sanitised (no control characters, no
+/// trailing newlines), at most [`MAX_BODY`] bytes, not blank (else an
+/// error with `empty_hint`).
+pub fn clean_body(raw: &str, empty_hint: &str) -> Result<String> {
+    if raw.len() > MAX_BODY {
+        return Err(
+            usage(format!("message is larger than {} MiB", MAX_BODY >> 20))
+                .hint("send a path to the file instead")
+                .into(),
+        );
+    }
+    let body = sanitize(raw);
+    if body.trim().is_empty() {
+        return Err(usage("empty message").hint(empty_hint).into());
+    }
+    Ok(body)
 }
 
 /// Ask `to` a question: a question `q<N>` and the message that carries it,
@@ -115,7 +242,7 @@ pub fn ask(
         tx.link_question_message(q, m)?;
         Ok((format!("q{q}"), format!("m{m}")))
     })?;
-    let attempts = deliver_now(ctx, reg, std::slice::from_ref(&to))?;
+    let attempts = deliver_now(ctx, reg, &[(&to, 1)])?;
     Ok((
         qid,
         Sent {
@@ -149,7 +276,7 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
         })?;
         Ok((q.asker, format!("m{m}")))
     })?;
-    let attempts = deliver_now(ctx, reg, std::slice::from_ref(&asker))?;
+    let attempts = deliver_now(ctx, reg, &[(&asker, 1)])?;
     Ok(Sent {
         ids: vec![(mid, asker)],
         attempts,
@@ -178,7 +305,7 @@ fn recipients(reg: &Registry, to: &str, from: &str) -> Result<Vec<String>> {
     }
 }
 
-fn check_reply_to(reg: &Registry, id: Option<&str>) -> Result<()> {
+fn check_reply_to(reg: &Registry, id: Option<&str>, field: &str) -> Result<()> {
     let Some(id) = id else { return Ok(()) };
     let (letter, _) = parse_id(id)?;
     let exists = match letter {
@@ -187,18 +314,28 @@ fn check_reply_to(reg: &Registry, id: Option<&str>) -> Result<()> {
         _ => false,
     };
     if !exists {
-        return Err(not_found(format!("--reply-to {id}: no such message or question")).into());
+        return Err(not_found(format!("{field} {id}: no such message or question")).into());
     }
     Ok(())
 }
 
-/// Try an immediate delivery to each running recipient.
-fn deliver_now(ctx: &Ctx, reg: &mut Registry, to: &[String]) -> Result<Vec<Attempt>> {
+/// Try an immediate delivery to each running recipient: up to `n` of its
+/// queued messages, oldest first, stopping at the first that waits.
+fn deliver_now(ctx: &Ctx, reg: &mut Registry, to: &[(&str, usize)]) -> Result<Vec<Attempt>> {
     let mut out = Vec::new();
-    for name in to {
-        let live = reg.job(name)?.is_some_and(|j| j.is_running());
-        if live && let Some(a) = deliver::deliver_next(ctx, reg, name)? {
-            out.push(a);
+    for &(name, n) in to {
+        if !reg.job(name)?.is_some_and(|j| j.is_running()) {
+            continue;
+        }
+        for _ in 0..n {
+            match deliver::deliver_next(ctx, reg, name)? {
+                Some(a @ Attempt::Delivered { .. }) => out.push(a),
+                Some(a) => {
+                    out.push(a);
+                    break;
+                }
+                None => break,
+            }
         }
     }
     Ok(out)

@@ -108,11 +108,13 @@ impl Tx<'_> {
     pub fn insert_message(&self, m: &NewMessage) -> Result<i64> {
         let now = now_ms();
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO messages (sender, recipient, kind, body, in_reply_to, question_id, created_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![m.from, m.to, m.kind, m.body, m.in_reply_to, m.question_id, now],
             )
+            .and_then(|mut s| {
+                s.execute(params![m.from, m.to, m.kind, m.body, m.in_reply_to, m.question_id, now])
+            })
             .context("cannot store message")?;
         let id = self.tx.last_insert_rowid();
         let mut body = json!({"id": format!("m{id}"), "from": m.from, "to": m.to, "kind": m.kind,

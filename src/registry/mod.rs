@@ -61,6 +61,7 @@ pub fn now_ms() -> i64 {
 pub struct Registry {
     conn: Connection,
     path: std::path::PathBuf,
+    write_lock: std::path::PathBuf,
     pub ident: Ident,
 }
 
@@ -129,6 +130,7 @@ impl Registry {
         Ok(Registry {
             conn,
             path: paths.db.clone(),
+            write_lock: paths.write_lock.clone(),
             ident: Ident {
                 ws,
                 src,
@@ -146,8 +148,15 @@ impl Registry {
         &self.ident.ws
     }
 
-    /// Run `f` in a `BEGIN IMMEDIATE` transaction and commit.
+    /// Run `f` in a `BEGIN IMMEDIATE` transaction and commit, holding the
+    /// workspace's write lock. Writers queue on that lock in the kernel and
+    /// each is woken the moment the one before is done; SQLite's own busy
+    /// wait (sleeps growing to 100 ms, then retry) is left for whatever
+    /// else holds its lock (first-time setup, a checkpoint). Under 32
+    /// concurrent senders that wait was most of the time: see README,
+    /// Performance.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx) -> Result<T>) -> Result<T> {
+        let _queued = lock::lock_queued(&self.write_lock, QUEUE_WAIT)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -172,11 +181,12 @@ impl Tx<'_> {
         let id = random_id();
         let ts = rfc3339_ms(now);
         let topic = topic(&reg.topic_prefix, &reg.ws, kind, job);
+        // Cached statements: a batch emits thousands in one transaction.
         self.tx
-            .execute(
+            .prepare_cached(
                 "INSERT INTO events (id, ts_ms, kind, job, topic, envelope) VALUES (?1, ?2, ?3, ?4, ?5, '')",
-                rusqlite::params![id, now, kind, job, topic],
             )
+            .and_then(|mut s| s.execute(rusqlite::params![id, now, kind, job, topic]))
             .context("cannot write event")?;
         let seq = self.tx.last_insert_rowid();
         let key = reg.keys.current();
@@ -194,16 +204,23 @@ impl Tx<'_> {
             sig: String::new(),
         };
         let secret = hex::decode(&key.secret).context("key file holds a malformed secret")?;
-        env.sign(&topic, &secret);
+        let wire = env.sign_to_wire(&topic, &secret);
         self.tx
-            .execute(
-                "UPDATE events SET envelope = ?1 WHERE seq = ?2",
-                rusqlite::params![env.to_wire(), seq],
-            )
+            .prepare_cached("UPDATE events SET envelope = ?1 WHERE seq = ?2")
+            .and_then(|mut s| s.execute(rusqlite::params![wire, seq]))
             .context("cannot write event")?;
         Ok(seq)
     }
 }
+
+/// How long a write waits for SQLite's own lock (held by first-time setup
+/// or a checkpoint: mam's writers queue on the write lock first).
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// How long a write waits in the queue for the write lock: writers hold it
+/// for one transaction each (never across tmux or network I/O), so only a
+/// long queue on a loaded machine (or a stopped process) waits this long.
+const QUEUE_WAIT: Duration = Duration::from_secs(30);
 
 fn open_connection(db: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(
@@ -213,11 +230,18 @@ fn open_connection(db: &Path) -> Result<Connection> {
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| db_error(e, &format!("cannot open registry {}", db.display())))?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(|e| corrupt(e, db))?;
+    conn.busy_timeout(BUSY_WAIT).map_err(|e| corrupt(e, db))?;
     conn.pragma_update(None, "foreign_keys", "ON")
         .map_err(|e| corrupt(e, db))?;
     conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(|e| corrupt(e, db))?;
+    // The WAL file is cut back to this size whenever it starts over.
+    conn.pragma_update(None, "journal_size_limit", WAL_LIMIT as i64)
+        .map_err(|e| corrupt(e, db))?;
+    // SQLite's automatic checkpoint runs inside COMMIT, while the write lock
+    // is held, fsyncs and all: closing a registry does it instead, outside
+    // the lock (see `bound_wal`), so only a backstop is left here (40 MB).
+    conn.pragma_update(None, "wal_autocheckpoint", 10_000)
         .map_err(|e| corrupt(e, db))?;
     // A one-shot command must not pay for checkpointing and deleting the WAL
     // every time it closes (measured: most of a short send's time on this
@@ -326,7 +350,7 @@ impl Registry {
         let res = self
             .conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
-        self.conn.busy_timeout(Duration::from_secs(10))?;
+        self.conn.busy_timeout(BUSY_WAIT)?;
         match res {
             Ok(()) => Ok(()),
             Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => Ok(()),
@@ -337,10 +361,25 @@ impl Registry {
     /// Keep the WAL small. Closing does not checkpoint (that made every
     /// one-shot command pay for an fsync and an unlink), so without a
     /// long-lived connection each new process rebuilds the WAL index by
-    /// reading the whole WAL: a WAL left to grow makes every command slower.
+    /// reading the whole WAL (and forgets what was checkpointed): a WAL left
+    /// to grow makes every command slower. A registry closing with more
+    /// than [`WAL_LIMIT`] in the WAL first copies it into the database with
+    /// a PASSIVE checkpoint, which never blocks a writer, then empties it
+    /// with a TRUNCATE one, which holds SQLite's write lock but now has
+    /// (almost) nothing left to copy and sync — and only while no writer
+    /// holds or waits at the write lock. (A TRUNCATE alone held the lock
+    /// through its fsync of the database: under 32 concurrent senders that
+    /// stalled every writer every ~18 sends.)
     fn bound_wal(&self) {
         let wal = self.path.with_extension("db-wal");
-        if std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_LIMIT) {
+        if !std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_LIMIT) {
+            return;
+        }
+        let _ = self.conn.busy_timeout(Duration::ZERO);
+        let _ = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        if let Ok(Some(_idle)) = lock::try_lock(&self.write_lock) {
             let _ = self.checkpoint();
         }
     }

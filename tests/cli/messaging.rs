@@ -224,6 +224,235 @@ fn concurrent_sends_lose_nothing() {
     assert_eq!(bodies.len(), 3200);
 }
 
+/// JSON Lines for `mam send --batch`: (to, text) each.
+fn batch_lines(items: &[(&str, &str)]) -> String {
+    items
+        .iter()
+        .map(|(to, text)| serde_json::json!({"to": to, "text": text}).to_string() + "\n")
+        .collect()
+}
+
+#[test]
+fn a_batch_stores_every_line_in_order_with_a_result_per_line() {
+    let env = Env::new();
+    env.ok(&["create", "sink", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&["stop", "--force", "sink"]);
+    assert_eq!(env.ok(&["send", "-q", "sink", "before"]).trim(), "m1");
+    let input = concat!(
+        r#"{"to": "sink", "text": "first"}"#,
+        "\n\n",
+        r#"{"to": "operator", "text": "second\u001b[31m red", "reply_to": null}"#,
+        "\n",
+        r#"{"to": "sink", "text": "third", "reply_to": "m1"}"#,
+        "\n",
+    );
+    env.expect(&["send", "--batch"])
+        .stdin(input)
+        .stdout_is("m2 to sink: queued\nm3 to operator: queued\nm4 to sink: queued\n")
+        .stderr_is("")
+        .run();
+    let msgs = inbox(&env, "sink");
+    let bodies: Vec<&str> = msgs.iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["before", "first", "third"]);
+    assert_eq!(msgs[2]["in_reply_to"], "m1");
+    assert_eq!(inbox(&env, "operator")[0]["body"], "second[31m red");
+    // --json: one line per input line, named by its line number.
+    env.expect(&["send", "--batch", "--json"])
+        .stdin(&batch_lines(&[("sink", "a"), ("operator", "b")]))
+        .stdout_is(concat!(
+            r#"{"line":1,"messages":[{"id":"m5","to":"sink","state":"queued"}]}"#,
+            "\n",
+            r#"{"line":2,"messages":[{"id":"m6","to":"operator","state":"queued"}]}"#,
+            "\n",
+        ))
+        .stderr_is("")
+        .run();
+    // Every message has its signed event, in the same order.
+    let events: Vec<Value> = env
+        .ok(&["events", "--json"])
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|e: &Value| e["envelope"]["kind"] == "message.sent")
+        .collect();
+    assert!(events.iter().all(|e| e["verified"] == true));
+    let sent: Vec<&str> = events
+        .iter()
+        .map(|e| e["envelope"]["body"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent, ["m1", "m2", "m3", "m4", "m5", "m6"]);
+}
+
+#[test]
+fn a_batch_delivers_to_a_ready_agent_after_it_is_stored() {
+    let env = Env::new();
+    env.ok(&["create", "alice", "--agent", "fake-plain"]);
+    env.expect(&["send", "--batch"])
+        .stdin(&batch_lines(&[("alice", "one"), ("alice", "two")]))
+        .stdout_is("m1 to alice: delivered\nm2 to alice: delivered\n")
+        .stderr_is("")
+        .run();
+    assert_eq!(
+        env.submits("alice"),
+        vec![
+            "[mam] m1 from operator: one\n(+1 more queued: mam recv)",
+            "[mam] m2 from operator: two"
+        ]
+    );
+}
+
+#[test]
+fn a_bad_batch_line_stores_nothing_and_names_its_line() {
+    let env = Env::new();
+    env.ok(&["create", "sink", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&["stop", "--force", "sink"]);
+    let good = r#"{"to": "sink", "text": "fine"}"#;
+    let cases = [
+        (
+            format!("{good}\n{good}\n{{\"to\": \"ghost\", \"text\": \"x\"}}\n"),
+            "mam: error: line 3: no job named \"ghost\" to send to\nhint: see `mam status --all`; `*` sends to every live agent, `operator` to the human\n",
+        ),
+        (
+            format!("{good}\n{{\"to\": \"sink\"}}\n"),
+            "mam: error: line 2: missing field `text` (column 14)\nhint: each line is one JSON object: {\"to\": \"NAME\", \"text\": \"…\", \"reply_to\": \"m12\"} (reply_to optional)\n",
+        ),
+        (
+            format!("{good}\nnot json\n"),
+            "mam: error: line 2: expected ident (column 2)\nhint: each line is one JSON object: {\"to\": \"NAME\", \"text\": \"…\", \"reply_to\": \"m12\"} (reply_to optional)\n",
+        ),
+        (
+            format!("{good}\n{{\"to\": \"sink\", \"text\": \" \\n \"}}\n"),
+            "mam: error: line 2: empty message\nhint: give every message a text that is not blank\n",
+        ),
+        (
+            format!("{good}\n{{\"to\": \"sink\", \"text\": \"x\", \"reply_to\": \"m99\"}}\n"),
+            "mam: error: line 2: reply_to m99: no such message or question\n",
+        ),
+        (
+            format!("{good}\n{{\"to\": \"sink\", \"text\": \"x\", \"cc\": \"bob\"}}\n"),
+            "mam: error: line 2: unknown field `cc`, expected one of `to`, `text`, `reply_to` (column 32)\nhint: each line is one JSON object: {\"to\": \"NAME\", \"text\": \"…\", \"reply_to\": \"m12\"} (reply_to optional)\n",
+        ),
+        (
+            "\n \n".to_string(),
+            "mam: error: empty batch: no lines on stdin\nhint: give one JSON object per line: {\"to\": \"NAME\", \"text\": \"…\"}\n",
+        ),
+    ];
+    for (input, stderr) in &cases {
+        env.expect(&["send", "--batch"])
+            .stdin(input)
+            .code(2)
+            .stdout_is("")
+            .stderr_is(stderr)
+            .run();
+    }
+    assert_eq!(inbox(&env, "sink").len(), 0, "a bad batch stored something");
+    assert_eq!(inbox(&env, "operator").len(), 0);
+}
+
+#[test]
+fn batches_and_single_sends_at_once_store_every_line_exactly_once() {
+    let env = Env::new();
+    env.ok(&["create", "sink", "--agent", "fake-plain", "--no-wait"]);
+    env.ok(&["stop", "--force", "sink"]);
+    const BATCHES: usize = 8;
+    const LINES: usize = 250;
+    const SINGLES: usize = 8;
+    const SENDS: usize = 25;
+    let mut threads = Vec::new();
+    for b in 0..BATCHES {
+        let mut c = env.cmd();
+        c.args(["send", "--batch", "--json"]);
+        let texts: Vec<String> = (0..LINES).map(|i| format!("batch {b} line {i}")).collect();
+        let items: Vec<(&str, &str)> = texts.iter().map(|t| ("sink", t.as_str())).collect();
+        let input = batch_lines(&items);
+        threads.push(std::thread::spawn(move || {
+            use std::io::Write;
+            c.stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped());
+            let mut child = c.spawn().unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(input.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+            // One result line per input line, each naming its own line.
+            let lines: Vec<Value> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(lines.len(), LINES);
+            for (i, l) in lines.iter().enumerate() {
+                assert_eq!(l["line"], i + 1);
+            }
+            lines
+                .iter()
+                .map(|l| l["messages"][0]["id"].as_str().unwrap().to_string())
+                .collect::<Vec<_>>()
+        }));
+    }
+    for t in 0..SINGLES {
+        let cmds: Vec<_> = (0..SENDS)
+            .map(|i| {
+                let mut c = env.cmd();
+                c.args(["send", "-q", "sink", &format!("single {t} n{i}")]);
+                c
+            })
+            .collect();
+        threads.push(std::thread::spawn(move || {
+            cmds.into_iter()
+                .map(|mut c| {
+                    let out = c.output().unwrap();
+                    assert!(
+                        out.status.success(),
+                        "{}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                    String::from_utf8(out.stdout).unwrap().trim().to_string()
+                })
+                .collect::<Vec<_>>()
+        }));
+    }
+    let reported: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    let total = BATCHES * LINES + SINGLES * SENDS;
+    assert_eq!(reported.iter().collect::<HashSet<_>>().len(), total);
+    let msgs = inbox(&env, "sink");
+    assert_eq!(msgs.len(), total);
+    let ids: HashSet<&str> = msgs.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, reported.iter().map(String::as_str).collect());
+    let bodies: HashSet<&str> = msgs.iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies.len(), total);
+    // Each batch's lines are contiguous ids: one transaction each.
+    for b in 0..BATCHES {
+        let mine: Vec<i64> = msgs
+            .iter()
+            .filter(|m| {
+                m["body"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("batch {b} "))
+            })
+            .map(|m| m["id"].as_str().unwrap()[1..].parse().unwrap())
+            .collect();
+        assert_eq!(mine.len(), LINES);
+        assert_eq!(
+            mine.iter().max().unwrap() - mine.iter().min().unwrap(),
+            LINES as i64 - 1
+        );
+    }
+}
+
 #[test]
 fn a_broadcast_reaches_every_live_agent_but_the_sender_once() {
     let env = Env::new();

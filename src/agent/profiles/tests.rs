@@ -724,3 +724,19 @@ fn gemini_is_told_it_runs_interactively_even_under_ci() {
     assert_eq!(p.spec.env["CI"], "false");
     assert_eq!(p.spec.env["GITHUB_ACTIONS"], "false");
 }
+
+/// Regression (fuzz/profile_rules, its first input): every built-in profile
+/// compiles and classifies the empty screen. The fuzzer reported this input
+/// as a 2 s hang: the time was compiling the built-ins' rules on a loaded
+/// machine, before any screen was read; the target now compiles them first.
+#[test]
+fn every_builtin_classifies_an_empty_screen() {
+    for (name, _) in BUILTIN {
+        let p = Profile::resolve(name, &BTreeMap::new()).unwrap();
+        assert_eq!(p.classify(""), Screen::Other, "{name}");
+        assert_eq!(
+            p.rule_report("").len(),
+            p.error.len() + p.dialogs.len() + p.busy.len() + p.queued.len() + p.ready.len()
+        );
+    }
+}
