@@ -189,12 +189,17 @@ const TOOLS: &[(&str, &str, &str)] = &[
     ),
     (
         "send",
-        "Send a message to another agent (by job name), to the human operator (`operator`), or to every live agent but you (`*`). It is typed into a running agent at once, or queued until it is ready. Returns each message id with its recipient and whether it was delivered or queued.",
+        "Send a message to another agent (by job name), to the human operator (`operator`), or to every live agent but you (`*`): give `to` and `text`. To send many at once, give `messages` instead: all are checked first and stored together, or none is. Each is typed into a running agent at once, or queued until it is ready. Returns each message id with its recipient and whether it was delivered or queued.",
         r#"{"type":"object","properties":{
             "to":{"type":"string","description":"Recipient: a job name (see get_open_threads or whoami), `operator` for the human, or `*` for every live agent but you."},
             "text":{"type":"string","description":"The message text (plain text, at most 16 MiB)."},
-            "reply_to":{"type":"string","description":"Optional: the id of the message (m<N>) or question (q<N>) this replies to."}},
-          "required":["to","text"],"additionalProperties":false}"#,
+            "reply_to":{"type":"string","description":"Optional: the id of the message (m<N>) or question (q<N>) this replies to."},
+            "messages":{"type":"array","description":"Instead of to/text/reply_to: several messages, each with its own to, text and optional reply_to.","items":{"type":"object","properties":{
+                "to":{"type":"string","description":"Recipient, as for a single message."},
+                "text":{"type":"string","description":"The message text."},
+                "reply_to":{"type":"string","description":"Optional: the id this replies to."}},
+              "required":["to","text"],"additionalProperties":false}}},
+          "additionalProperties":false}"#,
     ),
     (
         "ask",
@@ -344,9 +349,10 @@ struct Nothing {}
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct SendArgs {
-    to: String,
-    text: String,
+    to: Option<String>,
+    text: Option<String>,
     reply_to: Option<String>,
+    messages: Option<Vec<crate::mail::Outgoing>>,
 }
 
 #[derive(Deserialize)]
@@ -488,10 +494,26 @@ fn call(st: &mut State, name: &str, a: Value) -> Result<(String, Value)> {
         }
         "send" => {
             let a: SendArgs = args(name, a)?;
-            let body = crate::mail::check_body(&a.text)?;
+            let (to, text) = match (a.to, a.text, a.messages) {
+                (None, None, Some(items)) if a.reply_to.is_none() => {
+                    let (ctx, reg) = st.parts()?;
+                    ctx.check_actor(reg, &me)?;
+                    let all = crate::mail::send_batch(ctx, reg, &me, &items, |i| {
+                        Some(format!("messages[{i}]"))
+                    })?;
+                    let json: Vec<Value> = all.iter().flat_map(sent_json).collect();
+                    let line = all.iter().map(sent_line).collect::<Vec<_>>().join("; ");
+                    return Ok((line, json!({"messages": json})));
+                }
+                (Some(to), Some(text), None) => (to, text),
+                _ => {
+                    return Err(usage("send: give `to` and `text`, or `messages`").into());
+                }
+            };
+            let body = crate::mail::check_body(&text)?;
             let (ctx, reg) = st.parts()?;
             ctx.check_actor(reg, &me)?;
-            let sent = crate::mail::send(ctx, reg, &me, &a.to, &body, a.reply_to.as_deref())?;
+            let sent = crate::mail::send(ctx, reg, &me, &to, &body, a.reply_to.as_deref())?;
             let line = if sent.ids.is_empty() {
                 "no live agent to broadcast to; nothing sent".to_string()
             } else {

@@ -158,7 +158,7 @@ fn messaging_tools_act_as_the_agent_with_the_commands_checks() {
     assert_eq!(
         (line.as_str(), class.as_str(), code),
         (
-            "error: send: invalid arguments: missing field `to`",
+            "error: send: give `to` and `text`, or `messages`",
             "usage",
             2
         )
@@ -634,4 +634,53 @@ fn lease_tools_are_the_commands_leases() {
     // The CLI sees the same registry.
     let v: Value = serde_json::from_str(&env.ok(&["leases", "bob", "--json"])).unwrap();
     assert_eq!(v["leases"][0]["id"], "l2", "{v}");
+}
+
+#[test]
+fn send_takes_a_list_stored_all_or_nothing() {
+    let env = Env::new();
+    for n in ["alice", "bob", "carol"] {
+        env.ok(&["create", "-q", n, "--agent", "shell", "--no-wait"]);
+    }
+    let mut a = mcp(&env, "alice");
+    let (line, v) = ok(&a.call(
+        "send",
+        json!({"messages": [{"to": "bob", "text": "one"}, {"to": "carol", "text": "two", "reply_to": null}]}),
+    ));
+    assert_eq!(line, "m1 to bob: delivered; m2 to carol: delivered");
+    assert_eq!(
+        v,
+        json!({"messages": [{"id": "m1", "to": "bob", "state": "delivered"},
+                            {"id": "m2", "to": "carol", "state": "delivered"}]})
+    );
+    // One bad item: nothing of the list is stored.
+    assert_eq!(
+        refused(&a.call(
+            "send",
+            json!({"messages": [{"to": "bob", "text": "three"}, {"to": "ghost", "text": "four"}]}),
+        )),
+        (
+            "error: messages[1]: no job named \"ghost\" to send to (hint: see `mam status --all`; `*` sends to every live agent, `operator` to the human)".into(),
+            "usage".into(),
+            2
+        )
+    );
+    // Neither a message nor a list, or both: refused.
+    assert_eq!(refused(&a.call("send", json!({"to": "bob"}))).2, 2);
+    assert_eq!(
+        refused(&a.call(
+            "send",
+            json!({"to": "bob", "text": "x", "messages": [{"to": "bob", "text": "y"}]})
+        ))
+        .0,
+        "error: send: give `to` and `text`, or `messages`"
+    );
+    let inbox: Value = serde_json::from_str(&env.ok(&["inbox", "bob", "--json"])).unwrap();
+    let texts: Vec<&str> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["one"]);
 }
