@@ -24,6 +24,19 @@ fn ttl(ctx: &Ctx, flag: Option<&str>) -> Result<std::time::Duration> {
     }
 }
 
+/// The root the caller's paths are relative to (`lease::root_for`), read
+/// without creating a registry: bad input must write nothing. The operator
+/// has no job, so no worktree of its own.
+fn root(ctx: &Ctx) -> Result<std::path::PathBuf> {
+    if ctx.caller == "operator" {
+        return Ok(ctx.paths.root.clone());
+    }
+    match ctx.registry_if_exists()? {
+        Some(reg) => lease::root_for(&reg, &ctx.caller, &ctx.cwd, &ctx.paths.root),
+        None => Ok(ctx.paths.root.clone()),
+    }
+}
+
 /// A path or glob as the caller typed it, relative to the workspace root
 /// (or to its copy in the caller's own worktree: `lease::root_for`).
 fn resolve(ctx: &Ctx, root: &Path, text: &str) -> Result<Pattern> {
@@ -58,8 +71,7 @@ pub fn lease(ctx: &Ctx, args: LeaseArgs) -> Result<()> {
         None => {}
     }
     let ttl = ttl(ctx, args.ttl.as_deref())?;
-    let mut reg = ctx.registry()?;
-    let root = lease::root_for(&reg, &ctx.caller, &ctx.cwd, &ctx.paths.root)?;
+    let root = root(ctx)?;
     let patterns = args
         .patterns
         .iter()
@@ -70,6 +82,7 @@ pub fn lease(ctx: &Ctx, args: LeaseArgs) -> Result<()> {
         .as_deref()
         .map(crate::agent::probe::sanitize)
         .filter(|r| !r.trim().is_empty());
+    let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &ctx.caller)?;
     let got = lease::lease(
         &mut reg,
@@ -107,8 +120,7 @@ fn renew(ctx: &Ctx, id: &str, t: Option<&str>, json: bool) -> Result<()> {
 }
 
 pub fn release(ctx: &Ctx, args: ReleaseArgs) -> Result<()> {
-    let mut reg = ctx.registry()?;
-    let root = lease::root_for(&reg, &ctx.caller, &ctx.cwd, &ctx.paths.root)?;
+    let root = root(ctx)?;
     let targets = args
         .targets
         .iter()
@@ -119,6 +131,7 @@ pub fn release(ctx: &Ctx, args: ReleaseArgs) -> Result<()> {
         .as_deref()
         .map(crate::agent::probe::sanitize)
         .filter(|r| !r.trim().is_empty());
+    let mut reg = ctx.registry()?;
     ctx.check_actor(&reg, &ctx.caller)?;
     let done = lease::release(&mut reg, &ctx.caller, &targets, args.force, why.as_deref());
     ctx.publish(&mut reg);
