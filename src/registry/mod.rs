@@ -6,6 +6,7 @@
 
 pub mod attempts;
 pub mod events;
+pub mod hooks;
 pub mod jobs;
 pub mod messages;
 mod model_sql;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v4.sql"),
     include_str!("v5.sql"),
     include_str!("v6.sql"),
+    include_str!("v7.sql"),
 ];
 
 /// The schema version this build writes.

@@ -15,6 +15,7 @@ const ROOMS: &[(&str, u8)] = &[
     ("app", 5),
     ("agent", 4),
     ("events", 4),
+    ("hooks", 4),
     ("config", 3),
     ("registry", 3),
     ("artifacts", 2),
@@ -195,6 +196,7 @@ fn the_seals_hold() {
         vec![
             "agent/tmux.rs".to_string(),
             "git.rs".to_string(),
+            "hooks.rs".to_string(),
             "os/unix.rs".to_string()
         ]
     );
