@@ -177,7 +177,6 @@ pub struct StatusArgs {
 /// The shapes `status` can print besides its table and `--json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum StatusFormat {
-    /// One line: job counts by state and the operator's unread messages
     Tmux,
 }
 

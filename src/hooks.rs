@@ -402,3 +402,49 @@ pub fn describe(row: &HookRunRow, now_ms: i64) -> Option<String> {
         row.event_seq, row.kind, row.job
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn hook(on: &[&str], to: Option<&str>) -> HookConfig {
+        HookConfig {
+            on: on.iter().map(|s| s.to_string()).collect(),
+            to: to.map(String::from),
+            run: vec!["true".into()],
+            timeout: "1s".into(),
+        }
+    }
+
+    #[test]
+    fn kinds_states_and_the_recipient_filter() {
+        let waiting = json!({"from": "busy", "to": "waiting"});
+        let h = hook(&["job.waiting"], None);
+        assert_eq!(
+            matched_kind(&h, "job.state", &waiting).as_deref(),
+            Some("job.waiting")
+        );
+        assert_eq!(matched_kind(&h, "job.state", &json!({"to": "busy"})), None);
+        // job.done is its own event: a job.state into done does not count twice.
+        let done = hook(&["job.done"], None);
+        assert_eq!(
+            matched_kind(&done, "job.state", &json!({"to": "done"})),
+            None
+        );
+        assert_eq!(
+            matched_kind(&done, "job.done", &json!({})).as_deref(),
+            Some("job.done")
+        );
+        let op = hook(&["question.asked", "job.waiting"], Some("operator"));
+        let q = json!({"id": "q1", "asker": "a", "target": "operator"});
+        assert_eq!(
+            matched_kind(&op, "question.asked", &q).as_deref(),
+            Some("question.asked")
+        );
+        let q2 = json!({"id": "q2", "asker": "a", "target": "b"});
+        assert_eq!(matched_kind(&op, "question.asked", &q2), None);
+        assert_eq!(matched_kind(&op, "job.state", &waiting), None);
+        assert_eq!(summary("question.asked", "a", &q), "a asks operator (q1)");
+    }
+}
