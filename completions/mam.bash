@@ -2244,7 +2244,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__status)
-            opts="-q -v -h -V --all --watch --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --all --watch --json --format --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2252,6 +2252,10 @@ _mam() {
             case "${prev}" in
                 --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "tmux" -- "${cur}"))
                     return 0
                     ;;
                 --workspace)

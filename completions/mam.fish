@@ -97,6 +97,7 @@ complete -c mam -n "__fish_mam_using_subcommand create" -s v -l verbose -d 'Prin
 complete -c mam -n "__fish_mam_using_subcommand create" -s h -l help -d 'Print help'
 complete -c mam -n "__fish_mam_using_subcommand create" -s V -l version -d 'Print version'
 complete -c mam -n "__fish_mam_using_subcommand status" -l watch -d 'Redraw every SECS seconds (default 2)' -r
+complete -c mam -n "__fish_mam_using_subcommand status" -l format -d 'One short line for a tmux status bar (`3 busy · 1 waiting · 2 unread`)' -r -f -a "tmux\t''"
 complete -c mam -n "__fish_mam_using_subcommand status" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
 complete -c mam -n "__fish_mam_using_subcommand status" -l all -d 'Include stopped and done jobs older than a day'
 complete -c mam -n "__fish_mam_using_subcommand status" -l json -d 'Print the result as JSON'

@@ -185,6 +185,15 @@ pub struct StatusArgs {
     /// Print the result as JSON
     #[arg(long)]
     pub json: bool,
+    /// One short line for a tmux status bar (`3 busy · 1 waiting · 2 unread`)
+    #[arg(long, value_enum, conflicts_with_all = ["json", "watch"])]
+    pub format: Option<StatusFormat>,
+}
+
+/// The shapes `status` can print besides its table and `--json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusFormat {
+    Tmux,
 }
 
 #[derive(Debug, Args)]

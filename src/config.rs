@@ -24,6 +24,9 @@ pub struct Config {
     pub worktree: WorktreeConfig,
     pub lease: LeaseConfig,
     pub shared: SharedConfig,
+    /// `[[hooks]]`: commands run (by `reconcile`) once per matching event.
+    /// The hooks of the user file and of the workspace file add up.
+    pub hooks: Vec<HookConfig>,
     /// Agent profiles as raw tables; merged over the built-ins in `profiles`.
     pub agents: BTreeMap<String, toml::Table>,
 }
@@ -187,6 +190,118 @@ pub struct SharedConfig {
     pub dir: String,
 }
 
+/// One `[[hooks]]` entry: which events, which command, how long it may run.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct HookConfig {
+    /// Event kinds (`question.asked`, `job.failed`, …); `job.<state>` (e.g.
+    /// `job.waiting`) matches a `job.state` event into that state.
+    pub on: Vec<String>,
+    /// Only events addressed to this recipient (`"operator"`): a message
+    /// sent or a question asked to it. Events without a recipient do not match.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The command as an argv, run without a shell (write `["sh", "-c", …]`
+    /// for one).
+    pub run: Vec<String>,
+    /// How long it may run before it is killed (default 10s, at most 10m).
+    #[serde(default = "default_hook_timeout")]
+    pub timeout: String,
+}
+
+fn default_hook_timeout() -> String {
+    "10s".into()
+}
+
+/// The longest a hook may run.
+pub const HOOK_TIMEOUT_MAX: Duration = Duration::from_secs(600);
+
+/// Every event kind mam writes, as a hook's `on` may name it.
+pub const EVENT_KINDS: &[&str] = &[
+    "job.created",
+    "job.removed",
+    "job.worktree",
+    "job.session",
+    "job.state",
+    "job.conversation",
+    "job.stuck",
+    "job.progress",
+    "job.done",
+    "job.failed",
+    "job.adopted",
+    "job.prompt_delivered",
+    "review.verdict",
+    "message.sent",
+    "message.delivered",
+    "message.cancelled",
+    "message.failed",
+    "question.asked",
+    "question.answered",
+    "reminder.scheduled",
+    "reminder.fired",
+    "reminder.failed",
+    "reminder.retried",
+    "reminder.cancelled",
+    "lease.acquired",
+    "lease.renewed",
+    "lease.released",
+    "lease.broken",
+    "lease.expired",
+    "shared.changed",
+];
+
+impl HookConfig {
+    /// The hook's identity in the registry: its `on`, `to` and `run`, so an
+    /// edited hook is a new hook and a reordered list changes nothing.
+    pub fn identity(&self) -> String {
+        serde_json::json!({"on": self.on, "to": self.to, "run": self.run}).to_string()
+    }
+
+    pub fn timeout(&self) -> Duration {
+        duration::parse("hooks.timeout", &self.timeout, Self::LIMIT)
+            .unwrap_or(Duration::from_secs(10))
+    }
+
+    const LIMIT: Limit = Limit {
+        min: Duration::from_millis(1),
+        max: HOOK_TIMEOUT_MAX,
+    };
+
+    fn validate(&self, i: usize) -> std::result::Result<(), UserError> {
+        let at = format!("hooks[{i}]");
+        if self.on.is_empty() {
+            return Err(usage(format!(
+                "{at}.on is empty: name the event kinds it runs on, e.g. on = [\"job.waiting\"]"
+            )));
+        }
+        for k in &self.on {
+            let state = k
+                .strip_prefix("job.")
+                .and_then(crate::model::JobState::parse);
+            if !EVENT_KINDS.contains(&k.as_str()) && state.is_none() {
+                return Err(usage(format!(
+                    "{at}.on: unknown event kind {k:?}; kinds are {}, or job.<state> (job.waiting, job.busy, …)",
+                    EVENT_KINDS.join(", ")
+                )));
+            }
+        }
+        if self.run.first().is_none_or(|p| p.trim().is_empty()) {
+            return Err(usage(format!(
+                "{at}.run is empty: give the command as an argv, e.g. run = [\"notify-send\", \"mam\"]"
+            )));
+        }
+        if let Some(to) = &self.to
+            && to.trim().is_empty()
+        {
+            return Err(usage(format!(
+                "{at}.to is empty: name a recipient (\"operator\") or leave it out"
+            )));
+        }
+        duration::parse(&format!("{at}.timeout"), &self.timeout, Self::LIMIT)?;
+        Ok(())
+    }
+}
+
 /// Where each layer came from, for messages.
 #[derive(Debug, Clone, Default)]
 pub struct Sources {
@@ -199,13 +314,21 @@ impl Config {
     pub fn load(user_file: Option<&Path>, ws_file: &Path) -> Result<(Config, Sources)> {
         let mut merged = toml::Table::new();
         let mut sources = Sources::default();
+        let mut hooks = Vec::new();
         for file in user_file.into_iter().chain(std::iter::once(ws_file)) {
             let Some(table) = read_layer(file)? else {
                 continue;
             };
             Config::check_layer(file, &table)?;
+            let mut table = table;
+            if let Some(toml::Value::Array(h)) = table.remove("hooks") {
+                hooks.extend(h);
+            }
             merge(&mut merged, table);
             sources.files.push(file.to_path_buf());
+        }
+        if !hooks.is_empty() {
+            merged.insert("hooks".into(), toml::Value::Array(hooks));
         }
         let mut cfg: Config = merged.try_into().map_err(|e: toml::de::Error| {
             usage(format!("invalid configuration: {}", e.message()))
@@ -285,6 +408,9 @@ impl Config {
     fn validate(&self) -> std::result::Result<(), UserError> {
         for (key, value, limit, _) in self.durations() {
             duration::parse(key, value, limit)?;
+        }
+        for (i, h) in self.hooks.iter().enumerate() {
+            h.validate(i)?;
         }
         if self.tmux.prefix.is_empty()
             || !self

@@ -19,6 +19,7 @@ pub mod duration;
 pub mod error;
 pub mod events;
 pub mod git;
+pub mod hooks;
 pub mod lease;
 pub mod lock;
 pub mod mail;

@@ -216,6 +216,7 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
             Err(e) => from_error("shared", &e),
         });
     }
+    hooks(ctx, &mut checks);
     if let Some(v) = std::env::var_os(crate::clock::TEST_CLOCK_ENV) {
         let v = v.to_string_lossy();
         let what = match crate::clock::test_clock() {
@@ -250,6 +251,43 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
         return Err(environment(format!("{failed} check(s) failed")).into());
     }
     Ok(())
+}
+
+/// Hook runs of the last day that failed, timed out or were interrupted,
+/// newest first (up to five, one line each); ok when hooks are configured
+/// and none did.
+fn hooks(ctx: &Ctx, checks: &mut Vec<Check>) {
+    let Ok(Some(reg)) = ctx.registry_if_exists() else {
+        return;
+    };
+    let now = crate::registry::now_ms();
+    let bad: Vec<String> = match reg.hook_runs_not_ok(50) {
+        Ok(rows) => rows
+            .iter()
+            .filter(|r| r.started_at > now - 86_400_000)
+            .filter_map(|r| crate::hooks::describe(r, now))
+            .collect(),
+        Err(e) => return checks.push(from_error("hooks", &e)),
+    };
+    if bad.is_empty() {
+        if !ctx.config.hooks.is_empty() {
+            checks.push(ok(
+                "hooks",
+                format!(
+                    "{} configured, none failed in the last day",
+                    ctx.config.hooks.len()
+                ),
+            ));
+        }
+        return;
+    }
+    for line in bad.iter().take(5) {
+        checks.push(warn(
+            "hooks",
+            line.clone(),
+            "fix the hook's `run` (or its `timeout`) in [[hooks]]; each event ran it once and it is not retried",
+        ));
+    }
 }
 
 fn on_path(bin: &str) -> bool {

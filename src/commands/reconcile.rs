@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
     };
     let mut reg = ctx.registry()?;
     if args.once {
-        let report = reconcile::pass(ctx, &mut reg, args.dry_run)?;
+        let report = reconcile::once(ctx, &mut reg, args.dry_run)?;
         print(ctx, &report, args.json);
         if let Some(e) = report.publish_error {
             // The pass itself ran; publishing is part of its job, so say so.
@@ -74,6 +74,7 @@ pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
                     (Some(k), Some(j)) => println!("{k} for {j}: {}", h.detail),
                     _ => println!("rejected {} ({})", h.topic, h.detail),
                 },
+                reconcile::DaemonEvent::Hook(h) => println!("{}", h.line()),
                 reconcile::DaemonEvent::Broker { state, detail } => {
                     println!("broker {state}: {detail}")
                 }

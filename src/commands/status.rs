@@ -17,6 +17,38 @@ use crate::ui;
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The `--format tmux` line: live jobs by state (in a fixed order, zeros
+/// left out), then the operator's unread messages; `no jobs` when empty.
+fn tmux_line(states: impl Iterator<Item = JobState>, unread: i64) -> String {
+    let states: Vec<JobState> = states.collect();
+    let mut parts: Vec<String> = [
+        JobState::Busy,
+        JobState::Waiting,
+        JobState::Ready,
+        JobState::Starting,
+        JobState::Failed,
+        JobState::Lost,
+        JobState::Exited,
+    ]
+    .iter()
+    .filter_map(|s| {
+        let n = states.iter().filter(|x| *x == s).count();
+        (n > 0).then(|| format!("{n} {s}"))
+    })
+    .collect();
+    if unread > 0 {
+        parts.push(format!("{unread} unread"));
+    }
+    if parts.is_empty() {
+        return if states.is_empty() {
+            "no jobs".into()
+        } else {
+            "idle".into()
+        };
+    }
+    parts.join(" · ")
+}
+
 /// A job with its live state as tmux shows it now.
 struct Row<'a> {
     job: &'a Job,
@@ -42,7 +74,9 @@ pub fn run(ctx: &Ctx, args: StatusArgs) -> Result<()> {
 
 fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     let Some(mut reg) = ctx.registry_if_exists()? else {
-        if args.json {
+        if args.format.is_some() {
+            println!("{}", tmux_line(std::iter::empty(), 0));
+        } else if args.json {
             ui::print_json(&json!({"workspace": null, "jobs": []}));
         } else if !ctx.global.quiet {
             println!(
@@ -100,6 +134,11 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         seen_trees.extend(names.zip(worktree::look(&trees)));
     }
 
+    if args.format == Some(crate::cli::StatusFormat::Tmux) {
+        let unread = counts.get("operator").map_or(0, |c| c.0);
+        println!("{}", tmux_line(rows.iter().map(|r| r.state), unread));
+        return Ok(());
+    }
     if args.json {
         let list: Vec<Value> = rows
             .iter()

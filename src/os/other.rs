@@ -84,3 +84,8 @@ pub struct ShellRun {
 pub fn run_shell(_dir: &Path, _line: &str, _env: &[(String, String)]) -> std::io::Result<ShellRun> {
     Err(std::io::Error::other("mam needs a POSIX system"))
 }
+
+pub fn own_process_group(_cmd: &mut std::process::Command) {}
+
+/// Never signals anything here.
+pub fn kill_group(_pid: u32) {}

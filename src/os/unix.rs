@@ -131,6 +131,22 @@ pub fn make_read_only(path: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o444))
 }
 
+/// Make `cmd` start in a process group of its own, so [`kill_group`] ends
+/// it and everything it started (a hook's `sh -c` and its children).
+pub fn own_process_group(cmd: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    cmd.process_group(0);
+}
+
+/// SIGKILL the process group led by `pid` (made by [`own_process_group`]).
+pub fn kill_group(pid: u32) {
+    let Ok(pid) = i32::try_from(pid) else { return };
+    // SAFETY: killpg only sends a signal; a group that is gone is ESRCH.
+    unsafe {
+        libc::killpg(pid, libc::SIGKILL);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,8 @@ use crate::signing::envelope::Envelope;
 pub enum DaemonEvent {
     Pass(Report),
     Heard(Heard),
+    /// A hook ended (see `crate::hooks`).
+    Hook(crate::hooks::HookRun),
     Broker {
         state: String,
         detail: String,
@@ -61,6 +63,7 @@ pub fn run_daemon(
     let mut backoff = Duration::from_millis(250);
     let mut next_connect = Instant::now();
     let mut deferred: Vec<Envelope> = Vec::new();
+    let mut hooks = crate::hooks::Runner::new();
     while !stop.load(Ordering::SeqCst) {
         match pass(ctx, reg, dry_run) {
             Ok(r) => report(DaemonEvent::Pass(r)),
@@ -69,6 +72,9 @@ pub fn run_daemon(
         let until = Instant::now() + interval;
         while Instant::now() < until && !stop.load(Ordering::SeqCst) {
             retry_deferred(ctx, reg, &mut deferred, &mut report);
+            if !dry_run {
+                drive_hooks(ctx, reg, &mut hooks, &mut report);
+            }
             if sub.is_none()
                 && let Some(ep) = &endpoint
                 && Instant::now() >= next_connect
@@ -117,7 +123,30 @@ pub fn run_daemon(
         }
     }
     drop(sub); // disconnect cleanly
+    // Hooks already started end (or time out) before the daemon does.
+    match hooks.finish(reg) {
+        Ok(runs) => runs.into_iter().for_each(|r| report(DaemonEvent::Hook(r))),
+        Err(e) => report(DaemonEvent::error("hook", &e)),
+    }
     Ok(())
+}
+
+/// Start the hooks due for new events and settle those that ended; a
+/// failure is reported and the daemon goes on.
+fn drive_hooks(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    hooks: &mut crate::hooks::Runner,
+    report: &mut impl FnMut(DaemonEvent),
+) {
+    let started = hooks.start_due(&ctx.config.hooks, reg, &ctx.paths.root, &ctx.paths.state);
+    let polled = hooks.poll(reg);
+    for r in [started, polled] {
+        match r {
+            Ok(runs) => runs.into_iter().for_each(|r| report(DaemonEvent::Hook(r))),
+            Err(e) => report(DaemonEvent::error("hook", &e)),
+        }
+    }
 }
 
 /// Try the teardowns that waited for a job lock; each try never blocks.

@@ -40,6 +40,9 @@ pub struct Report {
     pub published: Option<crate::events::outbox::Flushed>,
     /// Why publishing failed, if it did (the events stay in the outbox).
     pub publish_error: Option<String>,
+    /// Hooks run by `reconcile --once` (the daemon reports them one by one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hooks: Vec<crate::hooks::HookRun>,
     pub dry_run: bool,
 }
 
@@ -113,11 +116,27 @@ impl Report {
         if let Some(e) = &self.publish_error {
             v.push(format!("events not published: {e}"));
         }
+        for h in &self.hooks {
+            v.push(h.line());
+        }
         if v.is_empty() {
             v.push("nothing to do".into());
         }
         v
     }
+}
+
+/// `reconcile --once`: one pass, then the hooks due for the events written
+/// so far, waited for (each until it ends or times out).
+pub fn once(ctx: &Ctx, reg: &mut Registry, dry_run: bool) -> Result<Report> {
+    let mut report = pass(ctx, reg, dry_run)?;
+    if !dry_run {
+        let mut runner = crate::hooks::Runner::new();
+        report.hooks =
+            runner.start_due(&ctx.config.hooks, reg, &ctx.paths.root, &ctx.paths.state)?;
+        report.hooks.extend(runner.finish(reg)?);
+    }
+    Ok(report)
 }
 
 /// One pass. Never treats a tmux failure as "no sessions".

@@ -6,6 +6,7 @@
 
 pub mod attempts;
 pub mod events;
+pub mod hooks;
 pub mod jobs;
 pub mod leases;
 pub mod messages;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v6.sql"),
     include_str!("v7.sql"),
     include_str!("v8.sql"),
+    include_str!("v9.sql"),
 ];
 
 /// The schema version this build writes.

@@ -19,6 +19,7 @@ const ROOMS: &[(&str, u8)] = &[
     ("events", 4),
     ("lease", 4),
     ("shared", 4),
+    ("hooks", 4),
     ("config", 3),
     ("registry", 3),
     ("artifacts", 2),
@@ -199,6 +200,7 @@ fn the_seals_hold() {
         vec![
             "agent/tmux.rs".to_string(),
             "git.rs".to_string(),
+            "hooks.rs".to_string(),
             "os/unix.rs".to_string()
         ]
     );

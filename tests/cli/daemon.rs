@@ -489,3 +489,109 @@ fn a_signed_done_whose_artifacts_leave_the_workdir_tears_nothing_down() {
     assert!(!env.has_session("mam-w"));
     assert!(d.terminate().success());
 }
+
+/// `[[hooks]]` on `job.waiting`: a hook that logs its input runs once when
+/// the fake agent shows a dialog nobody may answer, and not again after the
+/// daemon restarts; a failing hook and one that times out are recorded (and
+/// shown by `doctor`), and the daemon goes on with its passes.
+#[test]
+fn a_hook_on_job_waiting_runs_once_across_restarts_and_failures_are_recorded() {
+    let env = Env::new();
+    let log = env.root.join("hook.log");
+    env.write_config(&format!(
+        r#"
+[[hooks]]
+on = ["job.waiting"]
+run = ["sh", "-c", "printf '%s|%s|%s|' \"$MAM_EVENT_KIND\" \"$MAM_JOB\" \"$MAM_SUMMARY\" >> {log}; head -c 8 >> {log}; echo >> {log}"]
+
+[[hooks]]
+on = ["job.waiting"]
+run = ["sh", "-c", "echo no luck >&2; exit 3"]
+
+[[hooks]]
+on = ["job.waiting"]
+run = ["sleep", "30"]
+timeout = "300ms"
+"#,
+        log = log.display()
+    ));
+    env.mam(&["init"]);
+    let d = Daemon::start(&env);
+    d.wait_for("a pass", Duration::from_secs(10), |v| v["type"] == "pass");
+    let out = env.mam(&[
+        "create",
+        "risky",
+        "--agent",
+        "fake-exitdefault",
+        "--ready-timeout",
+        "1",
+        "--prompt",
+        "x",
+    ]);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    let mut outcomes = Vec::new();
+    while outcomes.len() < 3 {
+        let v = d.wait_for("a hook run", Duration::from_secs(10), |v| {
+            v["type"] == "hook"
+        });
+        outcomes.push((
+            v["outcome"].as_str().unwrap().to_string(),
+            v["detail"].as_str().unwrap().to_string(),
+        ));
+    }
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![
+            ("failed".to_string(), "exit status 3: no luck".to_string()),
+            ("ok".to_string(), String::new()),
+            (
+                "timeout".to_string(),
+                "timed out after 300ms; killed".to_string()
+            ),
+        ]
+    );
+    // The daemon goes on.
+    d.wait_for("a pass after the hooks", Duration::from_secs(10), |v| {
+        v["type"] == "pass"
+    });
+    assert_eq!(d.terminate().code(), Some(0));
+    let once = "job.waiting|risky|risky is waiting: screen shows: bypass|{\"body\":\n";
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), once);
+    // A restarted daemon, and a `reconcile --once`, do not run it again.
+    let d = Daemon::start(&env);
+    d.wait_for("a pass", Duration::from_secs(10), |v| v["type"] == "pass");
+    d.wait_for("a second pass", Duration::from_secs(10), |v| {
+        v["type"] == "pass"
+    });
+    assert_eq!(d.terminate().code(), Some(0));
+    let out = env.mam(&["reconcile", "--once", "--json"]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report.get("hooks").is_none(), "{report}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), once);
+    // doctor shows the two that did not end well.
+    let doctor = String::from_utf8(env.mam(&["doctor", "--json"]).stdout).unwrap();
+    let doctor: Value = serde_json::from_str(&doctor).unwrap();
+    let hooks: Vec<String> = doctor["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "hooks")
+        .map(|c| {
+            format!(
+                "{} {}",
+                c["status"].as_str().unwrap(),
+                c["detail"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let mut hooks = hooks;
+    hooks.sort();
+    assert_eq!(
+        hooks,
+        vec![
+            "warn sh -c 'echo no luck >&2; exit 3' on event 3 (job.state for risky): failed: exit status 3: no luck".to_string(),
+            "warn sleep 30 on event 3 (job.state for risky): timeout: timed out after 300ms; killed".to_string(),
+        ]
+    );
+}

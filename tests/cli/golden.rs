@@ -62,6 +62,10 @@ fn the_human_output_of_the_main_commands() {
         .stdout_golden("status.stdout")
         .stderr_is("")
         .run();
+    at(&["status", "--format", "tmux"])
+        .stdout_golden("status-tmux.stdout")
+        .stderr_is("")
+        .run();
     at(&["status", "--all", "alice"])
         .stdout_golden("status-alice.stdout")
         .stderr_is("")
