@@ -138,19 +138,7 @@ impl Registry {
              FROM hook_runs WHERE outcome IS NULL OR outcome <> 'ok' \
              ORDER BY started_at DESC, event_seq DESC LIMIT ?1",
         )?;
-        let rows = st.query_map([limit], |r| {
-            Ok(HookRunRow {
-                event_seq: r.get(0)?,
-                hook: r.get(1)?,
-                kind: r.get(2)?,
-                job: r.get(3)?,
-                started_at: r.get(4)?,
-                timeout_ms: r.get(5)?,
-                finished_at: r.get(6)?,
-                outcome: r.get(7)?,
-                detail: r.get(8)?,
-            })
-        })?;
+        let rows = st.query_map([limit], run_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -160,19 +148,22 @@ impl Registry {
             "SELECT event_seq, hook, kind, job, started_at, timeout_ms, finished_at, outcome, detail \
              FROM hook_runs ORDER BY event_seq, hook",
         )?;
-        let rows = st.query_map([], |r| {
-            Ok(HookRunRow {
-                event_seq: r.get(0)?,
-                hook: r.get(1)?,
-                kind: r.get(2)?,
-                job: r.get(3)?,
-                started_at: r.get(4)?,
-                timeout_ms: r.get(5)?,
-                finished_at: r.get(6)?,
-                outcome: r.get(7)?,
-                detail: r.get(8)?,
-            })
-        })?;
+        let rows = st.query_map([], run_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// A `hook_runs` row, selected in the column order both queries use.
+fn run_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HookRunRow> {
+    Ok(HookRunRow {
+        event_seq: r.get(0)?,
+        hook: r.get(1)?,
+        kind: r.get(2)?,
+        job: r.get(3)?,
+        started_at: r.get(4)?,
+        timeout_ms: r.get(5)?,
+        finished_at: r.get(6)?,
+        outcome: r.get(7)?,
+        detail: r.get(8)?,
+    })
 }

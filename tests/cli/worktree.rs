@@ -623,6 +623,20 @@ fn a_base_other_than_the_current_branch_and_a_sibling_root() {
     );
 }
 
+/// `agent` edits README.md in its worktree and commits it as itself (its
+/// pre-commit hook sees MAM_AGENT), with mam's clock at `t0`.
+fn commit_as(env: &Env, agent: &str, t0: &str) -> std::process::Output {
+    let dir = wt(env, agent);
+    write(&dir.join("README.md"), &format!("{agent}'s take\n"));
+    git(env, &dir, &["add", "README.md"]);
+    git_cmd(env, &dir, &["commit", "-q", "-m", agent])
+        .env("MAM_AGENT", agent)
+        .env(CLOCK_ENV, t0)
+        .env("MAM_TMUX_SOCKET", &env.socket)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_new_worktree_gets_the_lease_hook_which_refuses_another_agents_leased_file() {
     let env = repo();
@@ -660,14 +674,7 @@ fn a_new_worktree_gets_the_lease_hook_which_refuses_another_agents_leased_file()
     );
     // bob commits alice's file in his worktree: refused, nothing committed.
     let bob = wt(&env, "bob");
-    write(&bob.join("README.md"), "bob's take\n");
-    git(&env, &bob, &["add", "README.md"]);
-    let out = git_cmd(&env, &bob, &["commit", "-q", "-m", "bob"])
-        .env("MAM_AGENT", "bob")
-        .env(CLOCK_ENV, t0)
-        .env("MAM_TMUX_SOCKET", &env.socket)
-        .output()
-        .unwrap();
+    let out = commit_as(&env, "bob", t0);
     assert_eq!(out.status.code(), Some(1), "bob's commit went through");
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
@@ -678,14 +685,7 @@ fn a_new_worktree_gets_the_lease_hook_which_refuses_another_agents_leased_file()
     assert_eq!(git(&env, &bob, &["rev-list", "--count", "HEAD"]), "1\n");
     // alice commits the same file in hers: allowed.
     let alice = wt(&env, "alice");
-    write(&alice.join("README.md"), "alice's take\n");
-    git(&env, &alice, &["add", "README.md"]);
-    let out = git_cmd(&env, &alice, &["commit", "-q", "-m", "alice"])
-        .env("MAM_AGENT", "alice")
-        .env(CLOCK_ENV, t0)
-        .env("MAM_TMUX_SOCKET", &env.socket)
-        .output()
-        .unwrap();
+    let out = commit_as(&env, "alice", t0);
     check_ok("alice's commit", &out);
     assert_eq!(git(&env, &alice, &["rev-list", "--count", "HEAD"]), "2\n");
 }
