@@ -44,9 +44,28 @@ done
 printf 'conformance: aider %s\n' "$("$dir/aider/bin/aider" --version 2>/dev/null | head -n1)"
 
 export MAM_CONFORMANCE_CLIS="$dir"
-# Test workspaces under a private directory, not /tmp: Gemini CLI skips a
-# settings file (mam's MCP wiring) below a group- or world-writable directory.
-mkdir -p target/conformance-tmp && chmod 700 target/conformance-tmp
-export TMPDIR="$PWD/target/conformance-tmp"
+# Test workspaces under a private directory whose every ancestor is writable
+# by its owner only: Gemini CLI skips a settings file (mam's MCP wiring) below
+# a group- or world-writable directory, /tmp included (so a checkout under
+# /tmp cannot hold them).
+private_chain() {
+  local d=$1
+  while [ "$d" != / ]; do
+    d=$(dirname "$d")
+    [ -n "$(find "$d" -maxdepth 0 -perm /022 2>/dev/null)" ] && return 1
+  done
+  return 0
+}
+tmp="$PWD/target/conformance-tmp"
+if ! private_chain "$tmp"; then
+  tmp="${XDG_CACHE_HOME:-$HOME/.cache}/mam-conformance-tmp"
+  private_chain "$tmp" || {
+    echo "conformance: neither $PWD/target nor $tmp has only owner-writable parents (Gemini CLI requires it); set XDG_CACHE_HOME to such a directory" >&2
+    exit 1
+  }
+fi
+mkdir -p "$tmp" && chmod 700 "$tmp"
+export TMPDIR="$tmp"
+echo "conformance: test workspaces under $TMPDIR"
 # --nocapture: each CLI prints its delivery timing (`perf:` lines).
 exec cargo test --locked --test conformance -- --test-threads=2 --nocapture "$@"
