@@ -469,17 +469,7 @@ fn the_hook_goes_where_core_hooks_path_says_and_leaves_another_hook_alone() {
         .stdout_is("installed <ROOT>/githooks/pre-commit\n")
         .run();
     let hook = std::fs::read_to_string(env.path("githooks/pre-commit")).unwrap();
-    assert_eq!(
-        hook,
-        format!(
-            "#!/bin/sh\n# mam: lease check (installed by `mam lease hook install`)\n\
-             # Refuses a commit that touches a path another agent holds an exclusive\n\
-             # lease on. Skip it once with `git commit --no-verify`.\n\
-             exec {} --workspace {} lease check --staged\n",
-            mam_bin().display(),
-            env.root.display()
-        )
-    );
+    assert_eq!(hook, env.lease_hook_script());
     git_ok(&env, None, &["config", "--unset", "core.hooksPath"]);
     write(&env.path(".git/hooks/pre-commit"), "#!/bin/sh\nexit 0\n");
     env.expect(&["lease", "hook", "install"])

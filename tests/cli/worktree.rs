@@ -645,17 +645,7 @@ fn a_new_worktree_gets_the_lease_hook_which_refuses_another_agents_leased_file()
     }
     // Linked worktrees share the repository's hooks: one hook serves both.
     let hook = std::fs::read_to_string(env.path(".git/hooks/pre-commit")).unwrap();
-    assert_eq!(
-        hook,
-        format!(
-            "#!/bin/sh\n# mam: lease check (installed by `mam lease hook install`)\n\
-             # Refuses a commit that touches a path another agent holds an exclusive\n\
-             # lease on. Skip it once with `git commit --no-verify`.\n\
-             exec {} --workspace {} lease check --staged\n",
-            mam_bin().display(),
-            env.root.display()
-        )
-    );
+    assert_eq!(hook, env.lease_hook_script());
     let t0 = "1800000000000";
     // alice leases from inside her worktree: the path names the same file
     // as in the main checkout, not `.mam/worktrees/alice/README.md`.

@@ -330,6 +330,18 @@ impl Env {
         env
     }
 
+    /// The pre-commit hook mam installs for this workspace, exactly.
+    pub fn lease_hook_script(&self) -> String {
+        format!(
+            "#!/bin/sh\n# mam: lease check (installed by `mam lease hook install`)\n\
+             # Refuses a commit that touches a path another agent holds an exclusive\n\
+             # lease on. Skip it once with `git commit --no-verify`.\n\
+             exec {} --workspace {} lease check --staged\n",
+            mam_bin().display(),
+            self.root.display()
+        )
+    }
+
     /// Write `.mam/config.toml` with the fake profiles plus `extra`.
     pub fn write_config(&self, extra: &str) {
         let fa = fake_agent();
