@@ -274,7 +274,7 @@ pub fn ahead_behind_many(
 }
 
 /// A worktree as `git status --porcelain=v2 --branch` shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Status {
     /// The branch checked out (None: detached HEAD).
     pub branch: Option<String>,
@@ -284,6 +284,10 @@ pub struct Status {
     pub changed: Vec<String>,
     /// Untracked paths (ignored ones are not listed).
     pub untracked: Vec<String>,
+    /// Ignored files and directories (a directory once, with a trailing
+    /// `/`); only `status_many` asks for them.
+    #[serde(default)]
+    pub ignored: Vec<String>,
 }
 
 const STATUS_ARGS: &[&str] = &[
@@ -299,23 +303,34 @@ pub fn status(dir: &Path) -> Result<Status> {
     run(dir, STATUS_ARGS).map(|o| parse_status(&o))
 }
 
-/// The status of many worktrees, their git processes running side by side
-/// (`parallel` at a time); one result per directory, in order.
+/// `STATUS_ARGS` and the ignored paths, those matching an ignore pattern
+/// (an ignored directory once, not what is inside it).
+const STATUS_IGNORED_ARGS: &[&str] = &[
+    "status",
+    "--porcelain=v2",
+    "--branch",
+    "-z",
+    "--untracked-files=all",
+    "--ignored=matching",
+];
+
+/// The status of many worktrees (with their ignored paths), their git
+/// processes running side by side (`parallel` at a time); one result per
+/// directory, in order.
 pub fn status_many(dirs: &[&Path], parallel: usize) -> Vec<Result<Status>> {
+    let args = STATUS_IGNORED_ARGS;
     let mut results: Vec<Option<Result<Status>>> = dirs.iter().map(|_| None).collect();
     for (chunk_no, chunk) in dirs.chunks(parallel.max(1)).enumerate() {
-        let children: Vec<Result<Child>> = chunk.iter().map(|d| spawn(d, STATUS_ARGS)).collect();
+        let children: Vec<Result<Child>> = chunk.iter().map(|d| spawn(d, args)).collect();
         for (i, child) in children.into_iter().enumerate() {
             let dir = chunk[i];
-            let r = child
-                .and_then(|c| finish(c, dir, STATUS_ARGS))
-                .and_then(|out| {
-                    if out.status.success() {
-                        Ok(parse_status(&String::from_utf8_lossy(&out.stdout)))
-                    } else {
-                        Err(failure(&out, dir, STATUS_ARGS))
-                    }
-                });
+            let r = child.and_then(|c| finish(c, dir, args)).and_then(|out| {
+                if out.status.success() {
+                    Ok(parse_status(&String::from_utf8_lossy(&out.stdout)))
+                } else {
+                    Err(failure(&out, dir, args))
+                }
+            });
             results[chunk_no * parallel.max(1) + i] = Some(r);
         }
     }
@@ -336,6 +351,8 @@ fn parse_status(out: &str) -> Status {
         } else if rec.starts_with('#') {
         } else if let Some(p) = rec.strip_prefix("? ") {
             s.untracked.push(p.to_string());
+        } else if let Some(p) = rec.strip_prefix("! ") {
+            s.ignored.push(p.to_string());
         } else if let Some(rest) = rec.strip_prefix("1 ") {
             s.changed.push(field_after(rest, 7).to_string());
         } else if let Some(rest) = rec.strip_prefix("2 ") {
@@ -352,6 +369,144 @@ fn parse_status(out: &str) -> Status {
 /// spaces).
 fn field_after(line: &str, n: usize) -> &str {
     line.splitn(n + 1, ' ').nth(n).unwrap_or_default()
+}
+
+/// The most entries `fingerprint` looks at before it gives up (a bigger
+/// worktree is left to `git status`).
+const FINGERPRINT_MAX_ENTRIES: usize = 50_000;
+
+/// How recent a change may be for a fingerprint to be trusted. A file's
+/// ctime is the kernel's coarse clock at its last change (a tick, at most
+/// 10 ms, behind the real time), and no one can set it: a change made
+/// after a fingerprint whose every ctime is older than this margin always
+/// shows as a new ctime.
+const FINGERPRINT_SETTLED: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// A digest of everything `git status` of the worktree at `dir` depends on,
+/// read without running git: the worktree's HEAD, its ref, the index and
+/// the ignore and config files (their metadata, and HEAD and the ref by
+/// content), and the type, size, inode, mtime and ctime of every file and
+/// directory of the working tree but `.git` and the `ignored` paths (as
+/// `Status::ignored` lists them). The same digest means the same status:
+/// editing, adding, removing or renaming a file changes a ctime, staging
+/// changes the index, a commit changes the ref. None when it cannot tell:
+/// something changed within the last `FINGERPRINT_SETTLED` (so a change in
+/// the same clock tick could not be told apart), the worktree is too big,
+/// or anything could not be read. The user's global excludes file and
+/// config are covered too; system-wide git config is not.
+pub fn fingerprint(dir: &Path, ignored: &[String]) -> Option<u64> {
+    use std::hash::Hasher;
+    let start = std::time::SystemTime::now();
+    let settled = start.checked_sub(FINGERPRINT_SETTLED)?;
+    let settled = settled.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let settled_ns = i128::try_from(settled.as_nanos()).ok()?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let dot_git = dir.join(".git");
+    let gitdir = match std::fs::symlink_metadata(&dot_git).ok()? {
+        m if m.is_dir() => dot_git,
+        _ => {
+            let text = std::fs::read_to_string(&dot_git).ok()?;
+            let p = PathBuf::from(text.strip_prefix("gitdir: ")?.trim_end());
+            if p.is_relative() { dir.join(p) } else { p }
+        }
+    };
+    let common = match std::fs::read_to_string(gitdir.join("commondir")) {
+        Ok(c) => {
+            let p = PathBuf::from(c.trim_end());
+            if p.is_relative() { gitdir.join(p) } else { p }
+        }
+        Err(_) => gitdir.clone(),
+    };
+    let head = std::fs::read_to_string(gitdir.join("HEAD")).ok()?;
+    h.write(head.as_bytes());
+    if let Some(r) = head.trim_end().strip_prefix("ref: ") {
+        // Loose or packed: the loose file's content when it exists, and the
+        // packed-refs metadata below.
+        if r.contains("..") {
+            return None;
+        }
+        h.write(std::fs::read(common.join(r)).unwrap_or_default().as_slice());
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from);
+    let xdg = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let mut meta_files = vec![
+        gitdir.join("index"),
+        gitdir.join("config.worktree"),
+        common.join("packed-refs"),
+        common.join("config"),
+        common.join("info/exclude"),
+    ];
+    meta_files.extend(home.map(|h| h.join(".gitconfig")));
+    if let Some(x) = xdg {
+        meta_files.push(x.join("git/config"));
+        meta_files.push(x.join("git/ignore"));
+    }
+    for f in &meta_files {
+        match std::fs::symlink_metadata(f) {
+            Ok(m) => hash_meta(&mut h, &m, settled_ns)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => h.write_u8(0),
+            Err(_) => return None,
+        }
+    }
+    let skip: std::collections::HashSet<&str> =
+        ignored.iter().map(|p| p.trim_end_matches('/')).collect();
+    let mut todo = vec![(dir.to_path_buf(), String::new())];
+    let mut seen = 0usize;
+    while let Some((abs, rel)) = todo.pop() {
+        let mut entries: Vec<(std::ffi::OsString, PathBuf)> = std::fs::read_dir(&abs)
+            .ok()?
+            .map(|e| e.map(|e| (e.file_name(), e.path())))
+            .collect::<std::io::Result<_>>()
+            .ok()?;
+        entries.sort();
+        for (name, path) in entries {
+            let name = name.to_str()?;
+            if rel.is_empty() && name == ".git" {
+                continue;
+            }
+            let r = if rel.is_empty() {
+                name.to_string()
+            } else {
+                format!("{rel}/{name}")
+            };
+            if skip.contains(r.as_str()) {
+                continue;
+            }
+            seen += 1;
+            if seen > FINGERPRINT_MAX_ENTRIES {
+                return None;
+            }
+            let m = std::fs::symlink_metadata(&path).ok()?;
+            h.write(r.as_bytes());
+            h.write_u8(0);
+            hash_meta(&mut h, &m, settled_ns)?;
+            if m.is_dir() {
+                todo.push((path, r));
+            }
+        }
+    }
+    Some(h.finish())
+}
+
+/// A file's metadata into the fingerprint; None when it changed too
+/// recently to be trusted.
+fn hash_meta(
+    h: &mut std::collections::hash_map::DefaultHasher,
+    m: &std::fs::Metadata,
+    settled_ns: i128,
+) -> Option<()> {
+    use std::hash::Hasher;
+    let (ctime_ns, mtime_ns, ino, dev_mode) = crate::os::file_stamp(m);
+    if ctime_ns >= settled_ns {
+        return None;
+    }
+    for v in [ctime_ns, mtime_ns, i128::from(ino), i128::from(dev_mode)] {
+        h.write_i128(v);
+    }
+    h.write_u64(m.len());
+    Some(())
 }
 
 /// The merge base of two commits.

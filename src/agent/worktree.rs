@@ -1,15 +1,16 @@
 //! A job's own git worktree (`mam create --worktree`): planning it (every
 //! check before anything is made), adding it, copying untracked files into
 //! it and running the setup commands; what `status` shows of it (one git
-//! call per worktree, side by side, plus one per repository for the
-//! ahead/behind counts); and the rule that removes one only when no work
-//! is lost. git itself is driven through `crate::git`.
+//! call per changed worktree, side by side, plus one per repository for
+//! the ahead/behind counts; an unchanged worktree's status comes from the
+//! cache); and the rule that removes one only when no work is lost. git
+//! itself is driven through `crate::git`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{conflict, not_found, usage};
 use crate::git;
@@ -258,12 +259,147 @@ pub fn base_label(w: &Worktree) -> String {
 /// How many git processes `look` runs at once.
 const PARALLEL: usize = 16;
 
-/// Look at many worktrees: one `git status` per present worktree (run side
-/// by side), then one `git for-each-ref` per repository for every branch's
-/// ahead/behind against its base (falling back to one `rev-list` per job
-/// when git is older than 2.41 or a base is gone). Missing or removed
-/// worktrees cost a stat at most.
-pub fn look(worktrees: &[&Worktree]) -> Vec<Seen> {
+/// The status cache: a worktree's last `git status`, and the fingerprint
+/// of the worktree taken just before git ran (`git::fingerprint`).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Cached {
+    /// None: the worktree was changing, so the next look runs git again.
+    fp: Option<u64>,
+    /// The ignored paths the fingerprint left out.
+    skip: Vec<String>,
+    status: git::Status,
+}
+
+/// Where `look` keeps its cache, under the state directory.
+fn cache_file(state: &Path) -> PathBuf {
+    state.join("cache").join("worktree-status.json")
+}
+
+fn read_cache(state: &Path) -> BTreeMap<String, Cached> {
+    std::fs::read(cache_file(state))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default()
+}
+
+/// Replace the cache file whole (a temporary file renamed over it), so a
+/// reader never sees half of it. Failing to write only costs the next
+/// look its git calls.
+fn write_cache(state: &Path, cache: &BTreeMap<String, Cached>) {
+    let file = cache_file(state);
+    let Some(dir) = file.parent() else { return };
+    let tmp = dir.join(format!("worktree-status.{}.tmp", std::process::id()));
+    let ok = std::fs::create_dir_all(dir).is_ok()
+        && serde_json::to_vec(cache)
+            .ok()
+            .is_some_and(|b| std::fs::write(&tmp, b).is_ok())
+        && std::fs::rename(&tmp, &file).is_ok();
+    if !ok {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+/// The ignored directories of a status (trailing `/` dropped): what a
+/// fingerprint may leave out. git does not look inside them, and lists a
+/// directory so only when none of its files is tracked.
+fn ignored_dirs(st: &git::Status) -> Vec<String> {
+    st.ignored
+        .iter()
+        .filter_map(|p| p.strip_suffix('/'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The status of each present worktree: from the cache when the worktree's
+/// fingerprint is the one taken before its cached status, else from
+/// `git status` (run side by side), which is then cached with the
+/// fingerprint taken before it ran. A change made while git runs changes
+/// the fingerprint, so it is seen on the next look.
+///
+/// A fingerprint leaves out ignored directories only when a status taken
+/// after it confirms they are still ignored (so a `.gitignore` edit that
+/// un-ignores one is never missed); a hit whose skip list is older than
+/// its status moves to the status's list, fingerprinted before the hit was
+/// checked.
+fn statuses(dirs: &[&Path], state: Option<&Path>) -> Vec<Result<git::Status>> {
+    let Some(state) = state else {
+        return git::status_many(dirs, PARALLEL);
+    };
+    let mut cache = read_cache(state);
+    let mut changed = false;
+    let mut out: Vec<Option<Result<git::Status>>> = Vec::with_capacity(dirs.len());
+    let mut todo: Vec<(usize, Option<u64>, Vec<String>)> = Vec::new();
+    for (i, dir) in dirs.iter().enumerate() {
+        let key = dir.to_string_lossy();
+        let Some(entry) = cache.get_mut(key.as_ref()) else {
+            out.push(None);
+            todo.push((i, git::fingerprint(dir, &[]), Vec::new()));
+            continue;
+        };
+        let want = ignored_dirs(&entry.status);
+        let fp_want = if want != entry.skip && entry.fp.is_some() {
+            git::fingerprint(dir, &want)
+        } else {
+            None
+        };
+        let fp = git::fingerprint(dir, &entry.skip);
+        if entry.fp.is_some() && entry.fp == fp {
+            if fp_want.is_some() {
+                entry.fp = fp_want;
+                entry.skip = want;
+                changed = true;
+            }
+            out.push(Some(Ok(entry.status.clone())));
+        } else {
+            out.push(None);
+            todo.push((i, fp, entry.skip.clone()));
+        }
+    }
+    if !todo.is_empty() {
+        changed = true;
+        let run: Vec<&Path> = todo.iter().map(|(i, _, _)| dirs[*i]).collect();
+        for ((i, fp, skip), st) in todo.into_iter().zip(git::status_many(&run, PARALLEL)) {
+            if let Ok(st) = &st {
+                let now_ignored = ignored_dirs(st);
+                let entry = if fp.is_some() && skip.iter().all(|p| now_ignored.contains(p)) {
+                    Cached {
+                        fp,
+                        skip,
+                        status: st.clone(),
+                    }
+                } else {
+                    // No fingerprint to pair (the worktree was changing, or
+                    // was too big with nothing left out), or a skipped
+                    // directory is no longer ignored: the next look runs git
+                    // again, leaving out what git now says is ignored.
+                    Cached {
+                        fp: None,
+                        skip: now_ignored,
+                        status: st.clone(),
+                    }
+                };
+                cache.insert(dirs[i].to_string_lossy().into_owned(), entry);
+            }
+            out[i] = Some(st);
+        }
+    }
+    if changed {
+        // Worktrees that are gone are forgotten (a look at a few jobs keeps
+        // the others' entries).
+        cache.retain(|path, _| Path::new(path).is_dir());
+        write_cache(state, &cache);
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// Look at many worktrees: one `git status` per present worktree that
+/// changed since the last look (run side by side; the others come from the
+/// status cache under `state`, None: no cache), then one
+/// `git for-each-ref` per repository for every branch's ahead/behind
+/// against its base (falling back to one `rev-list` per job when git is
+/// older than 2.41 or a base is gone). Missing or removed worktrees cost a
+/// stat at most.
+pub fn look(worktrees: &[&Worktree], state: Option<&Path>) -> Vec<Seen> {
     let mut seen: Vec<Seen> = worktrees
         .iter()
         .map(|w| Seen {
@@ -287,7 +423,7 @@ pub fn look(worktrees: &[&Worktree]) -> Vec<Seen> {
         .iter()
         .map(|&i| Path::new(&worktrees[i].path))
         .collect();
-    let statuses = git::status_many(&dirs, PARALLEL);
+    let statuses = statuses(&dirs, state);
     // (repo) → the jobs whose branch is checked out as recorded.
     let mut by_repo: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (&i, st) in todo.iter().zip(statuses) {

@@ -71,6 +71,18 @@ pub fn owner_and_mode(meta: &Metadata) -> Option<(u32, u32)> {
 }
 
 /// Create `dir` and its missing parents, mode 0700.
+/// A file's change stamp: (ctime and mtime in nanoseconds since the epoch,
+/// inode, device), for telling whether it changed since it was last seen.
+pub fn file_stamp(meta: &Metadata) -> (i128, i128, u64, u64) {
+    let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+    (
+        ns(meta.ctime(), meta.ctime_nsec()),
+        ns(meta.mtime(), meta.mtime_nsec()),
+        meta.ino(),
+        meta.dev() ^ u64::from(meta.mode()).rotate_left(48),
+    )
+}
+
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::DirBuilder::new()
         .mode(0o700)
