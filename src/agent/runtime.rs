@@ -188,10 +188,8 @@ fn trust_claude(workdir: &Path, env: &[(String, String)]) -> Result<()> {
     if !changed {
         return Ok(());
     }
-    let tmp = path.with_extension(format!("json.mam-{}", std::process::id()));
-    std::fs::write(&tmp, serde_json::to_string_pretty(&doc)?)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot replace {}", path.display()))
+    crate::os::replace_file(&path, serde_json::to_string_pretty(&doc)?.as_bytes())
+        .with_context(|| format!("cannot replace {}", path.display()))
 }
 
 /// What registering mam's MCP server with an agent adds to its start:

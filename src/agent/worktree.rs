@@ -282,20 +282,12 @@ fn read_cache(state: &Path) -> BTreeMap<String, Cached> {
         .unwrap_or_default()
 }
 
-/// Replace the cache file whole (a temporary file renamed over it), so a
-/// reader never sees half of it. Failing to write only costs the next
-/// look its git calls.
+/// Replace the cache file whole (`os::replace_file`). Failing to write
+/// only costs the next look its git calls.
 fn write_cache(state: &Path, cache: &BTreeMap<String, Cached>) {
     let file = cache_file(state);
-    let Some(dir) = file.parent() else { return };
-    let tmp = dir.join(format!("worktree-status.{}.tmp", std::process::id()));
-    let ok = std::fs::create_dir_all(dir).is_ok()
-        && serde_json::to_vec(cache)
-            .ok()
-            .is_some_and(|b| std::fs::write(&tmp, b).is_ok())
-        && std::fs::rename(&tmp, &file).is_ok();
-    if !ok {
-        let _ = std::fs::remove_file(&tmp);
+    if let (Some(dir), Ok(bytes)) = (file.parent(), serde_json::to_vec(cache)) {
+        let _ = std::fs::create_dir_all(dir).and_then(|()| crate::os::replace_file(&file, &bytes));
     }
 }
 
@@ -321,10 +313,7 @@ fn ignored_dirs(st: &git::Status) -> Vec<String> {
 /// un-ignores one is never missed); a hit whose skip list is older than
 /// its status moves to the status's list, fingerprinted before the hit was
 /// checked.
-fn statuses(dirs: &[&Path], state: Option<&Path>) -> Vec<Result<git::Status>> {
-    let Some(state) = state else {
-        return git::status_many(dirs, PARALLEL);
-    };
+fn statuses(dirs: &[&Path], state: &Path) -> Vec<Result<git::Status>> {
     let mut cache = read_cache(state);
     let mut changed = false;
     let mut out: Vec<Option<Result<git::Status>>> = Vec::with_capacity(dirs.len());
@@ -361,22 +350,21 @@ fn statuses(dirs: &[&Path], state: Option<&Path>) -> Vec<Result<git::Status>> {
         for ((i, fp, skip), st) in todo.into_iter().zip(git::status_many(&run, PARALLEL)) {
             if let Ok(st) = &st {
                 let now_ignored = ignored_dirs(st);
-                let entry = if fp.is_some() && skip.iter().all(|p| now_ignored.contains(p)) {
-                    Cached {
-                        fp,
-                        skip,
-                        status: st.clone(),
-                    }
+                // Paired with its fingerprint only when there is one and
+                // every directory it left out is still ignored. Else (the
+                // worktree was changing, or was too big with nothing left
+                // out, or a skipped directory is no longer ignored) the next
+                // look runs git again, leaving out what git now says is
+                // ignored.
+                let (fp, skip) = if fp.is_some() && skip.iter().all(|p| now_ignored.contains(p)) {
+                    (fp, skip)
                 } else {
-                    // No fingerprint to pair (the worktree was changing, or
-                    // was too big with nothing left out), or a skipped
-                    // directory is no longer ignored: the next look runs git
-                    // again, leaving out what git now says is ignored.
-                    Cached {
-                        fp: None,
-                        skip: now_ignored,
-                        status: st.clone(),
-                    }
+                    (None, now_ignored)
+                };
+                let entry = Cached {
+                    fp,
+                    skip,
+                    status: st.clone(),
                 };
                 cache.insert(dirs[i].to_string_lossy().into_owned(), entry);
             }
@@ -394,12 +382,12 @@ fn statuses(dirs: &[&Path], state: Option<&Path>) -> Vec<Result<git::Status>> {
 
 /// Look at many worktrees: one `git status` per present worktree that
 /// changed since the last look (run side by side; the others come from the
-/// status cache under `state`, None: no cache), then one
+/// status cache under `state`), then one
 /// `git for-each-ref` per repository for every branch's ahead/behind
 /// against its base (falling back to one `rev-list` per job when git is
 /// older than 2.41 or a base is gone). Missing or removed worktrees cost a
 /// stat at most.
-pub fn look(worktrees: &[&Worktree], state: Option<&Path>) -> Vec<Seen> {
+pub fn look(worktrees: &[&Worktree], state: &Path) -> Vec<Seen> {
     let mut seen: Vec<Seen> = worktrees
         .iter()
         .map(|w| Seen {

@@ -131,7 +131,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
             .iter()
             .filter(|r| r.job.worktree.is_some())
             .map(|r| r.job.name.as_str());
-        seen_trees.extend(names.zip(worktree::look(&trees, Some(&ctx.paths.state))));
+        seen_trees.extend(names.zip(worktree::look(&trees, &ctx.paths.state)));
     }
 
     if args.format == Some(crate::cli::StatusFormat::Tmux) {

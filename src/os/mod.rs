@@ -26,7 +26,24 @@ mod other;
 #[cfg(not(unix))]
 pub use other::*;
 
+use std::path::{Path, PathBuf};
+
 use crate::error::{UserError, environment};
+
+/// Replace the file at `path` whole with `bytes`: they are written to a
+/// temporary file beside it (`PATH.mam-PID`), which is renamed over it, so
+/// a reader sees the old file or the new one, never half of either. The
+/// temporary file is removed when anything fails.
+pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".mam-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let done = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if done.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    done
+}
 
 /// The error every tmux-driving command gives on a system without POSIX
 /// (exit 6).
