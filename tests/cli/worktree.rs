@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -689,4 +690,118 @@ fn lease_hook_false_leaves_the_hooks_alone() {
         !env.path(".git/hooks/pre-commit").exists(),
         "a hook was installed with [lease] hook = false"
     );
+}
+
+/// `mam status --json` with a logging `git` first on PATH: the job's
+/// worktree row, and whether a `git status` ran in its worktree.
+fn status_logged(env: &Env, shim: &Path, log: &Path, name: &str) -> (Value, bool) {
+    std::fs::write(log, "").unwrap();
+    let path = format!(
+        "{}:{}",
+        shim.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = env
+        .cmd()
+        .args(["status", "--json"])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    check_ok("mam status --json", &out);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == name)
+        .unwrap()["worktree"]
+        .clone();
+    let dir = wt(env, name).display().to_string();
+    let ran = std::fs::read_to_string(log)
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with(&format!("--no-optional-locks -C {dir} status ")));
+    (row, ran)
+}
+
+#[test]
+fn an_unchanged_worktree_costs_no_git_status_and_every_change_is_seen() {
+    let env = repo();
+    write(&env.path(".gitignore"), ".mam/\nbuild/\n");
+    write(&env.path("notes.txt"), "aaaa\n");
+    git(&env, &env.root, &["add", "."]);
+    git(&env, &env.root, &["commit", "-q", "-m", "notes"]);
+    env.ok(&["create", "w", "--agent", "fake-plain", "--worktree"]);
+    let dir = wt(&env, "w");
+    std::fs::create_dir(dir.join("build")).unwrap();
+    write(&dir.join("build/out.o"), "obj\n");
+    // A `git` that logs its arguments, then runs the real one.
+    let shim = env.dir.path().join("git-shim");
+    let log = env.dir.path().join("git.log");
+    std::fs::create_dir_all(&shim).unwrap();
+    let real = find_program("git").expect("git is required: sudo apt-get install git");
+    write(
+        &shim.join("git"),
+        &format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    );
+    std::fs::set_permissions(
+        shim.join("git"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let at = |dirty: u64| seen_as(&dir, "mam/w", dirty, 0, 0);
+    // Look until a look costs no git status: a change younger than the
+    // settling time is never trusted, and the ignored build/ is left out
+    // only once a status has confirmed it. Each look is right meanwhile.
+    let settle = |dirty: u64| {
+        env.eventually("a look without git status", Duration::from_secs(10), || {
+            let (row, ran) = status_logged(&env, &shim, &log, "w");
+            assert_eq!(row, at(dirty));
+            !ran
+        });
+        // And it stays so.
+        assert_eq!(status_logged(&env, &shim, &log, "w"), (at(dirty), false));
+    };
+    // A change younger than the settling time (50 ms) always makes git
+    // run; let each change age past it, so the fingerprint alone must
+    // tell the change from the cached state.
+    let aged = || std::thread::sleep(Duration::from_millis(150));
+    aged();
+    let (row, ran) = status_logged(&env, &shim, &log, "w");
+    assert_eq!((row, ran), (at(0), true), "the first look runs git status");
+    settle(0);
+    // Inside the ignored directory: nothing git would show, no git run.
+    write(&dir.join("build/out2.o"), "obj\n");
+    aged();
+    assert_eq!(status_logged(&env, &shim, &log, "w"), (at(0), false));
+    // An in-place edit of a tracked file that keeps its size.
+    write(&dir.join("notes.txt"), "bbbb\n");
+    aged();
+    assert_eq!(status_logged(&env, &shim, &log, "w"), (at(1), true));
+    settle(1);
+    // A new file in a new directory, then a second file there.
+    std::fs::create_dir(dir.join("fresh")).unwrap();
+    write(&dir.join("fresh/one.txt"), "1\n");
+    aged();
+    assert_eq!(status_logged(&env, &shim, &log, "w"), (at(2), true));
+    settle(2);
+    write(&dir.join("fresh/two.txt"), "2\n");
+    aged();
+    assert_eq!(status_logged(&env, &shim, &log, "w"), (at(3), true));
+    settle(3);
+    // Un-ignoring the build directory shows its two files at once.
+    write(&dir.join(".gitignore"), ".mam/\n");
+    aged();
+    assert_eq!(status_logged(&env, &shim, &log, "w"), (at(6), true));
+    settle(6);
+    // A commit moves HEAD: clean again, one ahead.
+    git(&env, &dir, &["add", "."]);
+    git(&env, &dir, &["commit", "-q", "-m", "work"]);
+    aged();
+    let (row, ran) = status_logged(&env, &shim, &log, "w");
+    assert_eq!((row, ran), (seen_as(&dir, "mam/w", 0, 1, 0), true));
 }
