@@ -68,6 +68,11 @@ impl Tmux {
 
     fn command(&self) -> Command {
         let mut c = Command::new("tmux");
+        // Without `-u`, a tmux client whose locale is not UTF-8 (cron,
+        // `env -i`, LANG=C) prints every tab of a `-F` format and every
+        // non-ASCII character of a captured screen as `_`: mam's formats
+        // would no longer parse and every live job would look lost.
+        c.arg("-u");
         match &self.socket {
             Some(s) if s.contains('/') => {
                 c.arg("-S").arg(s);

@@ -219,3 +219,24 @@ fn a_busy_agent_with_an_unchanged_screen_is_flagged_stuck_once() {
     let ev = env.ok(&["events", "--kind", "job.stuck"]);
     assert_eq!(ev.lines().count(), 1, "{ev}");
 }
+
+#[test]
+fn a_pass_without_a_utf8_locale_still_sees_live_jobs() {
+    let env = Env::new();
+    env.ok(&["create", "c", "--agent", "fake-plain"]);
+    // As cron runs it: no locale at all, then the C locale.
+    for (key, value) in [("LC_ALL", None), ("LC_ALL", Some("C"))] {
+        for _ in 0..2 {
+            let mut cmd = env.cmd();
+            cmd.env_remove("LANG").env_remove("LC_CTYPE");
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+            let out = cmd.args(["reconcile", "--once"]).output().unwrap();
+            check_ok("reconcile --once without a UTF-8 locale", &out);
+            assert_eq!(String::from_utf8_lossy(&out.stdout), "nothing to do\n");
+        }
+    }
+    assert_eq!(env.job("c")["recorded_state"], "ready");
+}
