@@ -1,7 +1,8 @@
 //! Envelope parse + verify: any bytes off the wire either fail to parse or
 //! give an envelope whose signature check answers (never panics); a parsed
 //! envelope signed with a key verifies with that key only, survives its own
-//! canonical wire form unchanged, and `sign_to_wire` gives that same form.
+//! canonical wire form unchanged, and `sign_to_wire` gives that same form
+//! (bodies with a fractional number excepted: acceptance refuses them).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -27,6 +28,12 @@ fuzz_target!(|data: &[u8]| {
     };
     // The signature it came with: checking must answer, not panic.
     let _ = env.verify_sig(TOPIC, KEY);
+    // A fractional number has no canonical form that survives a parse, so
+    // such a body cannot round-trip; the acceptance rule refuses it as
+    // malformed before looking at its signature (events::accept).
+    if has_float(&env.body) {
+        return;
+    }
     env.sign(TOPIC, KEY);
     assert!(env.verify_sig(TOPIC, KEY));
     assert!(!env.verify_sig(TOPIC, OTHER));

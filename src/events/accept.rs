@@ -102,6 +102,14 @@ impl Acceptor {
         if env.v != 1 {
             return Ok(Err(Rejection::Malformed(format!("version {}", env.v))));
         }
+        // A number with a fraction or an exponent has no canonical form that
+        // survives a parse, so no sender can sign one verifiably, and mam
+        // never emits one: say so rather than call the signature bad.
+        if super::envelope::has_float(&env.body) {
+            return Ok(Err(Rejection::Malformed(
+                "the body holds a fractional number (mam never signs one)".into(),
+            )));
+        }
         let grace_ms = self.grace.as_millis() as i64;
         let key = match reg.ident.keys.verifying(&env.kid, now_ms, grace_ms) {
             KeyLookup::Valid(k) => k.clone(),
@@ -266,6 +274,18 @@ mod tests {
             let r = acc.check(&mut f.reg, &t, &p, false, false, now).unwrap();
             assert_eq!(r.is_ok(), ok, "skew {skew}: {r:?}");
         }
+        // A fractional number in the body, signed as a sender would.
+        let (t, p) = signed(&f.reg, 10, now, "a");
+        let mut e: Envelope = serde_json::from_slice(&p).unwrap();
+        e.body = serde_json::json!({"artifacts": [], "took": 1.5});
+        let key = f.reg.ident.keys.current().clone();
+        e.sign(&t, &hex::decode(&key.secret).unwrap());
+        assert_eq!(
+            acc.check(&mut f.reg, &t, e.to_wire().as_bytes(), false, false, now)
+                .unwrap()
+                .unwrap_err(),
+            Rejection::Malformed("the body holds a fractional number (mam never signs one)".into())
+        );
         // Unknown key id.
         let (t, p) = signed(&f.reg, 7, now, "a");
         let s = String::from_utf8(p).unwrap();
