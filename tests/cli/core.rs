@@ -500,10 +500,12 @@ fn status_uses_one_tmux_call_per_pass() {
     assert_eq!(v["jobs"].as_array().unwrap().len(), 3);
     let calls = std::fs::read_to_string(&counter).unwrap();
     assert_eq!(calls.lines().count(), 1, "tmux calls: {calls}");
-    assert!(
-        calls.starts_with("-L ") && calls.contains("list-panes -a"),
-        "{calls}"
+    // UTF-8 forced (-u), mam's private server, one list-panes of every pane.
+    let want = format!(
+        "-u -L {} list-panes -a -F #{{pane_id}}\t",
+        env.server.socket
     );
+    assert!(calls.starts_with(&want), "{calls}");
 }
 
 #[test]
