@@ -51,7 +51,7 @@ const PANE_FORMAT: &str = "#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_st
 
 /// The line between the pane list and the captured screen of
 /// `list_panes_and_capture` (no pane line can be it: those start with `%`).
-const CAPTURE_MARK: &str = "--mam-capture--";
+const CAPTURE_MARK: &str = "mam-capture-mark";
 
 static BUFFER_SEQ: AtomicU32 = AtomicU32::new(0);
 
