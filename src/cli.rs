@@ -78,6 +78,8 @@ pub enum Command {
     Events(EventsArgs),
     /// Print verified events from the broker, and each rejection with its reason
     Watch(WatchArgs),
+    /// A live dashboard of the jobs: table, selected job's detail and screen, events; act with keys (? lists them)
+    Dash(DashArgs),
     /// Signing keys: rotate, show
     Key(KeyArgs),
     /// Lease paths or globs so other agents keep off them (exclusive unless --shared)
@@ -504,6 +506,9 @@ pub struct EventsArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[derive(Debug, Args)]
+pub struct DashArgs {}
 
 #[derive(Debug, Args)]
 pub struct WatchArgs {

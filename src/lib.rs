@@ -15,6 +15,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod config;
+pub mod dash;
 pub mod duration;
 pub mod error;
 pub mod events;

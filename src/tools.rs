@@ -309,3 +309,141 @@ pub fn explain(ctx: &Ctx, reg: &Registry, name: &str) -> Result<Explained> {
         attempts,
     })
 }
+
+/// Stop one job as `mam stop NAME` does: under its job lock, the profile's
+/// exit keys (or at once with `force`), then its session ends and what the
+/// agent left behind is reaped. Shared by `mam stop` and the dashboard.
+pub fn stop(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    name: &str,
+    force: bool,
+    wait: std::time::Duration,
+) -> Result<crate::agent::runtime::StopReport> {
+    let _lock = crate::lock::lock(
+        &ctx.paths.job_lock(name),
+        std::time::Duration::from_secs(60),
+        true,
+    )?;
+    let job = reg.require_job(name)?;
+    crate::agent::runtime::stop_job(&ctx.host(), reg, &job, force, wait)
+}
+
+/// The refusal to resume a job whose pane is live.
+pub fn running_already(job: &crate::registry::jobs::Job) -> anyhow::Error {
+    crate::error::conflict(format!(
+        "{} is running already (state {})",
+        job.name, job.state
+    ))
+    .hint(format!(
+        "`mam stop {0}` first, or `mam attach {0}`",
+        job.name
+    ))
+    .into()
+}
+
+/// Resume one job that is not running (under its job lock): its worktree
+/// must still be there, a stale session is cleared, the agent is started
+/// (resuming its conversation where its CLI can) and awaited until ready.
+/// `tick` hears the readiness probe's progress. Shared by `mam resume` and
+/// the dashboard; `resumed_notice` then tells the agent.
+pub fn resume(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    name: &str,
+    timeout: std::time::Duration,
+    tick: &mut dyn FnMut(&str),
+) -> Result<()> {
+    let _lock = crate::lock::lock(
+        &ctx.paths.job_lock(name),
+        std::time::Duration::from_secs(60),
+        true,
+    )?;
+    let job = reg.require_job(name)?;
+    let profile = ctx.profile(&job.kind)?;
+    // The job works in its own worktree: it must still be there.
+    if let Some(w) = &job.worktree {
+        let gone = w.state == "removed" || !Path::new(&w.path).is_dir();
+        if gone {
+            if w.state == "present" {
+                reg.write(|tx| {
+                    tx.set_worktree_state(
+                        &job.name,
+                        "missing",
+                        "deleted outside mam (seen by resume)",
+                    )
+                })?;
+            }
+            let how = if w.state == "removed" {
+                "was removed (mam prune or stop --remove-worktree)"
+            } else {
+                "was deleted outside mam"
+            };
+            return Err(not_found(format!(
+                "cannot resume {}: its worktree {} {how}",
+                job.name, w.path
+            ))
+            .hint(if w.state == "removed" {
+                "`mam create NEW --worktree` starts a new job in a new worktree".to_string()
+            } else {
+                format!(
+                    "its branch {0} keeps its commits; `mam create NEW --worktree --base {0}` starts a job from there",
+                    w.branch
+                )
+            })
+            .into());
+        }
+    }
+    use crate::agent::runtime;
+    // A dead pane or a stale session record: clear it away first.
+    if job.session.is_some() {
+        runtime::stop_job(&ctx.host(), reg, &job, true, std::time::Duration::ZERO)?;
+    }
+    let mode = runtime::resume_mode(&job, &profile);
+    if let runtime::StartMode::Fresh(Some(id)) = &mode {
+        reg.write(|tx| tx.set_conversation_id(&job.name, id))?;
+    }
+    let pane = runtime::start_job(&ctx.host(), reg, &job, &profile, &mode, Some("mam resume"))?;
+    runtime::await_ready(&ctx.host(), reg, &job.name, &pane, &profile, timeout, tick)
+}
+
+/// Tell a resumed agent what happened (`before`: the job as it was before
+/// the resume), if it is up: one system message, offered for delivery.
+pub fn resumed_notice(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    before: &crate::registry::jobs::Job,
+) -> Result<()> {
+    let Some(now) = reg.job(&before.name)? else {
+        return Ok(());
+    };
+    if !matches!(now.state, JobState::Ready | JobState::Busy) {
+        return Ok(());
+    }
+    let why = match (before.state, &before.reason) {
+        (state, Some(r)) => format!("it was {state}: {r}"),
+        (state, None) => format!("it was {state}"),
+    };
+    let how = match &now.conversation_id {
+        Some(id) if before.conversation_id.as_deref() == Some(id.as_str()) => {
+            format!("your conversation {id} was resumed")
+        }
+        _ => "a new conversation was started".to_string(),
+    };
+    let body = format!(
+        "you were restarted by mam resume ({why}); {how}. Check `mam inbox` and `mam threads` for anything pending."
+    );
+    reg.write(|tx| {
+        tx.insert_message(&crate::registry::messages::NewMessage {
+            from: "operator",
+            to: &before.name,
+            kind: "system",
+            body: &body,
+            in_reply_to: None,
+            question_id: None,
+        })
+        .map(drop)
+    })?;
+    crate::mail::deliver::deliver_next(ctx, reg, &before.name)?;
+    Ok(())
+}

@@ -49,6 +49,10 @@ pub struct NewSession<'a> {
 
 const PANE_FORMAT: &str = "#{pane_id}\t#{pane_pid}\t#{pane_dead}\t#{pane_dead_status}\t#{@mam_ws}\t#{@mam_job}\t#{window_activity}\t#{session_name}";
 
+/// The line between the pane list and the captured screen of
+/// `list_panes_and_capture` (no pane line can be it: those start with `%`).
+const CAPTURE_MARK: &str = "mam-capture-mark";
+
 static BUFFER_SEQ: AtomicU32 = AtomicU32::new(0);
 
 /// The longest socket path tmux can bind or connect to (108 bytes of
@@ -342,15 +346,63 @@ impl Tmux {
     /// server, which tmux would otherwise refuse as nesting).
     pub fn attach_here(&self, name: &str) -> Result<()> {
         let tmux_var = std::env::var("TMUX").ok();
-        let ours = socket_path_hint(self.socket().unwrap_or("default"));
-        let inside_same_server = tmux_var
-            .as_deref()
-            .is_some_and(|t| t.split(',').next() == Some(ours.to_string_lossy().as_ref()));
+        let inside_same_server = self.inside_same_server();
         if tmux_var.is_some() && !inside_same_server {
             // SAFETY: mam is single-threaded here; only one variable is dropped.
             unsafe { std::env::remove_var("TMUX") };
         }
         self.attach(name, inside_same_server)
+    }
+
+    /// Whether mam runs inside a client of this same tmux server (`$TMUX`
+    /// names its socket): there, attaching is a `switch-client`.
+    pub fn inside_same_server(&self) -> bool {
+        let ours = socket_path_hint(self.socket().unwrap_or("default"));
+        std::env::var("TMUX")
+            .ok()
+            .is_some_and(|t| t.split(',').next() == Some(ours.to_string_lossy().as_ref()))
+    }
+
+    /// Every pane of every session (as `list_panes`) and the visible screen
+    /// of `capture` (when given), in one tmux call. A capture target that is
+    /// gone costs a second call (the panes alone) and gives no screen.
+    pub fn list_panes_and_capture(
+        &self,
+        capture: Option<&str>,
+    ) -> Result<(Vec<Pane>, Option<String>)> {
+        let Some(pane) = capture else {
+            return Ok((self.list_panes()?, None));
+        };
+        let out = self.run(&[
+            "list-panes",
+            "-a",
+            "-F",
+            PANE_FORMAT,
+            ";",
+            "display-message",
+            "-p",
+            CAPTURE_MARK,
+            ";",
+            "capture-pane",
+            "-p",
+            "-t",
+            pane,
+        ]);
+        match out {
+            Ok(out) => {
+                let (list, screen) = match out.find(&format!("{CAPTURE_MARK}\n")) {
+                    Some(i) => (
+                        &out[..i],
+                        Some(out[i + CAPTURE_MARK.len() + 1..].to_string()),
+                    ),
+                    None => (out.as_str(), None),
+                };
+                Ok((list.lines().filter_map(parse_pane).collect(), screen))
+            }
+            Err(e) if is_no_server(&e) => Ok((Vec::new(), None)),
+            Err(e) if is_missing_target(&e) => Ok((self.list_panes()?, None)),
+            Err(e) => Err(e),
+        }
     }
 
     /// Attach (outside tmux) or switch the client (inside tmux) to a session.

@@ -4,6 +4,7 @@
 pub mod attach;
 pub mod completions;
 pub mod create;
+pub mod dash;
 pub mod diff;
 pub mod doctor;
 pub mod events;
@@ -132,6 +133,7 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Reconcile(a) => reconcile::run(ctx, a),
         Command::Events(a) => events::events(ctx, a),
         Command::Watch(a) => watch::run(ctx, a),
+        Command::Dash(_) => dash::run(ctx),
         Command::Key(a) => events::key(ctx, a),
         Command::Lease(a) => lease::lease(ctx, a),
         Command::Leases(a) => lease::list(ctx, a),

@@ -90,8 +90,7 @@ pub fn list(ctx: &Ctx, args: RemindersArgs) -> Result<()> {
 pub fn retry(ctx: &Ctx, args: RetryArgs) -> Result<()> {
     let by = ctx.actor(args.from.from.as_deref())?;
     let mut reg = ctx.registry()?;
-    ctx.check_actor(&reg, &by)?;
-    reg.write(|tx| tx.retry_reminder(&args.rid, &by))?;
+    remind::retry(ctx, &mut reg, &by, &args.rid)?;
     if !ctx.global.quiet {
         println!("{}: re-armed", args.rid);
     }

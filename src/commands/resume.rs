@@ -5,14 +5,13 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::json;
 
-use crate::agent::{Panes, runtime};
+use crate::agent::Panes;
 use crate::app::{Ctx, check_name};
 use crate::cli::ResumeArgs;
 use crate::duration::{Limit, seconds};
-use crate::error::{conflict, not_found};
 use crate::model::{JobState, Role};
 use crate::registry::jobs::Job;
-use crate::{lock, ui};
+use crate::{tools, ui};
 
 pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     for n in &args.names {
@@ -36,11 +35,7 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
         for n in &args.names {
             let j = reg.require_job(n)?;
             if is_running(&j) {
-                return Err(
-                    conflict(format!("{n} is running already (state {})", j.state))
-                        .hint(format!("`mam stop {n}` first, or `mam attach {n}`"))
-                        .into(),
-                );
+                return Err(tools::running_already(&j));
             }
             v.push(j);
         }
@@ -51,13 +46,9 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     let mut results = Vec::new();
     let mut first_error = None;
     for job in &jobs {
-        let _lock = lock::lock(
-            &ctx.paths.job_lock(&job.name),
-            Duration::from_secs(60),
-            true,
-        )?;
-        let job = reg.require_job(&job.name)?;
-        let r = resume_one(ctx, &mut reg, &job, timeout);
+        let mut spinner = ui::Spinner::new(format!("resuming {}", job.name), ctx.global.quiet);
+        let r = tools::resume(ctx, &mut reg, &job.name, timeout, &mut |n| spinner.tick(n));
+        spinner.clear();
         let (state, err) = match r {
             Ok(()) => (Some(reg.require_job(&job.name)?.state), None),
             Err(e) => (reg.job(&job.name)?.map(|j| j.state), Some(e)),
@@ -83,37 +74,7 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
     // Then tell every resumed agent what happened, once all are up (so a PM
     // hears it after its workers are back).
     for job in &jobs {
-        let Some(now) = reg.job(&job.name)? else {
-            continue;
-        };
-        if !matches!(now.state, JobState::Ready | JobState::Busy) {
-            continue;
-        }
-        let why = match (job.state, &job.reason) {
-            (state, Some(r)) => format!("it was {state}: {r}"),
-            (state, None) => format!("it was {state}"),
-        };
-        let how = match &now.conversation_id {
-            Some(id) if job.conversation_id.as_deref() == Some(id.as_str()) => {
-                format!("your conversation {id} was resumed")
-            }
-            _ => "a new conversation was started".to_string(),
-        };
-        let body = format!(
-            "you were restarted by mam resume ({why}); {how}. Check `mam inbox` and `mam threads` for anything pending."
-        );
-        reg.write(|tx| {
-            tx.insert_message(&crate::registry::messages::NewMessage {
-                from: "operator",
-                to: &job.name,
-                kind: "system",
-                body: &body,
-                in_reply_to: None,
-                question_id: None,
-            })
-            .map(drop)
-        })?;
-        crate::mail::deliver::deliver_next(ctx, &mut reg, &job.name)?;
+        tools::resumed_notice(ctx, &mut reg, job)?;
     }
     if args.json {
         ui::print_json(&json!({"resumed": results}));
@@ -122,61 +83,4 @@ pub fn run(ctx: &Ctx, args: ResumeArgs) -> Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
-}
-
-fn resume_one(
-    ctx: &Ctx,
-    reg: &mut crate::registry::Registry,
-    job: &Job,
-    timeout: Duration,
-) -> Result<()> {
-    let profile = ctx.profile(&job.kind)?;
-    // The job works in its own worktree: it must still be there.
-    if let Some(w) = &job.worktree {
-        let gone = w.state == "removed" || !std::path::Path::new(&w.path).is_dir();
-        if gone {
-            if w.state == "present" {
-                reg.write(|tx| {
-                    tx.set_worktree_state(
-                        &job.name,
-                        "missing",
-                        "deleted outside mam (seen by resume)",
-                    )
-                })?;
-            }
-            let how = if w.state == "removed" {
-                "was removed (mam prune or stop --remove-worktree)"
-            } else {
-                "was deleted outside mam"
-            };
-            return Err(not_found(format!(
-                "cannot resume {}: its worktree {} {how}",
-                job.name, w.path
-            ))
-            .hint(if w.state == "removed" {
-                "`mam create NEW --worktree` starts a new job in a new worktree".to_string()
-            } else {
-                format!(
-                    "its branch {0} keeps its commits; `mam create NEW --worktree --base {0}` starts a job from there",
-                    w.branch
-                )
-            })
-            .into());
-        }
-    }
-    // A dead pane or a stale session record: clear it away first.
-    if job.session.is_some() {
-        runtime::stop_job(&ctx.host(), reg, job, true, Duration::ZERO)?;
-    }
-    let mode = runtime::resume_mode(job, &profile);
-    if let runtime::StartMode::Fresh(Some(id)) = &mode {
-        reg.write(|tx| tx.set_conversation_id(&job.name, id))?;
-    }
-    let pane = runtime::start_job(&ctx.host(), reg, job, &profile, &mode, Some("mam resume"))?;
-    let mut spinner = ui::Spinner::new(format!("resuming {}", job.name), ctx.global.quiet);
-    let ready = runtime::await_ready(&ctx.host(), reg, &job.name, &pane, &profile, timeout, |n| {
-        spinner.tick(n)
-    });
-    spinner.clear();
-    ready
 }

@@ -1,16 +1,14 @@
 //! `mam stop`: exit keys, then end the session and reap the agent's processes.
 
-use std::time::Duration;
-
 use anyhow::Result;
 use serde_json::json;
 
-use crate::agent::{runtime, worktree};
+use crate::agent::worktree;
 use crate::app::{Ctx, check_name};
 use crate::cli::StopArgs;
 use crate::duration::{Limit, seconds};
 use crate::error::conflict;
-use crate::{lock, ui};
+use crate::ui;
 
 pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
     for n in &args.names {
@@ -51,9 +49,7 @@ pub fn run(ctx: &Ctx, args: StopArgs) -> Result<()> {
     let mut removed = Vec::new();
     let mut refused = None;
     for name in &names {
-        let _lock = lock::lock(&ctx.paths.job_lock(name), Duration::from_secs(60), true)?;
-        let job = reg.require_job(name)?;
-        let r = runtime::stop_job(&ctx.host(), &mut reg, &job, args.force, wait)?;
+        let r = crate::tools::stop(ctx, &mut reg, name, args.force, wait)?;
         if !args.json && !ctx.global.quiet {
             println!("{}", r.line());
         }

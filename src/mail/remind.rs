@@ -127,6 +127,13 @@ pub fn remind(
     })
 }
 
+/// Re-arm failed reminder `rid` as `by` (its owner or the operator): what
+/// `mam retry` and the dashboard's `r` do, with the same checks and errors.
+pub fn retry(ctx: &Ctx, reg: &mut Registry, by: &str, rid: &str) -> Result<()> {
+    ctx.check_actor(reg, by)?;
+    reg.write(|tx| tx.retry_reminder(rid, by))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -285,6 +285,16 @@ impl Registry {
         )?)
     }
 
+    /// Per target: (pending, failed) reminders, for the dashboard.
+    pub fn reminder_counts(&self) -> Result<std::collections::HashMap<String, (i64, i64)>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT target, sum(state = 'pending'), sum(state = 'failed') FROM reminders \
+             WHERE state IN ('pending', 'failed') GROUP BY target",
+        )?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Pending reminders per target, for status.
     pub fn pending_reminder_counts(&self) -> Result<std::collections::HashMap<String, i64>> {
         let mut st = self.conn().prepare_cached(

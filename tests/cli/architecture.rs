@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 const ROOMS: &[(&str, u8)] = &[
     ("commands", 9),
     ("mcp", 8),
+    ("dash", 8),
     ("reconcile", 7),
     ("tools", 7),
     ("mail", 6),

@@ -5,6 +5,7 @@ mod architecture;
 mod bad_input;
 mod core;
 mod daemon;
+mod dash;
 mod delivery;
 mod docs;
 mod events;
