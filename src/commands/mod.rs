@@ -8,6 +8,7 @@ pub mod diff;
 pub mod doctor;
 pub mod events;
 pub mod explain;
+pub mod fleet;
 pub mod init;
 pub mod lease;
 pub mod logs;
@@ -86,6 +87,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             | Command::Leases(_)
             | Command::Release(_)
             | Command::Shared(_)
+            | Command::Fleet(_)
     );
     let result = run_command(&ctx, cli.command);
     // Publish what the command wrote, after its commits, also when it failed
@@ -133,6 +135,7 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Events(a) => events::events(ctx, a),
         Command::Watch(a) => watch::run(ctx, a),
         Command::Key(a) => events::key(ctx, a),
+        Command::Fleet(a) => fleet::run(ctx, a),
         Command::Lease(a) => lease::lease(ctx, a),
         Command::Leases(a) => lease::list(ctx, a),
         Command::Release(a) => lease::release(ctx, a),

@@ -4,6 +4,7 @@
 //! it writes them to the outbox; `events` verifies them when they arrive.
 
 pub mod envelope;
+pub mod host;
 pub mod keys;
 
 /// The MQTT topic of an event.

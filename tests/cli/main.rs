@@ -8,6 +8,7 @@ mod daemon;
 mod delivery;
 mod docs;
 mod events;
+mod fleet;
 mod golden;
 mod leases;
 mod mcp;
