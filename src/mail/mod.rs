@@ -4,6 +4,7 @@
 //! wait in the queue for the next pass).
 
 pub mod deliver;
+pub mod fleet;
 pub mod remind;
 
 use anyhow::Result;
@@ -102,7 +103,7 @@ pub fn send_batch(
             if let Some(r) = resolved.get(item.to.as_str()) {
                 return Ok(r.clone());
             }
-            let r = recipients(reg, &item.to, from)?;
+            let r = recipients(ctx, reg, &item.to, from)?;
             resolved.insert(&item.to, r.clone());
             Ok(r)
         });
@@ -112,6 +113,12 @@ pub fn send_batch(
             (Err(e), Some(what)) => return Err(in_item(e, &what)),
         }
     }
+    // This host's fleet name, needed only when some recipient is remote.
+    let me = if plans.iter().flatten().any(|r| r.contains('@')) {
+        Some(ctx.config.fleet.host()?)
+    } else {
+        None
+    };
     let ids: Vec<Vec<(String, String)>> = if plans.iter().all(Vec::is_empty) {
         vec![Vec::new(); items.len()]
     } else {
@@ -120,7 +127,9 @@ pub fn send_batch(
                 .iter()
                 .zip(&texts)
                 .zip(&plans)
-                .map(|((item, text), recipients)| store(tx, from, item, text, recipients))
+                .map(|((item, text), recipients)| {
+                    store(tx, from, item, text, recipients, me.as_deref())
+                })
                 .collect()
         })?
     };
@@ -154,6 +163,7 @@ fn store(
     item: &Outgoing,
     text: &str,
     recipients: &[String],
+    me: Option<&str>,
 ) -> Result<Vec<(String, String)>> {
     let kind = if item.to == "*" {
         "broadcast"
@@ -171,7 +181,15 @@ fn store(
                 in_reply_to: item.reply_to.as_deref(),
                 question_id: None,
             })?;
-            Ok((format!("m{id}"), r.clone()))
+            let mid = format!("m{id}");
+            // A remote recipient: its command goes in the fleet outbox, in
+            // this transaction.
+            if let (Some((job, host)), Some(me)) = (fleet::split_address(r), me) {
+                let body =
+                    fleet::command_body(&mid, from, job, kind, text, item.reply_to.as_deref());
+                tx.queue_fleet(host, me, "fleet.message", &mid, job, &body, Some(id), true)?;
+            }
+            Ok((mid, r.clone()))
         })
         .collect()
 }
@@ -228,7 +246,12 @@ pub fn ask(
     if to == "*" {
         return Err(usage("a question goes to one recipient, not `*`").into());
     }
-    let to = recipients(reg, to, from)?.remove(0);
+    if to.contains('@') && !to.ends_with(&format!("@{}", ctx.config.fleet.host()?)) {
+        return Err(usage("questions to another host are not supported yet")
+            .hint("send the question as a message: mam send job@host \"…\"")
+            .into());
+    }
+    let to = recipients(ctx, reg, to, from)?.remove(0);
     let (qid, mid) = reg.write(|tx| {
         let q = tx.insert_question(from, &to, text)?;
         let m = tx.insert_message(&NewMessage {
@@ -283,8 +306,16 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
     })
 }
 
-/// Resolve a recipient: a job, `operator`, or `*` (every live agent but the sender).
-fn recipients(reg: &Registry, to: &str, from: &str) -> Result<Vec<String>> {
+/// Resolve a recipient: a job, `operator`, or `*` (every live agent but the
+/// sender); or `job@host` (`operator@host`): on this host the job itself,
+/// else that remote address, at a trusted host.
+fn recipients(ctx: &Ctx, reg: &Registry, to: &str, from: &str) -> Result<Vec<String>> {
+    if let Some((job, host)) = fleet::split_address(to) {
+        if host == ctx.config.fleet.host()? && job != "*" {
+            return recipients(ctx, reg, job, from);
+        }
+        return Ok(vec![fleet::check_remote(reg, job, host)?]);
+    }
     match to {
         "*" => Ok(reg
             .jobs()?
@@ -362,6 +393,10 @@ pub struct Batch {
 
 /// Check whom an inbox belongs to: `operator`, or a job of this workspace.
 pub fn check_inbox_owner(reg: &Registry, who: &str) -> Result<()> {
+    // Messages sent to a job on another host are listed under its address.
+    if let Some((job, host)) = fleet::split_address(who) {
+        return fleet::check_remote(reg, job, host).map(|_| ());
+    }
     if who != "operator" {
         check_name(who)?;
         if reg.job(who)?.is_none() {

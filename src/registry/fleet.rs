@@ -168,6 +168,231 @@ impl Registry {
     }
 }
 
+/// One row of the fleet's outbox, due to be published.
+#[derive(Debug, Clone)]
+pub struct FleetOut {
+    pub id: i64,
+    /// The host it goes to.
+    pub host: String,
+    /// This host's name when it was queued (the envelope's `src`).
+    pub from_host: String,
+    pub kind: String,
+    pub cmd: String,
+    pub job: String,
+    pub body: serde_json::Value,
+    pub tries: i64,
+    /// The envelope sequence number this try is signed with.
+    pub seq: i64,
+}
+
+/// A command received whose receipt is due.
+#[derive(Debug, Clone)]
+pub struct ReceiptDue {
+    pub origin: String,
+    pub cmd: String,
+    /// The local message (None: nothing was stored, see `error`).
+    pub message: Option<String>,
+    /// `delivered` or `failed`.
+    pub state: &'static str,
+    pub how: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The wait before the next try of a command tried `tries` times: 1 s,
+/// doubling, at most 30 s.
+pub fn retry_after_ms(tries: i64) -> i64 {
+    let shift = (tries.max(1) - 1).min(5) as u32;
+    (1000i64 << shift).min(30_000)
+}
+
+impl Tx<'_> {
+    /// Queue fleet traffic to `host` (an upsert on (kind, host, cmd): queued
+    /// again, it is due at once and not done).
+    #[allow(clippy::too_many_arguments)]
+    pub fn queue_fleet(
+        &self,
+        host: &str,
+        from_host: &str,
+        kind: &str,
+        cmd: &str,
+        job: &str,
+        body: &serde_json::Value,
+        message_id: Option<i64>,
+        needs_receipt: bool,
+    ) -> Result<()> {
+        let now = now_ms();
+        self.tx.execute(
+            "INSERT INTO fleet_out (host, from_host, kind, cmd, job, body, message_id, needs_receipt, created_at, next_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) \
+             ON CONFLICT(kind, host, cmd) DO UPDATE SET body = excluded.body, next_at = excluded.next_at, done_at = NULL",
+            params![host, from_host, kind, cmd, job, body.to_string(), message_id, needs_receipt, now],
+        )?;
+        Ok(())
+    }
+
+    /// Up to `limit` rows due at `now`, oldest first, each given the next
+    /// envelope sequence number (persisted before anything is published).
+    pub fn fleet_due(&self, now: i64, limit: i64) -> Result<Vec<FleetOut>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT id, host, from_host, kind, cmd, job, body, tries FROM fleet_out \
+             WHERE done_at IS NULL AND next_at <= ?1 ORDER BY next_at, id LIMIT ?2",
+        )?;
+        let mut out: Vec<FleetOut> = st
+            .query_map(params![now, limit], |r| {
+                Ok(FleetOut {
+                    id: r.get(0)?,
+                    host: r.get(1)?,
+                    from_host: r.get(2)?,
+                    kind: r.get(3)?,
+                    cmd: r.get(4)?,
+                    job: r.get(5)?,
+                    body: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+                    tries: r.get(7)?,
+                    seq: 0,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for row in &mut out {
+            row.seq = self.tx.query_row(
+                "UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'fleet_seq' RETURNING CAST(value AS INTEGER)",
+                [],
+                |r| r.get(0),
+            )?;
+        }
+        Ok(out)
+    }
+
+    /// The broker has row `id`: a receipt is done; a command waits for its
+    /// receipt and is tried again later (see [`retry_after_ms`]).
+    pub fn fleet_published(&self, id: i64, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE fleet_out SET tries = tries + 1, \
+             done_at = CASE WHEN needs_receipt = 0 THEN ?2 ELSE done_at END, \
+             next_at = ?2 + min(30000, 1000 << min(5, tries)) WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
+    /// A receipt from `host` for command `cmd`: the command is done, and the
+    /// local message it carried is marked delivered (with the remote proof)
+    /// or failed (with the remote reason). Returns the local message id, or
+    /// None when no command of ours matches (or it was settled before).
+    pub fn fleet_receipt(
+        &self,
+        host: &str,
+        cmd: &str,
+        delivered: bool,
+        how: &str,
+        error: &str,
+    ) -> Result<Option<String>> {
+        let mid: Option<Option<i64>> = opt(self.tx.query_row(
+            "UPDATE fleet_out SET done_at = ?3 WHERE kind = 'fleet.message' AND host = ?1 AND cmd = ?2 AND done_at IS NULL RETURNING message_id",
+            params![host, cmd, now_ms()],
+            |r| r.get(0),
+        ))?;
+        let Some(Some(n)) = mid else { return Ok(None) };
+        let id = format!("m{n}");
+        if delivered {
+            self.mark_delivered(&id, how)?;
+        } else {
+            let changed = self.tx.execute(
+                "UPDATE messages SET state = 'failed', last_error = ?2 WHERE id = ?1 AND state = 'queued'",
+                params![n, error],
+            )?;
+            if changed > 0 {
+                let to: String = self.tx.query_row(
+                    "SELECT recipient FROM messages WHERE id = ?1",
+                    [n],
+                    |r| r.get(0),
+                )?;
+                self.emit("message.failed", &to, json!({"id": id, "error": error}))?;
+            }
+        }
+        Ok(Some(id))
+    }
+
+    /// Whether command `cmd` from `origin` was received before; if so, its
+    /// receipt is sent again (the sender did not get it).
+    pub fn fleet_seen_before(&self, origin: &str, cmd: &str) -> Result<bool> {
+        Ok(self.tx.execute(
+            "UPDATE fleet_in SET receipt_state = NULL WHERE origin = ?1 AND cmd = ?2",
+            params![origin, cmd],
+        )? > 0)
+    }
+
+    /// Record command `cmd` from `origin`, stored as local message
+    /// `message_id` (None: refused, with `error`).
+    pub fn fleet_received(
+        &self,
+        origin: &str,
+        cmd: &str,
+        message_id: Option<i64>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.tx.execute(
+            "INSERT INTO fleet_in (origin, cmd, message_id, received_at, error) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![origin, cmd, message_id, now_ms(), error],
+        )?;
+        Ok(())
+    }
+
+    /// Commands received whose outcome is known and whose receipt is not
+    /// queued yet; each is marked queued here (the caller queues it in this
+    /// transaction).
+    pub fn receipts_due(&self) -> Result<Vec<ReceiptDue>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT i.origin, i.cmd, i.message_id, m.state, m.how, COALESCE(i.error, m.last_error) \
+             FROM fleet_in i LEFT JOIN messages m ON m.id = i.message_id \
+             WHERE i.receipt_state IS NULL AND (i.message_id IS NULL OR m.state IN ('delivered', 'read', 'failed'))",
+        )?;
+        let rows: Vec<ReceiptDue> = st
+            .query_map([], |r| {
+                let state: Option<String> = r.get(3)?;
+                Ok(ReceiptDue {
+                    origin: r.get(0)?,
+                    cmd: r.get(1)?,
+                    message: r.get::<_, Option<i64>>(2)?.map(|n| format!("m{n}")),
+                    state: match state.as_deref() {
+                        Some("delivered" | "read") => "delivered",
+                        _ => "failed",
+                    },
+                    how: r.get(4)?,
+                    error: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for r in &rows {
+            self.tx.execute(
+                "UPDATE fleet_in SET receipt_state = ?3 WHERE origin = ?1 AND cmd = ?2",
+                params![r.origin, r.cmd, r.state],
+            )?;
+        }
+        Ok(rows)
+    }
+}
+
+impl Registry {
+    /// When the next fleet row is due (None: nothing waits).
+    pub fn fleet_next_due(&self) -> Result<Option<i64>> {
+        Ok(self.conn().query_row(
+            "SELECT min(next_at) FROM fleet_out WHERE done_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Whether any fleet row waits for its receipt scan: a received command
+    /// whose receipt is not queued.
+    pub fn fleet_receipts_pending(&self) -> Result<bool> {
+        Ok(self.conn().query_row(
+            "SELECT EXISTS (SELECT 1 FROM fleet_in WHERE receipt_state IS NULL)",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::error::{Code, code_of};

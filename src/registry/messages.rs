@@ -324,7 +324,7 @@ impl Registry {
     pub fn queued_heads(&self) -> Result<Vec<Message>> {
         let mut st = self.conn().prepare_cached(&format!(
             "SELECT {MSG_COLS} FROM messages WHERE id IN \
-             (SELECT min(id) FROM messages WHERE state = 'queued' AND recipient != 'operator' GROUP BY recipient) \
+             (SELECT min(id) FROM messages WHERE state = 'queued' AND recipient != 'operator' AND instr(recipient, '@') = 0 GROUP BY recipient) \
              ORDER BY id"
         ))?;
         Ok(st

@@ -16,6 +16,11 @@ pub fn topic(prefix: &str, ws: &str, kind: &str, job: &str) -> String {
     }
 }
 
+/// The topic a fleet host's commands and receipts arrive on.
+pub fn fleet_inbox(prefix: &str, host: &str) -> String {
+    format!("{prefix}/fleet/{host}/inbox")
+}
+
 /// RFC 3339 UTC with milliseconds, from unix ms.
 pub fn rfc3339_ms(ms: i64) -> String {
     let ts = jiff::Timestamp::from_millisecond(ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);

@@ -191,3 +191,177 @@ fn bad_fleet_input_is_refused_with_nothing_changed() {
     let err = a.fails(&["fleet", "show"], 6);
     assert!(err.contains("readable by others"), "{err}");
 }
+
+/// A host's reconcile daemon, its JSON lines on a channel; killed on drop.
+struct Daemon {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl Daemon {
+    fn start(env: &Env) -> Daemon {
+        use std::io::BufRead;
+        let mut child = env
+            .cmd()
+            .args(["reconcile", "--interval", "0.3", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        let d = Daemon { child, lines: rx };
+        d.wait_for("its subscription", |v| {
+            v["type"] == "broker" && v["state"] == "subscribed"
+        });
+        d
+    }
+
+    /// Wait (up to 20 s) for a line matching `f`.
+    #[track_caller]
+    fn wait_for(&self, what: &str, f: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) if f(&v) => return v,
+                Ok(_) => {}
+                Err(_) => panic!("daemon never reported {what}"),
+            }
+        }
+    }
+
+    /// Every line reported so far.
+    fn drain(&self) -> Vec<serde_json::Value> {
+        self.lines.try_iter().collect()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Hosts sharing `broker`, each trusting every other.
+fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
+    let hosts: Vec<Env> = names
+        .iter()
+        .map(|n| {
+            let env = Env::new();
+            env.write_config(&format!(
+                "[fleet]\nhost = \"{n}\"\n{}",
+                broker.config_toml()
+            ));
+            env
+        })
+        .collect();
+    let keys: Vec<String> = hosts
+        .iter()
+        .map(|h| h.ok(&["fleet", "show", "-q"]).trim().to_string())
+        .collect();
+    for (i, h) in hosts.iter().enumerate() {
+        for (j, n) in names.iter().enumerate() {
+            if i != j {
+                h.ok(&["fleet", "trust", n, &keys[j]]);
+            }
+        }
+    }
+    hosts
+}
+
+fn remote_message(env: &Env, addr: &str, id: &str) -> serde_json::Value {
+    let v = env.json(&["inbox", addr, "--all", "--json"]);
+    v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {id} in {v}"))
+}
+
+#[test]
+fn a_message_to_a_job_on_another_host_is_delivered_once_and_its_receipt_comes_back() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "hello from alpha"])
+        .trim()
+        .to_string();
+    assert_eq!(id, "m1");
+    db.wait_for("the command stored", |v| {
+        v["type"] == "fleet" && v["verdict"] == "accepted" && v["kind"] == "fleet.message"
+    });
+    b.eventually("bob to get it", std::time::Duration::from_secs(15), || {
+        b.submits("bob")
+            .iter()
+            .any(|t| t.contains("hello from alpha"))
+    });
+    da.wait_for("the receipt", |v| {
+        v["type"] == "fleet" && v["kind"] == "fleet.receipt" && v["verdict"] == "accepted"
+    });
+    a.eventually(
+        "the sender to see it delivered",
+        std::time::Duration::from_secs(10),
+        || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+    );
+    let m = remote_message(a, "bob@beta", "m1");
+    assert_eq!(
+        (m["from"].as_str(), m["to"].as_str()),
+        (Some("operator"), Some("bob@beta"))
+    );
+    // On beta: one message, from operator@alpha, delivered with local proof.
+    let inbox = b.json(&["inbox", "bob", "--all", "--json"]);
+    let msgs = inbox["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "{inbox}");
+    assert_eq!(msgs[0]["from"], "operator@alpha");
+    assert_eq!(msgs[0]["state"], "delivered");
+    assert_eq!(m["how"], msgs[0]["how"], "the remote proof comes back");
+    // Retries stop once the receipt is in: nothing more is typed.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let typed: Vec<String> = b
+        .submits("bob")
+        .into_iter()
+        .filter(|t| t.contains("hello from alpha"))
+        .collect();
+    assert_eq!(typed.len(), 1, "{typed:?}");
+    assert!(
+        !db.drain().iter().any(|v| v["verdict"] == "duplicate"),
+        "no command was sent again after its receipt"
+    );
+    // Both sides know when they last heard from the other.
+    let seen = a.json(&["fleet", "hosts", "--json"]);
+    assert!(seen["hosts"][0]["last_seen"].is_i64(), "{seen}");
+
+    // Unknown job on the target: a failed receipt, with the reason.
+    a.ok(&["send", "-q", "nobody@beta", "anyone?"]);
+    a.eventually(
+        "the failed receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(a, "nobody@beta", "m2")["state"] == "failed",
+    );
+    let m = remote_message(a, "nobody@beta", "m2");
+    assert_eq!(m["last_error"], "no job named \"nobody\" on host beta");
+    // Untrusted or unknown host: refused at once, nothing stored.
+    let err = a.fails(&["send", "bob@gamma", "hi"], 3);
+    assert!(
+        err.contains("host \"gamma\" is not a trusted fleet host"),
+        "{err}"
+    );
+    let err = a.fails(&["send", "Bob@beta", "hi"], 2);
+    assert!(err.contains("invalid address"), "{err}");
+}

@@ -1,0 +1,210 @@
+//! Mail between hosts. A message to `job@host` is stored here with that
+//! remote recipient and, in the same transaction, a command in the fleet
+//! outbox (`fleet.message`), which `events::outbox` publishes signed with
+//! this host's key to the host's inbox until its receipt comes back. On the
+//! target, the daemon hands what arrives on its inbox to [`receive`]: the
+//! acceptance rule (`events::accept`), then the command stored once by its
+//! id (a duplicate only gets its receipt again), then delivered with the
+//! same proof as local mail; [`queue_receipts`] sends each outcome back.
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::app::Ctx;
+use crate::error::{not_found, usage};
+use crate::events::accept::{Acceptor, Rejection};
+use crate::events::mqtt::Incoming;
+use crate::registry::Registry;
+use crate::registry::messages::NewMessage;
+
+/// `job@host` split into its job (or `operator`) and host; None for a bare
+/// name.
+pub fn split_address(to: &str) -> Option<(&str, &str)> {
+    to.split_once('@')
+}
+
+/// Check a remote address: a valid job name (or `operator`) at a host this
+/// one trusts. Returns the address as stored (`job@host`).
+pub fn check_remote(reg: &Registry, job: &str, host: &str) -> Result<String> {
+    if job != "operator" && !crate::app::valid_name(job) || !crate::app::valid_name(host) {
+        return Err(usage(format!("invalid address {:?}", format!("{job}@{host}")))
+            .hint("address a job on another host as job@host (both names: lowercase letters, digits, '-' and '_')")
+            .into());
+    }
+    if !reg.fleet_host(host)?.is_some_and(|h| h.trusted) {
+        return Err(not_found(format!("host {host:?} is not a trusted fleet host"))
+            .hint(format!(
+                "on {host}, `mam fleet show` prints its key; trust it here with `mam fleet trust {host} KEY`"
+            ))
+            .into());
+    }
+    Ok(format!("{job}@{host}"))
+}
+
+/// The command body that carries local message `id` to its remote recipient.
+pub fn command_body(
+    id: &str,
+    from: &str,
+    to_job: &str,
+    kind: &str,
+    body: &str,
+    reply_to: Option<&str>,
+) -> Value {
+    json!({"cmd": id, "from": from, "to": to_job, "kind": kind, "text": body, "in_reply_to": reply_to})
+}
+
+/// What the daemon heard on this host's inbox.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FleetHeard {
+    pub topic: String,
+    pub kind: Option<String>,
+    pub from_host: Option<String>,
+    /// `accepted` / `rejected` / `duplicate`
+    pub verdict: String,
+    pub detail: String,
+    /// The rejection's code (`untrusted-host`, `bad-signature`, …).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Act on one message from this host's inbox. A command is stored (once)
+/// and offered to its recipient at once; a receipt settles the local
+/// message it answers. Everything else is rejected with its reason.
+pub fn receive(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    acc: &mut Acceptor,
+    me: &str,
+    msg: &Incoming,
+) -> Result<Option<FleetHeard>> {
+    let verdict = acc.check_fleet(
+        reg,
+        me,
+        &msg.topic,
+        &msg.payload,
+        msg.retain,
+        msg.dup,
+        crate::registry::now_ms(),
+    )?;
+    let env = match verdict {
+        Err(Rejection::Duplicate) => return Ok(None),
+        Err(why) => {
+            return Ok(Some(FleetHeard {
+                topic: msg.topic.clone(),
+                kind: None,
+                from_host: None,
+                verdict: "rejected".into(),
+                detail: why.to_string(),
+                reason: Some(why.code().into()),
+            }));
+        }
+        Ok(env) => env,
+    };
+    let heard = |verdict: &str, detail: String| FleetHeard {
+        topic: msg.topic.clone(),
+        kind: Some(env.kind.clone()),
+        from_host: Some(env.src.clone()),
+        verdict: verdict.into(),
+        detail,
+        reason: None,
+    };
+    let s = |k: &str| {
+        env.body
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
+    let origin = env.src.clone();
+    let cmd = s("cmd");
+    match env.kind.as_str() {
+        "fleet.message" => {
+            let (from, to, kind, text) = (s("from"), s("to"), s("kind"), s("text"));
+            if cmd.is_empty() || text.is_empty() || from.is_empty() {
+                return Ok(Some(heard(
+                    "rejected",
+                    "a command without cmd, from or text".into(),
+                )));
+            }
+            let kind = if kind == "broadcast" {
+                "broadcast"
+            } else {
+                "message"
+            };
+            let local = to == "operator" || reg.job(&to)?.is_some();
+            let stored = reg.write(|t| {
+                if t.fleet_seen_before(&origin, &cmd)? {
+                    return Ok(None);
+                }
+                if !local {
+                    let why = format!("no job named {to:?} on host {me}");
+                    t.fleet_received(&origin, &cmd, None, Some(&why))?;
+                    return Ok(Some(None));
+                }
+                let sender = format!("{from}@{origin}");
+                let text = crate::agent::probe::sanitize(&text);
+                let id = t.insert_message(&NewMessage {
+                    from: &sender,
+                    to: &to,
+                    kind,
+                    body: &text,
+                    in_reply_to: None,
+                    question_id: None,
+                })?;
+                t.fleet_received(&origin, &cmd, Some(id), None)?;
+                Ok(Some(Some(format!("m{id}"))))
+            })?;
+            match stored {
+                None => Ok(Some(heard(
+                    "duplicate",
+                    format!("{origin}'s {cmd} was received before: its receipt goes again"),
+                ))),
+                Some(None) => Ok(Some(heard(
+                    "accepted",
+                    format!("{origin}'s {cmd}: no job named {to:?} here"),
+                ))),
+                Some(Some(id)) => {
+                    if reg.job(&to)?.is_some_and(|j| j.is_running()) {
+                        super::deliver::deliver_next(ctx, reg, &to)?;
+                    }
+                    Ok(Some(heard(
+                        "accepted",
+                        format!("{origin}'s {cmd} stored as {id} for {to}"),
+                    )))
+                }
+            }
+        }
+        "fleet.receipt" => {
+            let delivered = s("state") == "delivered";
+            let settled =
+                reg.write(|t| t.fleet_receipt(&origin, &cmd, delivered, &s("how"), &s("error")))?;
+            Ok(Some(heard(
+                "accepted",
+                match settled {
+                    Some(id) => format!("receipt for {id}: {}", s("state")),
+                    None => format!("receipt for {cmd}: settled before"),
+                },
+            )))
+        }
+        other => Ok(Some(heard(
+            "rejected",
+            format!("unknown fleet kind {other:?}"),
+        ))),
+    }
+}
+
+/// Queue a receipt for every received command whose outcome is known.
+/// Returns how many were queued.
+pub fn queue_receipts(reg: &mut Registry, me: &str) -> Result<usize> {
+    if !reg.fleet_receipts_pending()? {
+        return Ok(0);
+    }
+    reg.write(|t| {
+        let due = t.receipts_due()?;
+        for r in &due {
+            let body = json!({"cmd": r.cmd, "state": r.state, "how": r.how, "error": r.error, "message": r.message});
+            t.queue_fleet(&r.origin, me, "fleet.receipt", &r.cmd, "-", &body, None, false)?;
+        }
+        Ok(due.len())
+    })
+}
