@@ -365,3 +365,201 @@ fn a_message_to_a_job_on_another_host_is_delivered_once_and_its_receipt_comes_ba
     let err = a.fails(&["send", "Bob@beta", "hi"], 2);
     assert!(err.contains("invalid address"), "{err}");
 }
+
+/// A `fleet.message` to bob, from `src`, signed by `key` for `topic` (or
+/// not signed at all), dated `age_ms` ago.
+fn crafted(
+    key: &mam::signing::host::HostKey,
+    src: &str,
+    topic: &str,
+    age_ms: i64,
+    seq: i64,
+    text: &str,
+    sign: bool,
+) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut env = mam::signing::envelope::Envelope {
+        v: 1,
+        id: mam::signing::envelope::random_id(),
+        ws: "wforged".into(),
+        src: src.into(),
+        seq,
+        ts: mam::signing::rfc3339_ms(now - age_ms),
+        kind: "fleet.message".into(),
+        job: "bob".into(),
+        body: serde_json::json!({"cmd": format!("m{seq}"), "from": "mallory", "to": "bob",
+                                 "kind": "message", "text": text, "in_reply_to": null}),
+        kid: key.kid(),
+        sig: String::new(),
+    };
+    if sign {
+        key.sign(&mut env, topic);
+    }
+    env.to_wire().into_bytes()
+}
+
+#[test]
+fn forged_fleet_traffic_never_types_and_is_logged_with_its_reason() {
+    use mam::signing::host::HostKey;
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let _da = Daemon::start(a);
+    let mut db = Daemon::start(b);
+    let inbox = "mam/fleet/beta/inbox";
+    let sub = broker.subscribe_raw(inbox);
+
+    // A genuine command first, captured off the wire.
+    a.ok(&["send", "-q", "bob@beta", "genuine"]);
+    let genuine = sub
+        .next(std::time::Duration::from_secs(10))
+        .expect("the command on the wire");
+    b.eventually(
+        "the genuine one typed",
+        std::time::Duration::from_secs(15),
+        || b.submits("bob").iter().any(|t| t.contains("genuine")),
+    );
+    a.eventually("its receipt", std::time::Duration::from_secs(15), || {
+        remote_message(a, "bob@beta", "m1")["state"] == "delivered"
+    });
+
+    let alpha_key = HostKey::load(&a.root.join(".mam/host.key")).unwrap();
+    let gamma_dir = tempfile::tempdir().unwrap();
+    let gamma_key = HostKey::load_or_create(&gamma_dir.path().join("host.key"), 1).unwrap();
+    let cases: Vec<(&str, Vec<u8>, bool, &str)> = vec![
+        (
+            "unsigned",
+            crafted(
+                &alpha_key,
+                "alpha",
+                inbox,
+                0,
+                900_001,
+                "FORGED unsigned",
+                false,
+            ),
+            false,
+            "bad-signature",
+        ),
+        (
+            "wrong key",
+            crafted(
+                &gamma_key,
+                "alpha",
+                inbox,
+                0,
+                900_002,
+                "FORGED wrong key",
+                true,
+            ),
+            false,
+            "unknown-key",
+        ),
+        (
+            "untrusted host",
+            crafted(
+                &gamma_key,
+                "gamma",
+                inbox,
+                0,
+                900_003,
+                "FORGED untrusted",
+                true,
+            ),
+            false,
+            "untrusted-host",
+        ),
+        (
+            "another host's topic",
+            crafted(
+                &alpha_key,
+                "alpha",
+                "mam/fleet/gamma/inbox",
+                0,
+                900_004,
+                "FORGED other topic",
+                true,
+            ),
+            false,
+            "bad-signature",
+        ),
+        (
+            "stale",
+            crafted(
+                &alpha_key,
+                "alpha",
+                inbox,
+                600_000,
+                900_005,
+                "FORGED stale",
+                true,
+            ),
+            false,
+            "stale",
+        ),
+        (
+            "replayed",
+            genuine.payload.clone().into_bytes(),
+            false,
+            "replay",
+        ),
+    ];
+    for (what, payload, retain, reason) in &cases {
+        broker.publish_raw(inbox, payload, *retain);
+        let v = db.wait_for(what, |v| v["type"] == "fleet" && v["verdict"] == "rejected");
+        assert_eq!(v["reason"], *reason, "{what}: {v}");
+        assert!(
+            v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{what}: {v}"
+        );
+    }
+    // Retained (published while the target's daemon is down: the broker
+    // hands it to the new subscription flagged so), and replayed after the
+    // restart: both refused (the replay set is in the registry).
+    drop(db);
+    let retained = crafted(
+        &alpha_key,
+        "alpha",
+        inbox,
+        0,
+        900_006,
+        "FORGED retained",
+        true,
+    );
+    broker.publish_raw(inbox, &retained, true);
+    db = Daemon::start(b);
+    broker.publish_raw(inbox, genuine.payload.as_bytes(), false);
+    let mut reasons = Vec::new();
+    while reasons.len() < 2 {
+        let v = db.wait_for("the replay after restart", |v| {
+            v["type"] == "fleet" && v["verdict"] == "rejected"
+        });
+        reasons.push(v["reason"].as_str().unwrap().to_string());
+    }
+    reasons.sort();
+    assert_eq!(reasons, ["replay", "retained"]);
+
+    // Nothing forged was typed, nor stored; the genuine one once.
+    let typed = b.submits("bob");
+    assert!(!typed.iter().any(|t| t.contains("FORGED")), "{typed:?}");
+    assert_eq!(
+        typed.iter().filter(|t| t.contains("genuine")).count(),
+        1,
+        "{typed:?}"
+    );
+    let msgs = b.json(&["inbox", "bob", "--all", "--json"]);
+    assert_eq!(msgs["messages"].as_array().unwrap().len(), 1, "{msgs}");
+    // Forged traffic does not make a host known or seen.
+    let known = b.json(&["fleet", "hosts", "--json"]);
+    let names: Vec<&str> = known["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha"]);
+}
