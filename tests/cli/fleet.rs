@@ -563,3 +563,41 @@ fn forged_fleet_traffic_never_types_and_is_logged_with_its_reason() {
         .collect();
     assert_eq!(names, ["alpha"]);
 }
+
+#[test]
+fn while_the_target_daemon_is_down_messages_wait_and_each_arrives_once_after_it_starts() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    for i in 1..=3 {
+        a.ok(&["send", "-q", "bob@beta", &format!("while down {i}")]);
+    }
+    // Tried (and tried again) with nobody listening: still queued.
+    da.wait_for("a retry", |v| v["type"] == "pass");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for i in 1..=3 {
+        assert_eq!(
+            remote_message(a, "bob@beta", &format!("m{i}"))["state"],
+            "queued"
+        );
+    }
+    assert!(b.submits("bob").is_empty());
+    let _db = Daemon::start(b);
+    a.eventually(
+        "all three delivered",
+        std::time::Duration::from_secs(30),
+        || (1..=3).all(|i| remote_message(a, "bob@beta", &format!("m{i}"))["state"] == "delivered"),
+    );
+    let typed = b.submits("bob");
+    for i in 1..=3 {
+        let n = typed
+            .iter()
+            .filter(|t| t.contains(&format!("while down {i}")))
+            .count();
+        assert_eq!(n, 1, "message {i}: {typed:?}");
+    }
+    let msgs = b.json(&["inbox", "bob", "--all", "--json"]);
+    assert_eq!(msgs["messages"].as_array().unwrap().len(), 3, "{msgs}");
+}
