@@ -601,3 +601,134 @@ fn while_the_target_daemon_is_down_messages_wait_and_each_arrives_once_after_it_
     let msgs = b.json(&["inbox", "bob", "--all", "--json"]);
     assert_eq!(msgs["messages"].as_array().unwrap().len(), 3, "{msgs}");
 }
+
+#[test]
+fn three_hosts_over_tls_with_one_user_each_and_the_example_acl() {
+    let names = ["alpha", "beta", "gamma"];
+    let hosts: Vec<Env> = names
+        .iter()
+        .map(|n| {
+            let env = Env::new();
+            env.write_config(&format!("[fleet]\nhost = \"{n}\"\n"));
+            env
+        })
+        .collect();
+    let ws: Vec<String> = hosts
+        .iter()
+        .map(|h| {
+            h.json(&["init", "--json"])["workspace"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = names
+        .iter()
+        .copied()
+        .zip(ws.iter().map(String::as_str))
+        .collect();
+    let (broker, passwords) = broker::Broker::fleet_tls(&pairs);
+    let keys: Vec<String> = hosts
+        .iter()
+        .map(|h| h.ok(&["fleet", "show", "-q"]).trim().to_string())
+        .collect();
+    for (i, h) in hosts.iter().enumerate() {
+        h.set_env("MAM_FLEET_PASSWORD", &passwords[i]);
+        h.write_config(&format!(
+            "[fleet]\nhost = \"{}\"\n{}",
+            names[i],
+            broker.fleet_config_toml(names[i], "MAM_FLEET_PASSWORD")
+        ));
+        for (j, n) in names.iter().enumerate() {
+            if i != j {
+                h.ok(&["fleet", "trust", n, &keys[j]]);
+            }
+        }
+    }
+    let (a, b, g) = (&hosts[0], &hosts[1], &hosts[2]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    a.ok(&["create", "ann", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+    let dg = Daemon::start(g);
+
+    a.ok(&["send", "-q", "bob@beta", "from alpha over tls"]);
+    g.ok(&["send", "-q", "bob@beta", "from gamma over tls"]);
+    // bob answers ann on alpha, as an agent would: from its own job.
+    let out = b
+        .cmd()
+        .args(["send", "-q", "ann@alpha", "bob here"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reply = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    a.eventually(
+        "alpha's message delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+    );
+    g.eventually(
+        "gamma's message delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(g, "bob@beta", "m1")["state"] == "delivered",
+    );
+    b.eventually(
+        "bob's reply delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(b, "ann@alpha", &reply)["state"] == "delivered",
+    );
+    let typed = b.submits("bob");
+    for text in ["from alpha over tls", "from gamma over tls"] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{typed:?}"
+        );
+    }
+    let ann = a.submits("ann");
+    assert_eq!(
+        ann.iter().filter(|t| t.contains("bob here")).count(),
+        1,
+        "{ann:?}"
+    );
+    let inbox = a.json(&["inbox", "ann", "--all", "--json"]);
+    assert_eq!(inbox["messages"][0]["from"], "bob@beta");
+
+    // The ACL: gamma cannot publish into beta's workspace topics (dropped by
+    // the broker), but may publish to beta's inbox (where the daemon checks
+    // it). The inbox one is what beta's daemon hears next.
+    let forged = br#"{"v":1,"id":"00","ws":"x","src":"gamma","seq":1,"ts":"2026-01-01T00:00:00.000Z","kind":"job.done","job":"bob","body":{},"kid":"k0","sig":"00"}"#;
+    broker
+        .publish_as(
+            "gamma",
+            &passwords[2],
+            &format!("mam/{}/jobs/bob/events", ws[1]),
+            forged,
+        )
+        .unwrap();
+    broker
+        .publish_as("gamma", &passwords[2], "mam/fleet/beta/inbox", forged)
+        .unwrap();
+    let v = db.wait_for("the inbox publish", |v| {
+        (v["type"] == "fleet" || v["type"] == "heard") && v["verdict"] == "rejected"
+    });
+    assert_eq!(
+        v["type"], "fleet",
+        "the workspace topic publish got through: {v}"
+    );
+    assert_eq!(v["topic"], "mam/fleet/beta/inbox");
+    // A wrong password is refused by the broker.
+    let err = broker
+        .publish_as("gamma", "wrong", "mam/fleet/beta/inbox", forged)
+        .unwrap_err();
+    assert!(
+        err.contains("rror") || err.contains("refused") || err.contains("authori"),
+        "{err}"
+    );
+    drop((da, dg));
+}
