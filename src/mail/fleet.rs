@@ -53,6 +53,14 @@ pub fn command_body(
     json!({"cmd": id, "from": from, "to": to_job, "kind": kind, "text": body, "in_reply_to": reply_to})
 }
 
+/// What became of a command received.
+enum Stored {
+    /// Stored as local message (id) for its recipient.
+    As(String, String),
+    /// Nothing stored: why (the failed receipt says so).
+    Refused(String),
+}
+
 /// What the daemon heard on this host's inbox.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FleetHeard {
@@ -126,50 +134,97 @@ pub fn receive(
                     "a command without cmd, from or text".into(),
                 )));
             }
-            let kind = if kind == "broadcast" {
-                "broadcast"
-            } else {
-                "message"
-            };
+            let question = s("question");
             let local = to == "operator" || reg.job(&to)?.is_some();
             let stored = reg.write(|t| {
                 if t.fleet_seen_before(&origin, &cmd)? {
                     return Ok(None);
                 }
-                if !local {
-                    let why = format!("no job named {to:?} on host {me}");
-                    t.fleet_received(&origin, &cmd, None, Some(&why))?;
-                    return Ok(Some(None));
+                let refuse = |why: String| -> Result<Option<Stored>> {
+                    t.fleet_received(&origin, &cmd, None, None, Some(&why))?;
+                    Ok(Some(Stored::Refused(why)))
+                };
+                if !local && kind != "answer" {
+                    return refuse(format!("no job named {to:?} on host {me}"));
                 }
                 let sender = format!("{from}@{origin}");
                 let text = crate::agent::probe::sanitize(&text);
-                let id = t.insert_message(&NewMessage {
-                    from: &sender,
-                    to: &to,
-                    kind,
-                    body: &text,
-                    in_reply_to: None,
-                    question_id: None,
-                })?;
-                t.fleet_received(&origin, &cmd, Some(id), None)?;
-                Ok(Some(Some(format!("m{id}"))))
+                let (id, recipient, q) = match kind.as_str() {
+                    "question" => {
+                        if question.is_empty() {
+                            return refuse("a question without its id".into());
+                        }
+                        let q = t.insert_question(&sender, &to, &text)?;
+                        let id = t.insert_message(&NewMessage {
+                            from: &sender,
+                            to: &to,
+                            kind: "question",
+                            body: &format!("question q{q}: {text}"),
+                            in_reply_to: None,
+                            question_id: Some(q),
+                        })?;
+                        t.link_question_message(q, id)?;
+                        (id, to.clone(), Some(question.as_str()))
+                    }
+                    "answer" => {
+                        // Only the job and host it was put to may answer a
+                        // question (its target is `job@host`).
+                        let Ok(n) = super::question_number(&question) else {
+                            return refuse(format!("no question {question:?} here"));
+                        };
+                        let q = match t.answer_question(n, &sender, &text) {
+                            Ok(q) => q,
+                            Err(e) => return refuse(format!("{e:#}")),
+                        };
+                        let id = t.insert_message(&NewMessage {
+                            from: &sender,
+                            to: &q.asker,
+                            kind: "answer",
+                            body: &format!(
+                                "answer to q{n} ({}): {text}",
+                                super::summarize(&q.text, 60)
+                            ),
+                            in_reply_to: Some(&question),
+                            question_id: Some(n),
+                        })?;
+                        (id, q.asker, None)
+                    }
+                    k => {
+                        let kind = if k == "broadcast" {
+                            "broadcast"
+                        } else {
+                            "message"
+                        };
+                        let id = t.insert_message(&NewMessage {
+                            from: &sender,
+                            to: &to,
+                            kind,
+                            body: &text,
+                            in_reply_to: None,
+                            question_id: None,
+                        })?;
+                        (id, to.clone(), None)
+                    }
+                };
+                t.fleet_received(&origin, &cmd, Some(id), q, None)?;
+                Ok(Some(Stored::As(format!("m{id}"), recipient)))
             })?;
             match stored {
                 None => Ok(Some(heard(
                     "duplicate",
                     format!("{origin}'s {cmd} was received before: its receipt goes again"),
                 ))),
-                Some(None) => Ok(Some(heard(
+                Some(Stored::Refused(why)) => Ok(Some(heard(
                     "accepted",
-                    format!("{origin}'s {cmd}: no job named {to:?} here"),
+                    format!("{origin}'s {cmd} refused: {why}"),
                 ))),
-                Some(Some(id)) => {
-                    if reg.job(&to)?.is_some_and(|j| j.is_running()) {
-                        super::deliver::deliver_next(ctx, reg, &to)?;
+                Some(Stored::As(id, recipient)) => {
+                    if reg.job(&recipient)?.is_some_and(|j| j.is_running()) {
+                        super::deliver::deliver_next(ctx, reg, &recipient)?;
                     }
                     Ok(Some(heard(
                         "accepted",
-                        format!("{origin}'s {cmd} stored as {id} for {to}"),
+                        format!("{origin}'s {cmd} stored as {id} for {recipient}"),
                     )))
                 }
             }

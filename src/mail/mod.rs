@@ -246,12 +246,12 @@ pub fn ask(
     if to == "*" {
         return Err(usage("a question goes to one recipient, not `*`").into());
     }
-    if to.contains('@') && !to.ends_with(&format!("@{}", ctx.config.fleet.host()?)) {
-        return Err(usage("questions to another host are not supported yet")
-            .hint("send the question as a message: mam send job@host \"…\"")
-            .into());
-    }
     let to = recipients(ctx, reg, to, from)?.remove(0);
+    let me = if to.contains('@') {
+        Some(ctx.config.fleet.host()?)
+    } else {
+        None
+    };
     let (qid, mid) = reg.write(|tx| {
         let q = tx.insert_question(from, &to, text)?;
         let m = tx.insert_message(&NewMessage {
@@ -263,6 +263,22 @@ pub fn ask(
             question_id: Some(q),
         })?;
         tx.link_question_message(q, m)?;
+        // To another host: the question goes as a command; its answer comes
+        // back naming this question.
+        if let (Some((job, host)), Some(me)) = (fleet::split_address(&to), me.as_deref()) {
+            let mut body = fleet::command_body(&format!("m{m}"), from, job, "question", text, None);
+            body["question"] = serde_json::json!(format!("q{q}"));
+            tx.queue_fleet(
+                host,
+                me,
+                "fleet.message",
+                &format!("m{m}"),
+                job,
+                &body,
+                Some(m),
+                true,
+            )?;
+        }
         Ok((format!("q{q}"), format!("m{m}")))
     })?;
     let attempts = deliver_now(ctx, reg, &[(&to, 1)])?;
@@ -287,6 +303,11 @@ pub fn question_number(qid: &str) -> Result<i64> {
 /// goes to its asker, in one transaction.
 pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) -> Result<Sent> {
     let n = question_number(qid)?;
+    // This host's fleet name, for an answer to a question from another host.
+    let me = match reg.question_by_id(qid)? {
+        Some(q) if q.asker.contains('@') => Some(ctx.config.fleet.host()?),
+        _ => None,
+    };
     let (asker, mid) = reg.write(|tx| {
         let q = tx.answer_question(n, by, text)?;
         let m = tx.insert_message(&NewMessage {
@@ -297,6 +318,28 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
             in_reply_to: Some(qid),
             question_id: Some(n),
         })?;
+        // A question from another host: the answer goes back to it, naming
+        // the question there.
+        if let (Some((job, _)), Some(me)) = (fleet::split_address(&q.asker), me.as_deref()) {
+            let origin = match &q.message {
+                Some(qm) => tx.fleet_question_origin(parse_id(qm)?.1)?,
+                None => None,
+            };
+            if let Some((host, remote_q)) = origin {
+                let mut body = fleet::command_body(&format!("m{m}"), by, job, "answer", text, None);
+                body["question"] = serde_json::json!(remote_q);
+                tx.queue_fleet(
+                    &host,
+                    me,
+                    "fleet.message",
+                    &format!("m{m}"),
+                    job,
+                    &body,
+                    Some(m),
+                    true,
+                )?;
+            }
+        }
         Ok((q.asker, format!("m{m}")))
     })?;
     let attempts = deliver_now(ctx, reg, &[(&asker, 1)])?;

@@ -328,13 +328,24 @@ impl Tx<'_> {
         origin: &str,
         cmd: &str,
         message_id: Option<i64>,
+        question: Option<&str>,
         error: Option<&str>,
     ) -> Result<()> {
         self.tx.execute(
-            "INSERT INTO fleet_in (origin, cmd, message_id, received_at, error) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![origin, cmd, message_id, now_ms(), error],
+            "INSERT INTO fleet_in (origin, cmd, message_id, question, received_at, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![origin, cmd, message_id, question, now_ms(), error],
         )?;
         Ok(())
+    }
+
+    /// For a question that came from another host (carried by local
+    /// message `message_id`): that host and the question's id there.
+    pub fn fleet_question_origin(&self, message_id: i64) -> Result<Option<(String, String)>> {
+        opt(self.tx.query_row(
+            "SELECT origin, question FROM fleet_in WHERE message_id = ?1 AND question IS NOT NULL",
+            [message_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        ))
     }
 
     /// Commands received whose outcome is known and whose receipt is not
@@ -344,7 +355,8 @@ impl Tx<'_> {
         let mut st = self.tx.prepare_cached(
             "SELECT i.origin, i.cmd, i.message_id, m.state, m.how, COALESCE(i.error, m.last_error) \
              FROM fleet_in i LEFT JOIN messages m ON m.id = i.message_id \
-             WHERE i.receipt_state IS NULL AND (i.message_id IS NULL OR m.state IN ('delivered', 'read', 'failed'))",
+             WHERE i.receipt_state IS NULL AND (i.message_id IS NULL OR m.state IN ('delivered', 'read', 'failed') \
+             OR m.recipient = 'operator')",
         )?;
         let rows: Vec<ReceiptDue> = st
             .query_map([], |r| {
@@ -353,8 +365,10 @@ impl Tx<'_> {
                     origin: r.get(0)?,
                     cmd: r.get(1)?,
                     message: r.get::<_, Option<i64>>(2)?.map(|n| format!("m{n}")),
+                    // The operator's mail waits in its inbox (for `recv`):
+                    // stored there, it has arrived.
                     state: match state.as_deref() {
-                        Some("delivered" | "read") => "delivered",
+                        Some("delivered" | "read" | "queued") => "delivered",
                         _ => "failed",
                     },
                     how: r.get(4)?,

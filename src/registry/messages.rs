@@ -131,7 +131,7 @@ impl Tx<'_> {
         let (_, n) = parse_id(id)?;
         let changed = self.tx.execute(
             "UPDATE messages SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL, \
-             how = ?3 WHERE id = ?1 AND state = 'queued'",
+             how = NULLIF(?3, '') WHERE id = ?1 AND state = 'queued'",
             params![n, now_ms(), how],
         )?;
         if changed > 0 {

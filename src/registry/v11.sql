@@ -5,7 +5,8 @@
 -- each retry later than the one before (1 s doubling to 30 s); or a
 -- receipt (`fleet.receipt`), done once the broker has it. `fleet_in` holds
 -- each command received, by its origin and id, so a duplicate stores
--- nothing and only gets its receipt again. `fleet_seq` in meta numbers the
+-- nothing and only gets its receipt again; for a question, `question` is
+-- its id on the asking host (where the answer goes back to). `fleet_seq` in meta numbers the
 -- envelopes this host signs (never reset: the peers' replay sets key on it).
 CREATE TABLE fleet_out (
     id            INTEGER PRIMARY KEY,
@@ -28,6 +29,7 @@ CREATE TABLE fleet_in (
     origin        TEXT NOT NULL,
     cmd           TEXT NOT NULL,
     message_id    INTEGER,
+    question      TEXT,
     received_at   INTEGER NOT NULL,
     receipt_state TEXT,
     error         TEXT,

@@ -732,3 +732,95 @@ fn three_hosts_over_tls_with_one_user_each_and_the_example_acl() {
     );
     drop((da, dg));
 }
+
+#[test]
+fn a_question_to_another_host_is_answered_there_and_the_answer_comes_back() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    let out = a.ok(&["ask", "bob@beta", "what is six times seven?"]);
+    assert!(out.starts_with("q1"), "{out}");
+    b.eventually(
+        "bob to be asked",
+        std::time::Duration::from_secs(15),
+        || {
+            b.submits("bob")
+                .iter()
+                .any(|t| t.contains("six times seven"))
+        },
+    );
+    // On beta the question has its own id, asked by operator@alpha.
+    let threads = b.json(&["threads", "bob", "--json"]);
+    let t = &threads["threads"][0];
+    assert_eq!(
+        (t["role"].as_str(), t["counterparty"].as_str()),
+        (Some("target"), Some("operator@alpha")),
+        "{threads}"
+    );
+    let qid = t["id"].as_str().unwrap().to_string();
+    // On alpha it is open, waiting on bob@beta.
+    let threads = a.json(&["threads", "--json"]);
+    assert!(
+        threads["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == "q1" && t["role"] == "asker" && t["counterparty"] == "bob@beta"),
+        "{threads}"
+    );
+    let out = b
+        .cmd()
+        .args(["answer", &qid, "forty-two"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    a.eventually(
+        "the answer on alpha",
+        std::time::Duration::from_secs(15),
+        || {
+            a.json(&["threads", "--json"])["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["id"] != "q1")
+        },
+    );
+    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
+    let answers: Vec<&serde_json::Value> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "answer")
+        .collect();
+    assert_eq!(answers.len(), 1, "{inbox}");
+    assert_eq!(answers[0]["from"], "bob@beta");
+    assert_eq!(answers[0]["in_reply_to"], "q1");
+    assert!(
+        answers[0]["body"].as_str().unwrap().ends_with("forty-two"),
+        "{inbox}"
+    );
+    // The answer's receipt settles it on beta; the question there is closed.
+    let ans_id = String::from_utf8(out.stdout).unwrap();
+    let ans_id = ans_id
+        .split_whitespace()
+        .find(|w| w.starts_with('m'))
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+    b.eventually(
+        "the answer's receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(b, "operator@alpha", &ans_id)["state"] == "delivered",
+    );
+    // Answering it again is a conflict, as for a local question.
+    let err = b.fails(&["answer", &qid, "again"], 4);
+    assert!(err.contains("answered already"), "{err}");
+}
