@@ -118,14 +118,22 @@ pub fn flush_fleet(
             (topic, env.to_wire().into_bytes())
         })
         .collect();
-    let acked = mqtt::publish(ep, &msgs, deadline)?;
+    // A broker that is down is tried again with the rows' backoff, not at
+    // every call (the daemon calls this between its polls).
+    let published = mqtt::publish(ep, &msgs, deadline);
+    let acked = published
+        .as_ref()
+        .map_or_else(|_| vec![false; rows.len()], Clone::clone);
     let now = now_ms();
-    let ids: Vec<i64> = rows
-        .iter()
-        .zip(&acked)
-        .filter(|(_, ok)| **ok)
-        .map(|(r, _)| r.id)
-        .collect();
-    reg.write(|t| ids.iter().try_for_each(|id| t.fleet_published(*id, now)))?;
-    Ok(ids.len())
+    reg.write(|t| {
+        rows.iter().zip(&acked).try_for_each(|(r, ok)| {
+            if *ok {
+                t.fleet_published(r.id, now)
+            } else {
+                t.fleet_not_published(r.id, now)
+            }
+        })
+    })?;
+    published?;
+    Ok(acked.iter().filter(|ok| **ok).count())
 }

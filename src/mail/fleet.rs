@@ -41,6 +41,23 @@ pub fn check_remote(reg: &Registry, job: &str, host: &str) -> Result<String> {
     Ok(format!("{job}@{host}"))
 }
 
+/// The largest text that goes to another host: commands travel as one MQTT
+/// packet each (mam's limit is 1 MiB), so a longer one is refused when sent.
+pub const MAX_REMOTE_TEXT: usize = 256 * 1024;
+
+/// Refuse a text too long to go to another host.
+pub fn check_remote_text(text: &str) -> Result<()> {
+    if text.len() > MAX_REMOTE_TEXT {
+        return Err(usage(format!(
+            "message is larger than {} KiB, too large to send to another host",
+            MAX_REMOTE_TEXT >> 10
+        ))
+        .hint("put it in a file the other host can read and send its path")
+        .into());
+    }
+    Ok(())
+}
+
 /// The command body that carries local message `id` to its remote recipient.
 pub fn command_body(
     id: &str,
@@ -128,10 +145,13 @@ pub fn receive(
     match env.kind.as_str() {
         "fleet.message" => {
             let (from, to, kind, text) = (s("from"), s("to"), s("kind"), s("text"));
-            if cmd.is_empty() || text.is_empty() || from.is_empty() {
+            if cmd.is_empty()
+                || text.is_empty()
+                || (from != "operator" && !crate::app::valid_name(&from))
+            {
                 return Ok(Some(heard(
                     "rejected",
-                    "a command without cmd, from or text".into(),
+                    "a command without cmd or text, or from no valid name".into(),
                 )));
             }
             let question = s("question");

@@ -185,6 +185,7 @@ fn store(
             // A remote recipient: its command goes in the fleet outbox, in
             // this transaction.
             if let (Some((job, host)), Some(me)) = (fleet::split_address(r), me) {
+                fleet::check_remote_text(text)?;
                 let body =
                     fleet::command_body(&mid, from, job, kind, text, item.reply_to.as_deref());
                 tx.queue_fleet(host, me, "fleet.message", &mid, job, &body, Some(id), true)?;
@@ -266,6 +267,7 @@ pub fn ask(
         // To another host: the question goes as a command; its answer comes
         // back naming this question.
         if let (Some((job, host)), Some(me)) = (fleet::split_address(&to), me.as_deref()) {
+            fleet::check_remote_text(text)?;
             let mut body = fleet::command_body(&format!("m{m}"), from, job, "question", text, None);
             body["question"] = serde_json::json!(format!("q{q}"));
             tx.queue_fleet(
@@ -326,6 +328,7 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
                 None => None,
             };
             if let Some((host, remote_q)) = origin {
+                fleet::check_remote_text(text)?;
                 let mut body = fleet::command_body(&format!("m{m}"), by, job, "answer", text, None);
                 body["question"] = serde_json::json!(remote_q);
                 tx.queue_fleet(

@@ -274,6 +274,16 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Row `id` could not be published now (the broker is down or did not
+    /// acknowledge it): it is tried again later, as after a try.
+    pub fn fleet_not_published(&self, id: i64, now: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE fleet_out SET tries = tries + 1, next_at = ?2 + min(30000, 1000 << min(5, tries)) WHERE id = ?1",
+            params![id, now],
+        )?;
+        Ok(())
+    }
+
     /// A receipt from `host` for command `cmd`: the command is done, and the
     /// local message it carried is marked delivered (with the remote proof)
     /// or failed (with the remote reason). Returns the local message id, or

@@ -176,6 +176,13 @@ fn bad_fleet_input_is_refused_with_nothing_changed() {
     assert_eq!(hosts["hosts"][0]["public_key"], ka.as_str());
     assert_eq!(hosts["hosts"][0]["trusted"], true);
 
+    // Too long to go to another host as one packet: refused, nothing stored.
+    std::fs::write(b.path("big.txt"), "x".repeat(300 * 1024)).unwrap();
+    let err = b.fails(&["send", "bob@alpha", "--file", "big.txt"], 2);
+    assert!(err.contains("too large to send to another host"), "{err}");
+    let v = b.json(&["inbox", "bob@alpha", "--all", "--json"]);
+    assert_eq!(v["messages"], serde_json::json!([]));
+
     // A bad [fleet] host is named with its file.
     b.write_config("[fleet]\nhost = \"Be ta\"\n");
     let err = b.fails(&["fleet", "hosts"], 2);
