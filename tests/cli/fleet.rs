@@ -831,3 +831,68 @@ fn a_question_to_another_host_is_answered_there_and_the_answer_comes_back() {
     let err = b.fails(&["answer", &qid, "again"], 4);
     assert!(err.contains("answered already"), "{err}");
 }
+
+#[test]
+fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
+    let mut broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    a.ok(&["create", "ann", "--agent", "fake-plain"]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+    broker.stop();
+    da.wait_for("alpha losing the broker", |v| {
+        v["type"] == "broker" && v["state"] == "lost"
+    });
+    db.wait_for("beta losing the broker", |v| {
+        v["type"] == "broker" && v["state"] == "lost"
+    });
+    let to_bob: Vec<String> = (1..=2)
+        .map(|i| {
+            a.ok(&["send", "-q", "bob@beta", &format!("outage a{i}")])
+                .trim()
+                .to_string()
+        })
+        .collect();
+    let out = b
+        .cmd()
+        .args(["send", "-q", "ann@alpha", "outage b1"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let to_ann = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    broker.start();
+    a.eventually(
+        "alpha's messages delivered",
+        std::time::Duration::from_secs(40),
+        || {
+            to_bob
+                .iter()
+                .all(|id| remote_message(a, "bob@beta", id)["state"] == "delivered")
+        },
+    );
+    b.eventually(
+        "beta's message delivered",
+        std::time::Duration::from_secs(40),
+        || remote_message(b, "ann@alpha", &to_ann)["state"] == "delivered",
+    );
+    let (bob, ann) = (b.submits("bob"), a.submits("ann"));
+    for (typed, text) in [
+        (&bob, "outage a1"),
+        (&bob, "outage a2"),
+        (&ann, "outage b1"),
+    ] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{text}: {typed:?}"
+        );
+    }
+}
