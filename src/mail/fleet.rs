@@ -17,7 +17,8 @@ use crate::events::mqtt::Incoming;
 use crate::registry::Registry;
 use crate::registry::messages::NewMessage;
 
-/// `job@host` split into its job (or `operator`) and host; None for a bare
+/// `job@host` split into its job (or `operator`, or `*`: every live agent
+/// there) and host; None for a bare
 /// name.
 pub fn split_address(to: &str) -> Option<(&str, &str)> {
     to.split_once('@')
@@ -26,7 +27,9 @@ pub fn split_address(to: &str) -> Option<(&str, &str)> {
 /// Check a remote address: a valid job name (or `operator`) at a host this
 /// one trusts. Returns the address as stored (`job@host`).
 pub fn check_remote(reg: &Registry, job: &str, host: &str) -> Result<String> {
-    if job != "operator" && !crate::app::valid_name(job) || !crate::app::valid_name(host) {
+    if job != "operator" && job != "*" && !crate::app::valid_name(job)
+        || !crate::app::valid_name(host)
+    {
         return Err(usage(format!("invalid address {:?}", format!("{job}@{host}")))
             .hint("address a job on another host as job@host (both names: lowercase letters, digits, '-' and '_')")
             .into());
@@ -74,6 +77,8 @@ pub fn command_body(
 enum Stored {
     /// Stored as local message (id) for its recipient.
     As(String, String),
+    /// A broadcast, stored for these live agents.
+    Broadcast(Vec<String>),
     /// Nothing stored: why (the failed receipt says so).
     Refused(String),
 }
@@ -156,6 +161,16 @@ pub fn receive(
             }
             let question = s("question");
             let local = to == "operator" || reg.job(&to)?.is_some();
+            // A broadcast goes to every agent live here when it arrives.
+            let live: Vec<String> = if to == "*" {
+                reg.jobs()?
+                    .into_iter()
+                    .filter(|j| j.is_running())
+                    .map(|j| j.name)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let stored = reg.write(|t| {
                 if t.fleet_seen_before(&origin, &cmd)? {
                     return Ok(None);
@@ -164,6 +179,27 @@ pub fn receive(
                     t.fleet_received(&origin, &cmd, None, None, Some(&why))?;
                     Ok(Some(Stored::Refused(why)))
                 };
+                if to == "*" {
+                    if kind != "broadcast" || live.is_empty() {
+                        return refuse(format!("no live agent on host {me} to broadcast to"));
+                    }
+                    let sender = format!("{from}@{origin}");
+                    let text = crate::agent::probe::sanitize(&text);
+                    for job in &live {
+                        t.insert_message(&NewMessage {
+                            from: &sender,
+                            to: job,
+                            kind: "broadcast",
+                            body: &text,
+                            in_reply_to: None,
+                            question_id: None,
+                        })?;
+                    }
+                    // Arrived: its receipt says delivered (each copy is then
+                    // delivered here as local mail).
+                    t.fleet_received(&origin, &cmd, None, None, None)?;
+                    return Ok(Some(Stored::Broadcast(live.clone())));
+                }
                 if !local && kind != "answer" {
                     return refuse(format!("no job named {to:?} on host {me}"));
                 }
@@ -238,6 +274,15 @@ pub fn receive(
                     "accepted",
                     format!("{origin}'s {cmd} refused: {why}"),
                 ))),
+                Some(Stored::Broadcast(jobs)) => {
+                    for job in &jobs {
+                        super::deliver::deliver_next(ctx, reg, job)?;
+                    }
+                    Ok(Some(heard(
+                        "accepted",
+                        format!("{origin}'s {cmd} broadcast to {}", jobs.join(", ")),
+                    )))
+                }
                 Some(Stored::As(id, recipient)) => {
                     if reg.job(&recipient)?.is_some_and(|j| j.is_running()) {
                         super::deliver::deliver_next(ctx, reg, &recipient)?;

@@ -165,7 +165,7 @@ fn store(
     recipients: &[String],
     me: Option<&str>,
 ) -> Result<Vec<(String, String)>> {
-    let kind = if item.to == "*" {
+    let kind = if item.to == "*" || item.to.starts_with("*@") {
         "broadcast"
     } else {
         "message"

@@ -332,7 +332,8 @@ impl Tx<'_> {
     }
 
     /// Record command `cmd` from `origin`, stored as local message
-    /// `message_id` (None: refused, with `error`).
+    /// `message_id` (None: refused, with `error`; neither: a broadcast,
+    /// stored for each live agent).
     pub fn fleet_received(
         &self,
         origin: &str,
@@ -363,7 +364,9 @@ impl Tx<'_> {
     /// transaction).
     pub fn receipts_due(&self) -> Result<Vec<ReceiptDue>> {
         let mut st = self.tx.prepare_cached(
-            "SELECT i.origin, i.cmd, i.message_id, m.state, m.how, COALESCE(i.error, m.last_error) \
+            "SELECT i.origin, i.cmd, i.message_id, \
+             CASE WHEN i.message_id IS NULL AND i.error IS NULL THEN 'delivered' ELSE m.state END, \
+             m.how, COALESCE(i.error, m.last_error) \
              FROM fleet_in i LEFT JOIN messages m ON m.id = i.message_id \
              WHERE i.receipt_state IS NULL AND (i.message_id IS NULL OR m.state IN ('delivered', 'read', 'failed') \
              OR m.recipient = 'operator')",

@@ -896,3 +896,61 @@ fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
         );
     }
 }
+
+#[test]
+fn a_broadcast_to_another_host_reaches_each_of_its_live_agents_once() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    b.ok(&["create", "carl", "--agent", "fake-plain"]);
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    let id = a
+        .ok(&["send", "-q", "*@beta", "all hands on beta"])
+        .trim()
+        .to_string();
+    a.eventually(
+        "the broadcast's receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(a, "*@beta", &id)["state"] == "delivered",
+    );
+    assert_eq!(remote_message(a, "*@beta", &id)["kind"], "broadcast");
+    for job in ["bob", "carl"] {
+        b.eventually("each to get it", std::time::Duration::from_secs(15), || {
+            b.submits(job)
+                .iter()
+                .any(|t| t.contains("all hands on beta"))
+        });
+        let inbox = b.json(&["inbox", job, "--all", "--json"]);
+        let msgs = inbox["messages"].as_array().unwrap();
+        assert_eq!(msgs.len(), 1, "{inbox}");
+        assert_eq!(
+            (msgs[0]["kind"].as_str(), msgs[0]["from"].as_str()),
+            (Some("broadcast"), Some("operator@alpha"))
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for job in ["bob", "carl"] {
+        let n = b
+            .submits(job)
+            .iter()
+            .filter(|t| t.contains("all hands on beta"))
+            .count();
+        assert_eq!(n, 1, "{job}");
+    }
+    // A host with no live agent: a failed receipt saying so.
+    let id = b
+        .ok(&["send", "-q", "*@alpha", "anyone there?"])
+        .trim()
+        .to_string();
+    b.eventually(
+        "the failed receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(b, "*@alpha", &id)["state"] == "failed",
+    );
+    assert_eq!(
+        remote_message(b, "*@alpha", &id)["last_error"],
+        "no live agent on host alpha to broadcast to"
+    );
+}
