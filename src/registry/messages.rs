@@ -258,6 +258,13 @@ impl Tx<'_> {
                 [n],
             )?;
         }
+        // A message to another host is no longer sent (a copy that host
+        // already has is its own).
+        self.tx.execute(
+            "UPDATE fleet_out SET done_at = ?3 WHERE kind = 'fleet.message' AND done_at IS NULL AND message_id IN \
+             (SELECT id FROM messages WHERE (?1 = 'm' AND id = ?2) OR (?1 = 'q' AND question_id = ?2 AND kind = 'question'))",
+            params![letter.to_string(), n, now_ms()],
+        )?;
         let job = event_job(&target, &owner);
         self.emit("message.cancelled", job, json!({"id": id, "by": by}))?;
         Ok(owner)

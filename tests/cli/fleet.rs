@@ -954,3 +954,40 @@ fn a_broadcast_to_another_host_reaches_each_of_its_live_agents_once() {
         "no live agent on host alpha to broadcast to"
     );
 }
+
+#[test]
+fn a_message_cancelled_before_the_target_has_it_is_never_sent_again() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "never mind"])
+        .trim()
+        .to_string();
+    let kept = a
+        .ok(&["send", "-q", "bob@beta", "this one stays"])
+        .trim()
+        .to_string();
+    a.ok(&["cancel", &id]);
+    da.wait_for("a pass", |v| v["type"] == "pass");
+    let _db = Daemon::start(b);
+    a.eventually(
+        "the kept one delivered",
+        std::time::Duration::from_secs(30),
+        || remote_message(a, "bob@beta", &kept)["state"] == "delivered",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(remote_message(a, "bob@beta", &id)["state"], "cancelled");
+    let typed = b.submits("bob");
+    assert!(!typed.iter().any(|t| t.contains("never mind")), "{typed:?}");
+    assert_eq!(
+        typed
+            .iter()
+            .filter(|t| t.contains("this one stays"))
+            .count(),
+        1,
+        "{typed:?}"
+    );
+}
