@@ -55,6 +55,9 @@ _mam() {
             mam,fail)
                 cmd="mam__subcmd__fail"
                 ;;
+            mam,fleet)
+                cmd="mam__subcmd__fleet"
+                ;;
             mam,help)
                 cmd="mam__subcmd__help"
                 ;;
@@ -130,6 +133,36 @@ _mam() {
             mam,whoami)
                 cmd="mam__subcmd__whoami"
                 ;;
+            mam__subcmd__fleet,help)
+                cmd="mam__subcmd__fleet__subcmd__help"
+                ;;
+            mam__subcmd__fleet,hosts)
+                cmd="mam__subcmd__fleet__subcmd__hosts"
+                ;;
+            mam__subcmd__fleet,show)
+                cmd="mam__subcmd__fleet__subcmd__show"
+                ;;
+            mam__subcmd__fleet,trust)
+                cmd="mam__subcmd__fleet__subcmd__trust"
+                ;;
+            mam__subcmd__fleet,untrust)
+                cmd="mam__subcmd__fleet__subcmd__untrust"
+                ;;
+            mam__subcmd__fleet__subcmd__help,help)
+                cmd="mam__subcmd__fleet__subcmd__help__subcmd__help"
+                ;;
+            mam__subcmd__fleet__subcmd__help,hosts)
+                cmd="mam__subcmd__fleet__subcmd__help__subcmd__hosts"
+                ;;
+            mam__subcmd__fleet__subcmd__help,show)
+                cmd="mam__subcmd__fleet__subcmd__help__subcmd__show"
+                ;;
+            mam__subcmd__fleet__subcmd__help,trust)
+                cmd="mam__subcmd__fleet__subcmd__help__subcmd__trust"
+                ;;
+            mam__subcmd__fleet__subcmd__help,untrust)
+                cmd="mam__subcmd__fleet__subcmd__help__subcmd__untrust"
+                ;;
             mam__subcmd__help,answer)
                 cmd="mam__subcmd__help__subcmd__answer"
                 ;;
@@ -168,6 +201,9 @@ _mam() {
                 ;;
             mam__subcmd__help,fail)
                 cmd="mam__subcmd__help__subcmd__fail"
+                ;;
+            mam__subcmd__help,fleet)
+                cmd="mam__subcmd__help__subcmd__fleet"
                 ;;
             mam__subcmd__help,help)
                 cmd="mam__subcmd__help__subcmd__help"
@@ -243,6 +279,18 @@ _mam() {
                 ;;
             mam__subcmd__help,whoami)
                 cmd="mam__subcmd__help__subcmd__whoami"
+                ;;
+            mam__subcmd__help__subcmd__fleet,hosts)
+                cmd="mam__subcmd__help__subcmd__fleet__subcmd__hosts"
+                ;;
+            mam__subcmd__help__subcmd__fleet,show)
+                cmd="mam__subcmd__help__subcmd__fleet__subcmd__show"
+                ;;
+            mam__subcmd__help__subcmd__fleet,trust)
+                cmd="mam__subcmd__help__subcmd__fleet__subcmd__trust"
+                ;;
+            mam__subcmd__help__subcmd__fleet,untrust)
+                cmd="mam__subcmd__help__subcmd__fleet__subcmd__untrust"
                 ;;
             mam__subcmd__help__subcmd__key,rotate)
                 cmd="mam__subcmd__help__subcmd__key__subcmd__rotate"
@@ -368,7 +416,7 @@ _mam() {
 
     case "${cmd}" in
         mam)
-            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch dash key lease leases release shared attach logs explain whoami mcp doctor completions man help"
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch dash key fleet lease leases release shared attach logs explain whoami mcp doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -715,8 +763,182 @@ _mam() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mam__subcmd__fleet)
+            opts="-q -v -h -V --workspace --quiet --verbose --help --version show trust untrust hosts help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__help)
+            opts="show trust untrust hosts help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__help__subcmd__hosts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__help__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__help__subcmd__untrust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__hosts)
+            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__show)
+            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__trust)
+            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__fleet__subcmd__untrust)
+            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mam__subcmd__help)
-            opts="init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch dash key lease leases release shared attach logs explain whoami mcp doctor completions man help"
+            opts="init create status stop resume diff prune send ask answer recv inbox threads cancel remind reminders retry progress done fail reconcile events watch dash key fleet lease leases release shared attach logs explain whoami mcp doctor completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -900,6 +1122,76 @@ _mam() {
         mam__subcmd__help__subcmd__fail)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__fleet)
+            opts="show trust untrust hosts"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__fleet__subcmd__hosts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__fleet__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__fleet__subcmd__trust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mam__subcmd__help__subcmd__fleet__subcmd__untrust)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -27,15 +27,7 @@ pub struct Ctx {
     pub published: std::cell::Cell<bool>,
 }
 
-/// Job names: `[a-z0-9][a-z0-9_-]{0,31}`.
-pub fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    !b.is_empty()
-        && b.len() <= 32
-        && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
-}
+pub use crate::model::valid_name;
 
 pub fn check_name(name: &str) -> Result<()> {
     if valid_name(name) {

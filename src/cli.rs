@@ -82,6 +82,8 @@ pub enum Command {
     Dash(DashArgs),
     /// Signing keys: rotate, show
     Key(KeyArgs),
+    /// Several hosts, one fleet: this host's key, the hosts it trusts
+    Fleet(FleetArgs),
     /// Lease paths or globs so other agents keep off them (exclusive unless --shared)
     Lease(LeaseArgs),
     /// List leases: holder, pattern, mode, expiry, reason
@@ -527,6 +529,46 @@ pub struct WatchArgs {
 pub struct KeyArgs {
     #[command(subcommand)]
     pub action: KeyAction,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    pub action: FleetAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetAction {
+    /// This host's fleet name, key id and public key (the key is made on first use)
+    Show {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Act on HOST's traffic signed by KEY (what `mam fleet show` prints there)
+    Trust {
+        /// The other host's fleet name
+        host: String,
+        /// Its public key: 64 hex digits
+        key: String,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop acting on HOST's traffic (it stays listed)
+    Untrust {
+        /// The host's fleet name
+        host: String,
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Known hosts: key id, trusted or not, when last heard from
+    Hosts {
+        /// Print the result as JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -24,6 +24,7 @@ pub struct Config {
     pub worktree: WorktreeConfig,
     pub lease: LeaseConfig,
     pub shared: SharedConfig,
+    pub fleet: FleetConfig,
     /// `[[hooks]]`: commands run (by `reconcile`) once per matching event.
     /// The hooks of the user file and of the workspace file add up.
     pub hooks: Vec<HookConfig>,
@@ -190,6 +191,39 @@ pub struct SharedConfig {
     pub dir: String,
 }
 
+/// `[fleet]`: this host's name among the hosts that share a broker.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FleetConfig {
+    /// This host's name (`job@NAME` addresses its jobs); empty: the machine's
+    /// host name, lowercased, up to its first dot.
+    pub host: String,
+}
+
+impl FleetConfig {
+    /// This host's fleet name: `[fleet] host`, else the machine's host name.
+    pub fn host(&self) -> std::result::Result<String, UserError> {
+        if !self.host.is_empty() {
+            return Ok(self.host.clone());
+        }
+        let set = "set `[fleet] host = \"NAME\"` in .mam/config.toml (1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit)";
+        let Some(name) = crate::os::hostname() else {
+            return Err(
+                usage("this machine has no host name to use as its fleet host name").hint(set),
+            );
+        };
+        let short = name.split('.').next().unwrap_or("").to_ascii_lowercase();
+        if crate::model::valid_name(&short) {
+            Ok(short)
+        } else {
+            Err(usage(format!(
+                "this machine's host name {name:?} is not a valid fleet host name"
+            ))
+            .hint(set))
+        }
+    }
+}
+
 /// One `[[hooks]]` entry: which events, which command, how long it may run.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -248,6 +282,8 @@ pub const EVENT_KINDS: &[&str] = &[
     "lease.broken",
     "lease.expired",
     "shared.changed",
+    "fleet.trusted",
+    "fleet.untrusted",
 ];
 
 impl HookConfig {
@@ -424,6 +460,12 @@ impl Config {
                 self.tmux.prefix
             )));
         }
+        if !self.fleet.host.is_empty() && !crate::model::valid_name(&self.fleet.host) {
+            return Err(usage(format!(
+                "invalid fleet.host {:?}: use 1-32 characters: lowercase letters, digits, '-' and '_', starting with a letter or digit",
+                self.fleet.host
+            )));
+        }
         if self.worktree.root.trim().is_empty() {
             return Err(usage(
                 "worktree.root is empty: name a directory (default \".mam/worktrees\")",
@@ -556,6 +598,9 @@ pub const TEMPLATE: &str = r#"# mam workspace configuration. Every key is option
 
 [shared]
 # dir = ""                 # shared read-only docs; empty = .mam/shared/ (MAM_SHARED_DIR for agents)
+
+[fleet]
+# host = ""                # this host's name in the fleet (job@host); empty = the host name
 
 # Agent profiles: override a built-in field by field, or add your own.
 # [agents.myagent]

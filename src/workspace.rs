@@ -16,6 +16,8 @@ pub struct Paths {
     pub state: PathBuf,
     pub db: PathBuf,
     pub key: PathBuf,
+    /// This host's Ed25519 key for fleet traffic (`host.key`, 0600).
+    pub host_key: PathBuf,
     pub config: PathBuf,
     pub attachments: PathBuf,
     pub locks: PathBuf,
@@ -31,6 +33,7 @@ impl Paths {
         Paths {
             db: state.join("mam.db"),
             key: state.join("secret.key"),
+            host_key: state.join("host.key"),
             config: state.join("config.toml"),
             attachments: state.join("attachments"),
             locks: state.join("locks"),

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod doctor;
 pub mod events;
 pub mod explain;
+pub mod fleet;
 pub mod init;
 pub mod lease;
 pub mod logs;
@@ -87,6 +88,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             | Command::Leases(_)
             | Command::Release(_)
             | Command::Shared(_)
+            | Command::Fleet(_)
     );
     let result = run_command(&ctx, cli.command);
     // Publish what the command wrote, after its commits, also when it failed
@@ -135,6 +137,7 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Watch(a) => watch::run(ctx, a),
         Command::Dash(_) => dash::run(ctx),
         Command::Key(a) => events::key(ctx, a),
+        Command::Fleet(a) => fleet::run(ctx, a),
         Command::Lease(a) => lease::lease(ctx, a),
         Command::Leases(a) => lease::list(ctx, a),
         Command::Release(a) => lease::release(ctx, a),

@@ -74,6 +74,10 @@ pub fn run(ctx: &Ctx, args: ReconcileArgs) -> Result<()> {
                     (Some(k), Some(j)) => println!("{k} for {j}: {}", h.detail),
                     _ => println!("rejected {} ({})", h.topic, h.detail),
                 },
+                reconcile::DaemonEvent::Fleet(h) => match &h.reason {
+                    Some(r) => println!("fleet: rejected {} ({r}: {})", h.topic, h.detail),
+                    None => println!("fleet: {} {}", h.verdict, h.detail),
+                },
                 reconcile::DaemonEvent::Hook(h) => println!("{}", h.line()),
                 reconcile::DaemonEvent::Broker { state, detail } => {
                     println!("broker {state}: {detail}")

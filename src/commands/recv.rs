@@ -83,7 +83,7 @@ pub fn recv(ctx: &Ctx, args: RecvArgs) -> Result<()> {
 
 pub fn inbox(ctx: &Ctx, args: InboxArgs) -> Result<()> {
     let who = args.name.clone().unwrap_or_else(|| ctx.caller.clone());
-    if who != "operator" {
+    if who != "operator" && !who.contains('@') {
         check_name(&who)?;
     }
     let Some(reg) = ctx.registry_if_exists()? else {

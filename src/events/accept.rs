@@ -27,6 +27,11 @@ pub enum Rejection {
         skew_ms: i64,
     },
     Replay,
+    /// Fleet traffic from a host this one does not trust (or does not know).
+    UntrustedHost(String),
+    /// Fleet traffic on this host's inbox that names another host as its
+    /// sender's peer, or says it is from this host.
+    WrongHost(String),
     /// An MQTT QoS 1 redelivery (DUP flag) of a message this process
     /// accepted: dropped quietly.
     Duplicate,
@@ -45,6 +50,8 @@ impl std::fmt::Display for Rejection {
             }
             Rejection::Replay => write!(f, "replay: (src, seq) was accepted before"),
             Rejection::Duplicate => write!(f, "duplicate delivery"),
+            Rejection::UntrustedHost(h) => write!(f, "untrusted host {h:?}"),
+            Rejection::WrongHost(why) => write!(f, "wrong host: {why}"),
         }
     }
 }
@@ -61,6 +68,8 @@ impl Rejection {
             Rejection::Stale { .. } => "stale",
             Rejection::Replay => "replay",
             Rejection::Duplicate => "duplicate",
+            Rejection::UntrustedHost(_) => "untrusted-host",
+            Rejection::WrongHost(_) => "wrong-host",
         }
     }
 }
@@ -120,6 +129,71 @@ impl Acceptor {
         if !env.verify_sig(topic, &secret) {
             return Ok(Err(Rejection::BadSignature));
         }
+        let src = env.src.clone();
+        self.fresh(reg, env, &src, dup, now_ms)
+    }
+
+    /// Fleet traffic arriving on this host's inbox (`{prefix}/fleet/{me}/inbox`):
+    /// the same rule, with the sender's Ed25519 key in place of the
+    /// workspace key. `src` names the sending host; it must be trusted here
+    /// with the key `kid` names, and the signature must verify for the topic
+    /// it arrived on (so a command signed for another host's inbox fails).
+    /// Every accepted envelope notes its host as seen.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check_fleet(
+        &mut self,
+        reg: &mut Registry,
+        me: &str,
+        topic: &str,
+        payload: &[u8],
+        retain: bool,
+        dup: bool,
+        now_ms: i64,
+    ) -> Result<std::result::Result<Envelope, Rejection>> {
+        if retain {
+            return Ok(Err(Rejection::Retained));
+        }
+        let env: Envelope = match serde_json::from_slice(payload) {
+            Ok(e) => e,
+            Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
+        };
+        if env.v != 1 {
+            return Ok(Err(Rejection::Malformed(format!("version {}", env.v))));
+        }
+        if env.src == me {
+            return Ok(Err(Rejection::WrongHost(format!(
+                "it says it is from this host ({me})"
+            ))));
+        }
+        let Some(host) = reg.fleet_host(&env.src)?.filter(|h| h.trusted) else {
+            return Ok(Err(Rejection::UntrustedHost(env.src.clone())));
+        };
+        if host.key_id != env.kid {
+            return Ok(Err(Rejection::UnknownKey(env.kid.clone())));
+        }
+        let public = host.public_key.unwrap_or_default();
+        if !crate::signing::host::verify(&env, topic, &public) {
+            return Ok(Err(Rejection::BadSignature));
+        }
+        let key = format!("@{}", env.src);
+        let verdict = self.fresh(reg, env, &key, dup, now_ms)?;
+        if let Ok(env) = &verdict {
+            let src = env.src.clone();
+            reg.write(|t| t.host_seen(&src, now_ms))?;
+        }
+        Ok(verdict)
+    }
+
+    /// The window and the replay set, for an envelope whose signature
+    /// verified; `src_key` is its sender in the replay set.
+    fn fresh(
+        &mut self,
+        reg: &mut Registry,
+        env: Envelope,
+        src_key: &str,
+        dup: bool,
+        now_ms: i64,
+    ) -> Result<std::result::Result<Envelope, Rejection>> {
         let ts = match jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%.fZ", &env.ts)
             .or_else(|_| env.ts.parse::<jiff::Timestamp>())
         {
@@ -130,9 +204,9 @@ impl Acceptor {
         if skew.abs() > self.window.as_millis() as i64 {
             return Ok(Err(Rejection::Stale { skew_ms: skew }));
         }
-        let here = (env.src.clone(), env.seq, env.id.clone());
+        let here = (src_key.to_string(), env.seq, env.id.clone());
         let fresh = reg.record_accepted(
-            &env.src,
+            src_key,
             env.seq,
             ts,
             now_ms - 2 * self.window.as_millis() as i64,

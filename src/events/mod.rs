@@ -8,4 +8,4 @@ pub mod endpoint;
 pub mod mqtt;
 pub mod outbox;
 
-pub use crate::signing::{envelope, keys, rfc3339_ms, topic};
+pub use crate::signing::{envelope, fleet_inbox, keys, rfc3339_ms, topic};

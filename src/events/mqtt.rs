@@ -333,11 +333,24 @@ pub fn subscribe(ep: &Endpoint, filter: &str) -> Result<Subscription> {
 
 /// [`subscribe`] with an explicit deadline for connecting and the SubAck.
 pub fn subscribe_within(ep: &Endpoint, filter: &str, deadline: Duration) -> Result<Subscription> {
+    subscribe_many(ep, &[filter.to_string()], deadline)
+}
+
+/// One subscription to several topic filters (each acknowledged).
+pub fn subscribe_many(
+    ep: &Endpoint,
+    filters: &[String],
+    deadline: Duration,
+) -> Result<Subscription> {
     let until = Instant::now() + deadline;
     let (client, mut conn) = open(ep, deadline, 16)?;
-    client
-        .subscribe(filter, QoS::AtLeastOnce)
-        .map_err(|_| usage(format!("not a valid MQTT topic filter: {filter:?}")))?;
+    for filter in filters {
+        client
+            .subscribe(filter, QoS::AtLeastOnce)
+            .map_err(|_| usage(format!("not a valid MQTT topic filter: {filter:?}")))?;
+    }
+    let filter = filters.join(" ");
+    let mut acks = 0usize;
     let mut early = VecDeque::new();
     let mut connected = false;
     loop {
@@ -360,7 +373,10 @@ pub fn subscribe_within(ep: &Endpoint, filter: &str, deadline: Duration) -> Resu
                     .hint("the broker's ACL must let this user read the topic")
                     .into());
                 }
-                break;
+                acks += 1;
+                if acks == filters.len() {
+                    break;
+                }
             }
             Event::Incoming(Packet::Publish(p)) => early.push_back(Incoming {
                 topic: p.topic,

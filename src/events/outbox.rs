@@ -71,5 +71,69 @@ pub fn flush(
         }
     }
     done.pending = reg.unpublished_count()?;
+    let left = deadline.saturating_sub(start.elapsed());
+    if !left.is_zero() {
+        flush_fleet(paths, cfg, &ep, reg, left)?;
+    }
     Ok(Some(done))
+}
+
+/// Publish the fleet traffic that is due: each row in a fresh envelope
+/// (new sequence number, now as its time) signed with this host's Ed25519
+/// key, to the inbox of the host it goes to. A command stays due until its
+/// receipt arrives (tried again 1 s, 2 s, … at most 30 s apart); a receipt
+/// is done once the broker has it. Returns how many were published.
+pub fn flush_fleet(
+    paths: &Paths,
+    cfg: &BrokerConfig,
+    ep: &mqtt::Endpoint,
+    reg: &mut Registry,
+    deadline: Duration,
+) -> Result<usize> {
+    let now = now_ms();
+    if reg.fleet_next_due()?.is_none_or(|t| t > now) {
+        return Ok(0);
+    }
+    let key = crate::signing::host::HostKey::load_or_create(&paths.host_key, now)?;
+    let rows = reg.write(|t| t.fleet_due(now, 200))?;
+    let ts = crate::signing::rfc3339_ms(now);
+    let msgs: Vec<(String, Vec<u8>)> = rows
+        .iter()
+        .map(|r| {
+            let topic = super::fleet_inbox(&cfg.topic_prefix, &r.host);
+            let mut env = super::envelope::Envelope {
+                v: 1,
+                id: super::envelope::random_id(),
+                ws: reg.ws().to_string(),
+                src: r.from_host.clone(),
+                seq: r.seq,
+                ts: ts.clone(),
+                kind: r.kind.clone(),
+                job: r.job.clone(),
+                body: r.body.clone(),
+                kid: String::new(),
+                sig: String::new(),
+            };
+            key.sign(&mut env, &topic);
+            (topic, env.to_wire().into_bytes())
+        })
+        .collect();
+    // A broker that is down is tried again with the rows' backoff, not at
+    // every call (the daemon calls this between its polls).
+    let published = mqtt::publish(ep, &msgs, deadline);
+    let acked = published
+        .as_ref()
+        .map_or_else(|_| vec![false; rows.len()], Clone::clone);
+    let now = now_ms();
+    reg.write(|t| {
+        rows.iter().zip(&acked).try_for_each(|(r, ok)| {
+            if *ok {
+                t.fleet_published(r.id, now)
+            } else {
+                t.fleet_not_published(r.id, now)
+            }
+        })
+    })?;
+    published?;
+    Ok(acked.iter().filter(|ok| **ok).count())
 }

@@ -4,6 +4,7 @@
 //! wait in the queue for the next pass).
 
 pub mod deliver;
+pub mod fleet;
 pub mod remind;
 
 use anyhow::Result;
@@ -102,7 +103,7 @@ pub fn send_batch(
             if let Some(r) = resolved.get(item.to.as_str()) {
                 return Ok(r.clone());
             }
-            let r = recipients(reg, &item.to, from)?;
+            let r = recipients(ctx, reg, &item.to, from)?;
             resolved.insert(&item.to, r.clone());
             Ok(r)
         });
@@ -112,6 +113,12 @@ pub fn send_batch(
             (Err(e), Some(what)) => return Err(in_item(e, &what)),
         }
     }
+    // This host's fleet name, needed only when some recipient is remote.
+    let me = if plans.iter().flatten().any(|r| r.contains('@')) {
+        Some(ctx.config.fleet.host()?)
+    } else {
+        None
+    };
     let ids: Vec<Vec<(String, String)>> = if plans.iter().all(Vec::is_empty) {
         vec![Vec::new(); items.len()]
     } else {
@@ -120,7 +127,9 @@ pub fn send_batch(
                 .iter()
                 .zip(&texts)
                 .zip(&plans)
-                .map(|((item, text), recipients)| store(tx, from, item, text, recipients))
+                .map(|((item, text), recipients)| {
+                    store(tx, from, item, text, recipients, me.as_deref())
+                })
                 .collect()
         })?
     };
@@ -154,8 +163,9 @@ fn store(
     item: &Outgoing,
     text: &str,
     recipients: &[String],
+    me: Option<&str>,
 ) -> Result<Vec<(String, String)>> {
-    let kind = if item.to == "*" {
+    let kind = if item.to == "*" || item.to.starts_with("*@") {
         "broadcast"
     } else {
         "message"
@@ -171,7 +181,16 @@ fn store(
                 in_reply_to: item.reply_to.as_deref(),
                 question_id: None,
             })?;
-            Ok((format!("m{id}"), r.clone()))
+            let mid = format!("m{id}");
+            // A remote recipient: its command goes in the fleet outbox, in
+            // this transaction.
+            if let (Some((job, host)), Some(me)) = (fleet::split_address(r), me) {
+                fleet::check_remote_text(text)?;
+                let body =
+                    fleet::command_body(&mid, from, job, kind, text, item.reply_to.as_deref());
+                tx.queue_fleet(host, me, "fleet.message", &mid, job, &body, Some(id), true)?;
+            }
+            Ok((mid, r.clone()))
         })
         .collect()
 }
@@ -228,7 +247,12 @@ pub fn ask(
     if to == "*" {
         return Err(usage("a question goes to one recipient, not `*`").into());
     }
-    let to = recipients(reg, to, from)?.remove(0);
+    let to = recipients(ctx, reg, to, from)?.remove(0);
+    let me = if to.contains('@') {
+        Some(ctx.config.fleet.host()?)
+    } else {
+        None
+    };
     let (qid, mid) = reg.write(|tx| {
         let q = tx.insert_question(from, &to, text)?;
         let m = tx.insert_message(&NewMessage {
@@ -240,6 +264,23 @@ pub fn ask(
             question_id: Some(q),
         })?;
         tx.link_question_message(q, m)?;
+        // To another host: the question goes as a command; its answer comes
+        // back naming this question.
+        if let (Some((job, host)), Some(me)) = (fleet::split_address(&to), me.as_deref()) {
+            fleet::check_remote_text(text)?;
+            let mut body = fleet::command_body(&format!("m{m}"), from, job, "question", text, None);
+            body["question"] = serde_json::json!(format!("q{q}"));
+            tx.queue_fleet(
+                host,
+                me,
+                "fleet.message",
+                &format!("m{m}"),
+                job,
+                &body,
+                Some(m),
+                true,
+            )?;
+        }
         Ok((format!("q{q}"), format!("m{m}")))
     })?;
     let attempts = deliver_now(ctx, reg, &[(&to, 1)])?;
@@ -264,6 +305,11 @@ pub fn question_number(qid: &str) -> Result<i64> {
 /// goes to its asker, in one transaction.
 pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) -> Result<Sent> {
     let n = question_number(qid)?;
+    // This host's fleet name, for an answer to a question from another host.
+    let me = match reg.question_by_id(qid)? {
+        Some(q) if q.asker.contains('@') => Some(ctx.config.fleet.host()?),
+        _ => None,
+    };
     let (asker, mid) = reg.write(|tx| {
         let q = tx.answer_question(n, by, text)?;
         let m = tx.insert_message(&NewMessage {
@@ -274,6 +320,29 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
             in_reply_to: Some(qid),
             question_id: Some(n),
         })?;
+        // A question from another host: the answer goes back to it, naming
+        // the question there.
+        if let (Some((job, _)), Some(me)) = (fleet::split_address(&q.asker), me.as_deref()) {
+            let origin = match &q.message {
+                Some(qm) => tx.fleet_question_origin(parse_id(qm)?.1)?,
+                None => None,
+            };
+            if let Some((host, remote_q)) = origin {
+                fleet::check_remote_text(text)?;
+                let mut body = fleet::command_body(&format!("m{m}"), by, job, "answer", text, None);
+                body["question"] = serde_json::json!(remote_q);
+                tx.queue_fleet(
+                    &host,
+                    me,
+                    "fleet.message",
+                    &format!("m{m}"),
+                    job,
+                    &body,
+                    Some(m),
+                    true,
+                )?;
+            }
+        }
         Ok((q.asker, format!("m{m}")))
     })?;
     let attempts = deliver_now(ctx, reg, &[(&asker, 1)])?;
@@ -283,8 +352,16 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
     })
 }
 
-/// Resolve a recipient: a job, `operator`, or `*` (every live agent but the sender).
-fn recipients(reg: &Registry, to: &str, from: &str) -> Result<Vec<String>> {
+/// Resolve a recipient: a job, `operator`, or `*` (every live agent but the
+/// sender); or `job@host` (`operator@host`): on this host the job itself,
+/// else that remote address, at a trusted host.
+fn recipients(ctx: &Ctx, reg: &Registry, to: &str, from: &str) -> Result<Vec<String>> {
+    if let Some((job, host)) = fleet::split_address(to) {
+        if host == ctx.config.fleet.host()? && job != "*" {
+            return recipients(ctx, reg, job, from);
+        }
+        return Ok(vec![fleet::check_remote(reg, job, host)?]);
+    }
     match to {
         "*" => Ok(reg
             .jobs()?
@@ -362,6 +439,10 @@ pub struct Batch {
 
 /// Check whom an inbox belongs to: `operator`, or a job of this workspace.
 pub fn check_inbox_owner(reg: &Registry, who: &str) -> Result<()> {
+    // Messages sent to a job on another host are listed under its address.
+    if let Some((job, host)) = fleet::split_address(who) {
+        return fleet::check_remote(reg, job, host).map(|_| ());
+    }
     if who != "operator" {
         check_name(who)?;
         if reg.job(who)?.is_none() {

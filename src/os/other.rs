@@ -41,6 +41,10 @@ pub fn file_stamp(_meta: &Metadata) -> (i128, i128, u64, u64) {
     (i128::MAX, 0, 0, 0)
 }
 
+pub fn hostname() -> Option<String> {
+    std::env::var("COMPUTERNAME").ok().filter(|h| !h.is_empty())
+}
+
 pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }

@@ -65,6 +65,23 @@ pub fn effective_uid() -> Option<u32> {
     Some(rustix::process::geteuid().as_raw())
 }
 
+/// This machine's host name (`gethostname`), or None when it has none or
+/// it is not UTF-8.
+pub fn hostname() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most
+    // that many bytes and we stop at the first NUL (or the end).
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return None;
+    }
+    let end = buf.iter().position(|b| *b == 0).unwrap_or(buf.len());
+    std::str::from_utf8(&buf[..end])
+        .ok()
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+}
+
 /// A file's owner uid and permission bits (`& 0o777`).
 pub fn owner_and_mode(meta: &Metadata) -> Option<(u32, u32)> {
     Some((meta.uid(), meta.mode() & 0o777))

@@ -17,6 +17,8 @@ use crate::signing::envelope::Envelope;
 pub enum DaemonEvent {
     Pass(Report),
     Heard(Heard),
+    /// Fleet traffic on this host's inbox (see `mail::fleet`).
+    Fleet(crate::mail::fleet::FleetHeard),
     /// A hook ended (see `crate::hooks`).
     Hook(crate::hooks::HookRun),
     Broker {
@@ -57,6 +59,14 @@ pub fn run_daemon(
     use std::time::{Duration, Instant};
     let endpoint = crate::events::mqtt::endpoint(&ctx.config.broker)?;
     let filter = format!("{}/{}/#", ctx.config.broker.topic_prefix, reg.ws());
+    // This host's fleet inbox, when it has a fleet name.
+    let me = ctx.config.fleet.host().ok();
+    let inbox = me
+        .as_deref()
+        .map(|h| crate::events::fleet_inbox(&ctx.config.broker.topic_prefix, h));
+    let filters: Vec<String> = std::iter::once(filter.clone())
+        .chain(inbox.clone())
+        .collect();
     let mut acc =
         crate::events::accept::Acceptor::new(ctx.config.replay_window(), ctx.config.key_grace());
     let mut sub: Option<crate::events::mqtt::Subscription> = None;
@@ -72,6 +82,9 @@ pub fn run_daemon(
         let until = Instant::now() + interval;
         while Instant::now() < until && !stop.load(Ordering::SeqCst) {
             retry_deferred(ctx, reg, &mut deferred, &mut report);
+            if !dry_run && let (Some(me), Some(ep)) = (me.as_deref(), &endpoint) {
+                drive_fleet(ctx, reg, ep, me, &mut report);
+            }
             if !dry_run {
                 drive_hooks(ctx, reg, &mut hooks, &mut report);
             }
@@ -79,13 +92,13 @@ pub fn run_daemon(
                 && let Some(ep) = &endpoint
                 && Instant::now() >= next_connect
             {
-                match crate::events::mqtt::subscribe_within(ep, &filter, Duration::from_secs(3)) {
+                match crate::events::mqtt::subscribe_many(ep, &filters, Duration::from_secs(3)) {
                     Ok(s) => {
                         sub = Some(s);
                         backoff = Duration::from_millis(250);
                         report(DaemonEvent::Broker {
                             state: "subscribed".into(),
-                            detail: filter.clone(),
+                            detail: filters.join(" "),
                         });
                     }
                     Err(e) => {
@@ -103,6 +116,14 @@ pub fn run_daemon(
                 .min(Duration::from_millis(100));
             match sub.as_mut() {
                 Some(s) => match s.next(wait) {
+                    Ok(Some(msg)) if inbox.as_deref() == Some(msg.topic.as_str()) => {
+                        let me = me.as_deref().unwrap_or_default();
+                        match crate::mail::fleet::receive(ctx, reg, &mut acc, me, &msg) {
+                            Ok(Some(h)) => report(DaemonEvent::Fleet(h)),
+                            Ok(None) => {}
+                            Err(e) => report(DaemonEvent::error("fleet", &e)),
+                        }
+                    }
                     Ok(Some(msg)) => match hear(ctx, reg, &mut acc, &msg, &mut deferred) {
                         Ok(Some(h)) => report(DaemonEvent::Heard(h)),
                         Ok(None) => {}
@@ -146,6 +167,36 @@ fn drive_hooks(
             Ok(runs) => runs.into_iter().for_each(|r| report(DaemonEvent::Hook(r))),
             Err(e) => report(DaemonEvent::error("hook", &e)),
         }
+    }
+}
+
+/// Queue the receipts whose outcome is known, and publish the fleet traffic
+/// that is due (commands waiting for receipts are tried again 1 s, 2 s, …
+/// at most 30 s apart). A failure is reported and the daemon goes on.
+fn drive_fleet(
+    ctx: &Ctx,
+    reg: &mut Registry,
+    ep: &crate::events::mqtt::Endpoint,
+    me: &str,
+    report: &mut impl FnMut(DaemonEvent),
+) {
+    if let Err(e) = crate::mail::fleet::queue_receipts(reg, me) {
+        report(DaemonEvent::error("fleet", &e));
+    }
+    let flushed = (|| -> Result<usize> {
+        let Some(_guard) = crate::lock::try_lock(&ctx.paths.locks.join("outbox.lock"))? else {
+            return Ok(0);
+        };
+        crate::events::outbox::flush_fleet(
+            &ctx.paths,
+            &ctx.config.broker,
+            ep,
+            reg,
+            std::time::Duration::from_secs(2),
+        )
+    })();
+    if let Err(e) = flushed {
+        report(DaemonEvent::error("fleet", &e));
     }
 }
 

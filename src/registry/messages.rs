@@ -131,7 +131,7 @@ impl Tx<'_> {
         let (_, n) = parse_id(id)?;
         let changed = self.tx.execute(
             "UPDATE messages SET state = 'delivered', delivered_at = ?2, attempts = attempts + 1, last_error = NULL, \
-             how = ?3 WHERE id = ?1 AND state = 'queued'",
+             how = NULLIF(?3, '') WHERE id = ?1 AND state = 'queued'",
             params![n, now_ms(), how],
         )?;
         if changed > 0 {
@@ -258,6 +258,13 @@ impl Tx<'_> {
                 [n],
             )?;
         }
+        // A message to another host is no longer sent (a copy that host
+        // already has is its own).
+        self.tx.execute(
+            "UPDATE fleet_out SET done_at = ?3 WHERE kind = 'fleet.message' AND done_at IS NULL AND message_id IN \
+             (SELECT id FROM messages WHERE (?1 = 'm' AND id = ?2) OR (?1 = 'q' AND question_id = ?2 AND kind = 'question'))",
+            params![letter.to_string(), n, now_ms()],
+        )?;
         let job = event_job(&target, &owner);
         self.emit("message.cancelled", job, json!({"id": id, "by": by}))?;
         Ok(owner)
@@ -324,7 +331,7 @@ impl Registry {
     pub fn queued_heads(&self) -> Result<Vec<Message>> {
         let mut st = self.conn().prepare_cached(&format!(
             "SELECT {MSG_COLS} FROM messages WHERE id IN \
-             (SELECT min(id) FROM messages WHERE state = 'queued' AND recipient != 'operator' GROUP BY recipient) \
+             (SELECT min(id) FROM messages WHERE state = 'queued' AND recipient != 'operator' AND instr(recipient, '@') = 0 GROUP BY recipient) \
              ORDER BY id"
         ))?;
         Ok(st

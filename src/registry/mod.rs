@@ -6,6 +6,7 @@
 
 pub mod attempts;
 pub mod events;
+pub mod fleet;
 pub mod hooks;
 pub mod jobs;
 pub mod leases;
@@ -39,6 +40,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("v7.sql"),
     include_str!("v8.sql"),
     include_str!("v9.sql"),
+    include_str!("v10.sql"),
+    include_str!("v11.sql"),
 ];
 
 /// The schema version this build writes.

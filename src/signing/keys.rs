@@ -138,6 +138,12 @@ pub enum KeyLookup<'a> {
 }
 
 fn write_new(path: &Path, ring: &KeyRing) -> Result<()> {
+    write_new_private(path, serde_json::to_string_pretty(ring)?.as_bytes())
+}
+
+/// Write a new private (0600) file whole at `path`, failing with
+/// `AlreadyExists` when something is there.
+pub(crate) fn write_new_private(path: &Path, bytes: &[u8]) -> Result<()> {
     // Written whole under a private name, then linked into place: a process
     // racing to create the key sees either no file or the complete one
     // (never an empty or half-written key), and a link that finds the
@@ -148,8 +154,7 @@ fn write_new(path: &Path, ring: &KeyRing) -> Result<()> {
     let _ = std::fs::remove_file(&tmp);
     let written = (|| -> Result<()> {
         let mut f = crate::os::create_private_file(&tmp).map_err(anyhow::Error::from)?;
-        let text = serde_json::to_string_pretty(ring)?;
-        f.write_all(text.as_bytes())
+        f.write_all(bytes)
             .and_then(|_| f.sync_all())
             .with_context(|| format!("cannot write key file {}", tmp.display()))?;
         std::fs::hard_link(&tmp, path).map_err(anyhow::Error::from)

@@ -4,6 +4,7 @@
 //! it writes them to the outbox; `events` verifies them when they arrive.
 
 pub mod envelope;
+pub mod host;
 pub mod keys;
 
 /// The MQTT topic of an event.
@@ -13,6 +14,11 @@ pub fn topic(prefix: &str, ws: &str, kind: &str, job: &str) -> String {
     } else {
         format!("{prefix}/{ws}/jobs/{job}/events")
     }
+}
+
+/// The topic a fleet host's commands and receipts arrive on.
+pub fn fleet_inbox(prefix: &str, host: &str) -> String {
+    format!("{prefix}/fleet/{host}/inbox")
 }
 
 /// RFC 3339 UTC with milliseconds, from unix ms.

@@ -9,6 +9,7 @@ mod dash;
 mod delivery;
 mod docs;
 mod events;
+mod fleet;
 mod golden;
 mod leases;
 mod mcp;

@@ -183,6 +183,122 @@ impl Broker {
         b
     }
 
+    /// The fleet example (examples/fleet/): TLS, one user per host named as
+    /// the host, each with its own password, and the fleet ACL with its user
+    /// block copied for each `(host, ws)`. Returns the broker and each
+    /// host's password, in order.
+    pub fn fleet_tls(hosts: &[(&str, &str)]) -> (Broker, Vec<String>) {
+        let bin = require_mosquitto();
+        let openssl = require("openssl", "install it with `sudo apt-get install openssl`");
+        let passwd = require("mosquitto_passwd", INSTALL_HINT);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        make_certs(&openssl, d);
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+        let acl = std::fs::read_to_string(examples.join("mosquitto-acl")).expect("fleet ACL");
+        let block = "user alpha\ntopic readwrite mam/w0123456789abcdef/#\n";
+        assert!(
+            acl.ends_with(block),
+            "examples/fleet/mosquitto-acl no longer ends with {block:?}"
+        );
+        let mut out = acl[..acl.len() - block.len()].to_string();
+        for (host, ws) in hosts {
+            out.push_str(
+                &block
+                    .replace("alpha", host)
+                    .replace("w0123456789abcdef", ws),
+            );
+        }
+        std::fs::write(d.join("mam-fleet-acl"), out).unwrap();
+        let pw = d.join("passwd");
+        let passwords: Vec<String> = hosts.iter().map(|_| random_hex()).collect();
+        for (i, ((host, _), pass)) in hosts.iter().zip(&passwords).enumerate() {
+            let mut cmd = Command::new(&passwd);
+            cmd.arg("-b");
+            if i == 0 {
+                cmd.arg("-c");
+            }
+            run(cmd.arg(&pw).arg(host).arg(pass));
+        }
+        let conf = std::fs::read_to_string(examples.join("mosquitto.conf")).expect("fleet conf");
+        let dirs = format!("{}/", d.display());
+        let mut template = conf.clone();
+        for (from, to) in [
+            (
+                "\nlistener 8883\n",
+                "\nlistener @PORT@ 127.0.0.1\n".to_string(),
+            ),
+            ("/etc/mosquitto/certs/", dirs.clone()),
+            ("/etc/mosquitto/passwd", format!("{dirs}passwd")),
+            (
+                "/etc/mosquitto/mam-fleet-acl",
+                format!("{dirs}mam-fleet-acl"),
+            ),
+        ] {
+            assert!(
+                conf.contains(from),
+                "examples/fleet/mosquitto.conf no longer has {from:?}"
+            );
+            template = template.replace(from, &to);
+        }
+        let tls = Tls {
+            ca_file: d.join("ca.crt"),
+            ws: hosts[0].1.to_string(),
+            username: hosts[0].0.to_string(),
+            password: passwords[0].clone(),
+            watch_username: String::new(),
+            watch_password: String::new(),
+        };
+        let mut b = Broker::new(bin, template, Some(tls), hosts[0].1.to_string(), dir);
+        b.start();
+        (b, passwords)
+    }
+
+    /// `[broker]` for a host of [`Broker::fleet_tls`]: its own user, its
+    /// password read from `password_env`.
+    pub fn fleet_config_toml(&self, host: &str, password_env: &str) -> String {
+        let t = self
+            .tls
+            .as_ref()
+            .expect("fleet_config_toml() needs Broker::fleet_tls()");
+        format!(
+            "[broker]\nurl = {:?}\nusername = {host:?}\npassword_env = {password_env:?}\nca_file = {:?}\n",
+            self.url,
+            t.ca_file.display().to_string()
+        )
+    }
+
+    /// mosquitto_pub as fleet user `user` (password `password`).
+    pub fn publish_as(
+        &self,
+        user: &str,
+        password: &str,
+        topic: &str,
+        payload: &[u8],
+    ) -> Result<(), String> {
+        let path = self.dir.path().join(format!("payload-{}", random_hex()));
+        std::fs::write(&path, payload).unwrap();
+        let mut cmd = Command::new(require("mosquitto_pub", INSTALL_HINT));
+        cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"]);
+        if let Some(t) = &self.tls {
+            cmd.arg("--cafile").arg(&t.ca_file);
+        }
+        cmd.args(["-u", user, "-P", password, "-t", topic])
+            .arg("-f")
+            .arg(&path);
+        let out = cmd.output().expect("running mosquitto_pub");
+        let _ = std::fs::remove_file(path);
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
+    }
+
     fn new(
         bin: PathBuf,
         mut template: String,

@@ -298,6 +298,8 @@ pub struct Env {
     pub server: Tmux,
     /// How far mam's clock is moved (`advance`), in ms; 0: not moved.
     clock_offset: std::sync::atomic::AtomicI64,
+    /// Variables set on every `mam` this Env runs (`set_env`).
+    extra_env: std::sync::Mutex<Vec<(String, String)>>,
     /// Golden files this test (re)wrote under MAM_BLESS=1: it fails on drop.
     pub blessed: std::sync::Mutex<Vec<String>>,
 }
@@ -324,6 +326,7 @@ impl Env {
             logs,
             server,
             clock_offset: std::sync::atomic::AtomicI64::new(0),
+            extra_env: Default::default(),
             blessed: Default::default(),
         };
         env.write_config("");
@@ -402,11 +405,22 @@ impl Env {
     /// `advance` moved it.
     pub fn cmd(&self) -> Command {
         let mut c = mam_command(&mam_bin(), &self.root, &self.server, &self.home);
+        for (k, v) in self.extra_env.lock().unwrap().iter() {
+            c.env(k, v);
+        }
         let offset = self.clock_offset.load(Ordering::SeqCst);
         if offset != 0 {
             c.env(CLOCK_ENV, format!("+{offset}"));
         }
         c
+    }
+
+    /// Set `key` to `value` for every later `mam` this Env runs.
+    pub fn set_env(&self, key: &str, value: &str) {
+        self.extra_env
+            .lock()
+            .unwrap()
+            .push((key.into(), value.into()));
     }
 
     /// Let `by` pass on mam's clock without waiting for it: every later

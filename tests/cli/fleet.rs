@@ -1,0 +1,993 @@
+//! Several hosts, one fleet: each host's name and Ed25519 key, and the hosts
+//! it trusts (`mam fleet show|trust|untrust|hosts`).
+
+use std::os::unix::fs::PermissionsExt;
+
+use crate::support::*;
+
+/// A workspace that calls itself `host` in the fleet.
+fn host(name: &str) -> Env {
+    let env = Env::new();
+    env.write_config(&format!("[fleet]\nhost = \"{name}\"\n"));
+    env
+}
+
+#[test]
+fn two_hosts_exchange_keys_and_trust_each_other() {
+    let (a, b) = (host("alpha"), host("beta"));
+    let sa = a.json(&["fleet", "show", "--json"]);
+    assert_eq!(sa["host"], "alpha");
+    let ka = sa["public_key"].as_str().unwrap().to_string();
+    assert_eq!(ka.len(), 64);
+    assert!(ka.bytes().all(|c| c.is_ascii_hexdigit()));
+    let kid = sa["kid"].as_str().unwrap().to_string();
+    assert!(kid.starts_with('h') && kid.len() == 9, "{kid}");
+    // Made once, 0600, and the same on every later show.
+    let key_file = a.root.join(".mam/host.key");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(a.ok(&["fleet", "show", "-q"]), format!("{ka}\n"));
+    let human = a.ok(&["fleet", "show"]);
+    assert_eq!(
+        human,
+        format!(
+            "host        alpha\nkey id      {kid}\npublic key  {ka}\non each other host: mam fleet trust alpha {ka}\n"
+        )
+    );
+
+    assert_eq!(
+        b.ok(&["fleet", "hosts"]),
+        "no other hosts known (trust one with `mam fleet trust HOST KEY`)\n"
+    );
+    assert_eq!(
+        b.ok(&["fleet", "trust", "alpha", &ka]),
+        format!("trusted alpha (key {kid})\n")
+    );
+    assert_eq!(
+        b.ok(&[
+            "fleet",
+            "trust",
+            "alpha",
+            &format!("ed25519:{}", ka.to_uppercase())
+        ]),
+        format!("alpha was already trusted with key {kid}\n")
+    );
+    assert_eq!(
+        b.ok(&["fleet", "hosts"]),
+        format!("HOST   KEY ID     TRUSTED  LAST SEEN\nalpha  {kid}  yes      never\n")
+    );
+    let hosts = b.json(&["fleet", "hosts", "--json"]);
+    assert_eq!(hosts["host"], "beta");
+    assert_eq!(hosts["hosts"].as_array().unwrap().len(), 1);
+    let h = &hosts["hosts"][0];
+    assert_eq!(
+        (
+            h["host"].as_str(),
+            h["public_key"].as_str(),
+            h["key_id"].as_str(),
+            h["trusted"].as_bool()
+        ),
+        (
+            Some("alpha"),
+            Some(ka.as_str()),
+            Some(kid.as_str()),
+            Some(true)
+        )
+    );
+    assert_eq!(h["trusted_by"], "operator");
+    assert!(h["last_seen"].is_null());
+
+    // Each change is an event, signed like every other.
+    let kinds: Vec<String> = b
+        .ok(&["events", "--json", "--kind", "fleet.trusted"])
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["envelope"]["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(kinds, ["fleet.trusted"]);
+    let all = b.ok(&["events", "--json"]);
+    assert!(
+        all.lines().all(|l| l.contains(r#""verified":true"#)),
+        "{all}"
+    );
+
+    assert_eq!(
+        b.ok(&["fleet", "untrust", "alpha"]),
+        "untrusted alpha: its traffic is no longer acted on\n"
+    );
+    assert_eq!(
+        b.ok(&["fleet", "untrust", "alpha"]),
+        "alpha was not trusted\n"
+    );
+    assert_eq!(
+        b.ok(&["fleet", "hosts"]),
+        format!("HOST   KEY ID     TRUSTED  LAST SEEN\nalpha  {kid}  no       never\n")
+    );
+}
+
+#[test]
+fn bad_fleet_input_is_refused_with_nothing_changed() {
+    let (a, b) = (host("alpha"), host("beta"));
+    let ka = a.ok(&["fleet", "show", "-q"]).trim().to_string();
+    let kb = b.ok(&["fleet", "show", "-q"]).trim().to_string();
+    for (args, code, says) in [
+        (
+            vec!["fleet", "trust", "Alpha", ka.as_str()],
+            2,
+            "invalid host name \"Alpha\"",
+        ),
+        (
+            vec!["fleet", "trust", "a@b", ka.as_str()],
+            2,
+            "invalid host name",
+        ),
+        (
+            vec!["fleet", "trust", "beta", ka.as_str()],
+            2,
+            "beta is this host's own name",
+        ),
+        (
+            vec!["fleet", "trust", "alpha", "abc"],
+            2,
+            "invalid host key \"abc\"",
+        ),
+        (
+            vec!["fleet", "trust", "alpha", &ka[..63]],
+            2,
+            "expected 32 bytes as 64 hex digits",
+        ),
+        (
+            vec!["fleet", "untrust", "gamma"],
+            3,
+            "unknown host \"gamma\"",
+        ),
+    ] {
+        let err = b.fails(&args, code);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(err.contains("hint:"), "{args:?}: {err}");
+    }
+    b.ok(&["fleet", "trust", "alpha", &ka]);
+    // A trusted host's key is never replaced by accident, and one key is one host's.
+    let err = b.fails(&["fleet", "trust", "alpha", &kb], 4);
+    assert!(err.contains("already trusted with another key"), "{err}");
+    let err = b.fails(&["fleet", "trust", "gamma", &ka], 4);
+    assert!(err.contains("already trusted as host alpha"), "{err}");
+    // Only the operator changes whom this host trusts.
+    let out = b
+        .cmd()
+        .args(["fleet", "untrust", "alpha"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("only the operator may untrust a host"));
+    let hosts = b.json(&["fleet", "hosts", "--json"]);
+    let names: Vec<&str> = hosts["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha"]);
+    assert_eq!(hosts["hosts"][0]["public_key"], ka.as_str());
+    assert_eq!(hosts["hosts"][0]["trusted"], true);
+
+    // Too long to go to another host as one packet: refused, nothing stored.
+    std::fs::write(b.path("big.txt"), "x".repeat(300 * 1024)).unwrap();
+    let err = b.fails(&["send", "bob@alpha", "--file", "big.txt"], 2);
+    assert!(err.contains("too large to send to another host"), "{err}");
+    let v = b.json(&["inbox", "bob@alpha", "--all", "--json"]);
+    assert_eq!(v["messages"], serde_json::json!([]));
+
+    // A bad [fleet] host is named with its file.
+    b.write_config("[fleet]\nhost = \"Be ta\"\n");
+    let err = b.fails(&["fleet", "hosts"], 2);
+    assert!(err.contains("invalid fleet.host \"Be ta\""), "{err}");
+    assert!(err.contains("config.toml"), "{err}");
+
+    // An unsafe host key file is refused.
+    std::fs::set_permissions(
+        a.root.join(".mam/host.key"),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let err = a.fails(&["fleet", "show"], 6);
+    assert!(err.contains("readable by others"), "{err}");
+}
+
+/// A host's reconcile daemon, its JSON lines on a channel; killed on drop.
+struct Daemon {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<serde_json::Value>,
+}
+
+impl Daemon {
+    fn start(env: &Env) -> Daemon {
+        use std::io::BufRead;
+        let mut child = env
+            .cmd()
+            .args(["reconcile", "--interval", "0.3", "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        let d = Daemon { child, lines: rx };
+        d.wait_for("its subscription", |v| {
+            v["type"] == "broker" && v["state"] == "subscribed"
+        });
+        d
+    }
+
+    /// Wait (up to 20 s) for a line matching `f`.
+    #[track_caller]
+    fn wait_for(&self, what: &str, f: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) if f(&v) => return v,
+                Ok(_) => {}
+                Err(_) => panic!("daemon never reported {what}"),
+            }
+        }
+    }
+
+    /// Every line reported so far.
+    fn drain(&self) -> Vec<serde_json::Value> {
+        self.lines.try_iter().collect()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Hosts sharing `broker`, each trusting every other.
+fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
+    let hosts: Vec<Env> = names
+        .iter()
+        .map(|n| {
+            let env = Env::new();
+            env.write_config(&format!(
+                "[fleet]\nhost = \"{n}\"\n{}",
+                broker.config_toml()
+            ));
+            env
+        })
+        .collect();
+    let keys: Vec<String> = hosts
+        .iter()
+        .map(|h| h.ok(&["fleet", "show", "-q"]).trim().to_string())
+        .collect();
+    for (i, h) in hosts.iter().enumerate() {
+        for (j, n) in names.iter().enumerate() {
+            if i != j {
+                h.ok(&["fleet", "trust", n, &keys[j]]);
+            }
+        }
+    }
+    hosts
+}
+
+fn remote_message(env: &Env, addr: &str, id: &str) -> serde_json::Value {
+    let v = env.json(&["inbox", addr, "--all", "--json"]);
+    v["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("no {id} in {v}"))
+}
+
+#[test]
+fn a_message_to_a_job_on_another_host_is_delivered_once_and_its_receipt_comes_back() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "hello from alpha"])
+        .trim()
+        .to_string();
+    assert_eq!(id, "m1");
+    db.wait_for("the command stored", |v| {
+        v["type"] == "fleet" && v["verdict"] == "accepted" && v["kind"] == "fleet.message"
+    });
+    b.eventually("bob to get it", std::time::Duration::from_secs(15), || {
+        b.submits("bob")
+            .iter()
+            .any(|t| t.contains("hello from alpha"))
+    });
+    da.wait_for("the receipt", |v| {
+        v["type"] == "fleet" && v["kind"] == "fleet.receipt" && v["verdict"] == "accepted"
+    });
+    a.eventually(
+        "the sender to see it delivered",
+        std::time::Duration::from_secs(10),
+        || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+    );
+    let m = remote_message(a, "bob@beta", "m1");
+    assert_eq!(
+        (m["from"].as_str(), m["to"].as_str()),
+        (Some("operator"), Some("bob@beta"))
+    );
+    // On beta: one message, from operator@alpha, delivered with local proof.
+    let inbox = b.json(&["inbox", "bob", "--all", "--json"]);
+    let msgs = inbox["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "{inbox}");
+    assert_eq!(msgs[0]["from"], "operator@alpha");
+    assert_eq!(msgs[0]["state"], "delivered");
+    assert_eq!(m["how"], msgs[0]["how"], "the remote proof comes back");
+    // Retries stop once the receipt is in: nothing more is typed.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let typed: Vec<String> = b
+        .submits("bob")
+        .into_iter()
+        .filter(|t| t.contains("hello from alpha"))
+        .collect();
+    assert_eq!(typed.len(), 1, "{typed:?}");
+    assert!(
+        !db.drain().iter().any(|v| v["verdict"] == "duplicate"),
+        "no command was sent again after its receipt"
+    );
+    // Both sides know when they last heard from the other.
+    let seen = a.json(&["fleet", "hosts", "--json"]);
+    assert!(seen["hosts"][0]["last_seen"].is_i64(), "{seen}");
+
+    // Unknown job on the target: a failed receipt, with the reason.
+    a.ok(&["send", "-q", "nobody@beta", "anyone?"]);
+    a.eventually(
+        "the failed receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(a, "nobody@beta", "m2")["state"] == "failed",
+    );
+    let m = remote_message(a, "nobody@beta", "m2");
+    assert_eq!(m["last_error"], "no job named \"nobody\" on host beta");
+    // Untrusted or unknown host: refused at once, nothing stored.
+    let err = a.fails(&["send", "bob@gamma", "hi"], 3);
+    assert!(
+        err.contains("host \"gamma\" is not a trusted fleet host"),
+        "{err}"
+    );
+    let err = a.fails(&["send", "Bob@beta", "hi"], 2);
+    assert!(err.contains("invalid address"), "{err}");
+}
+
+/// A `fleet.message` to bob, from `src`, signed by `key` for `topic` (or
+/// not signed at all), dated `age_ms` ago.
+fn crafted(
+    key: &mam::signing::host::HostKey,
+    src: &str,
+    topic: &str,
+    age_ms: i64,
+    seq: i64,
+    text: &str,
+    sign: bool,
+) -> Vec<u8> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let mut env = mam::signing::envelope::Envelope {
+        v: 1,
+        id: mam::signing::envelope::random_id(),
+        ws: "wforged".into(),
+        src: src.into(),
+        seq,
+        ts: mam::signing::rfc3339_ms(now - age_ms),
+        kind: "fleet.message".into(),
+        job: "bob".into(),
+        body: serde_json::json!({"cmd": format!("m{seq}"), "from": "mallory", "to": "bob",
+                                 "kind": "message", "text": text, "in_reply_to": null}),
+        kid: key.kid(),
+        sig: String::new(),
+    };
+    if sign {
+        key.sign(&mut env, topic);
+    }
+    env.to_wire().into_bytes()
+}
+
+#[test]
+fn forged_fleet_traffic_never_types_and_is_logged_with_its_reason() {
+    use mam::signing::host::HostKey;
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let _da = Daemon::start(a);
+    let mut db = Daemon::start(b);
+    let inbox = "mam/fleet/beta/inbox";
+    let sub = broker.subscribe_raw(inbox);
+
+    // A genuine command first, captured off the wire.
+    a.ok(&["send", "-q", "bob@beta", "genuine"]);
+    let genuine = sub
+        .next(std::time::Duration::from_secs(10))
+        .expect("the command on the wire");
+    b.eventually(
+        "the genuine one typed",
+        std::time::Duration::from_secs(15),
+        || b.submits("bob").iter().any(|t| t.contains("genuine")),
+    );
+    a.eventually("its receipt", std::time::Duration::from_secs(15), || {
+        remote_message(a, "bob@beta", "m1")["state"] == "delivered"
+    });
+
+    let alpha_key = HostKey::load(&a.root.join(".mam/host.key")).unwrap();
+    let gamma_dir = tempfile::tempdir().unwrap();
+    let gamma_key = HostKey::load_or_create(&gamma_dir.path().join("host.key"), 1).unwrap();
+    let cases: Vec<(&str, Vec<u8>, bool, &str)> = vec![
+        (
+            "unsigned",
+            crafted(
+                &alpha_key,
+                "alpha",
+                inbox,
+                0,
+                900_001,
+                "FORGED unsigned",
+                false,
+            ),
+            false,
+            "bad-signature",
+        ),
+        (
+            "wrong key",
+            crafted(
+                &gamma_key,
+                "alpha",
+                inbox,
+                0,
+                900_002,
+                "FORGED wrong key",
+                true,
+            ),
+            false,
+            "unknown-key",
+        ),
+        (
+            "untrusted host",
+            crafted(
+                &gamma_key,
+                "gamma",
+                inbox,
+                0,
+                900_003,
+                "FORGED untrusted",
+                true,
+            ),
+            false,
+            "untrusted-host",
+        ),
+        (
+            "another host's topic",
+            crafted(
+                &alpha_key,
+                "alpha",
+                "mam/fleet/gamma/inbox",
+                0,
+                900_004,
+                "FORGED other topic",
+                true,
+            ),
+            false,
+            "bad-signature",
+        ),
+        (
+            "stale",
+            crafted(
+                &alpha_key,
+                "alpha",
+                inbox,
+                600_000,
+                900_005,
+                "FORGED stale",
+                true,
+            ),
+            false,
+            "stale",
+        ),
+        (
+            "replayed",
+            genuine.payload.clone().into_bytes(),
+            false,
+            "replay",
+        ),
+    ];
+    for (what, payload, retain, reason) in &cases {
+        broker.publish_raw(inbox, payload, *retain);
+        let v = db.wait_for(what, |v| v["type"] == "fleet" && v["verdict"] == "rejected");
+        assert_eq!(v["reason"], *reason, "{what}: {v}");
+        assert!(
+            v["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{what}: {v}"
+        );
+    }
+    // Retained (published while the target's daemon is down: the broker
+    // hands it to the new subscription flagged so), and replayed after the
+    // restart: both refused (the replay set is in the registry).
+    drop(db);
+    let retained = crafted(
+        &alpha_key,
+        "alpha",
+        inbox,
+        0,
+        900_006,
+        "FORGED retained",
+        true,
+    );
+    broker.publish_raw(inbox, &retained, true);
+    db = Daemon::start(b);
+    broker.publish_raw(inbox, genuine.payload.as_bytes(), false);
+    let mut reasons = Vec::new();
+    while reasons.len() < 2 {
+        let v = db.wait_for("the replay after restart", |v| {
+            v["type"] == "fleet" && v["verdict"] == "rejected"
+        });
+        reasons.push(v["reason"].as_str().unwrap().to_string());
+    }
+    reasons.sort();
+    assert_eq!(reasons, ["replay", "retained"]);
+
+    // Nothing forged was typed, nor stored; the genuine one once.
+    let typed = b.submits("bob");
+    assert!(!typed.iter().any(|t| t.contains("FORGED")), "{typed:?}");
+    assert_eq!(
+        typed.iter().filter(|t| t.contains("genuine")).count(),
+        1,
+        "{typed:?}"
+    );
+    let msgs = b.json(&["inbox", "bob", "--all", "--json"]);
+    assert_eq!(msgs["messages"].as_array().unwrap().len(), 1, "{msgs}");
+    // Forged traffic does not make a host known or seen.
+    let known = b.json(&["fleet", "hosts", "--json"]);
+    let names: Vec<&str> = known["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["host"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alpha"]);
+}
+
+#[test]
+fn while_the_target_daemon_is_down_messages_wait_and_each_arrives_once_after_it_starts() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    for i in 1..=3 {
+        a.ok(&["send", "-q", "bob@beta", &format!("while down {i}")]);
+    }
+    // Tried (and tried again) with nobody listening: still queued.
+    da.wait_for("a retry", |v| v["type"] == "pass");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for i in 1..=3 {
+        assert_eq!(
+            remote_message(a, "bob@beta", &format!("m{i}"))["state"],
+            "queued"
+        );
+    }
+    assert!(b.submits("bob").is_empty());
+    let _db = Daemon::start(b);
+    a.eventually(
+        "all three delivered",
+        std::time::Duration::from_secs(30),
+        || (1..=3).all(|i| remote_message(a, "bob@beta", &format!("m{i}"))["state"] == "delivered"),
+    );
+    let typed = b.submits("bob");
+    for i in 1..=3 {
+        let n = typed
+            .iter()
+            .filter(|t| t.contains(&format!("while down {i}")))
+            .count();
+        assert_eq!(n, 1, "message {i}: {typed:?}");
+    }
+    let msgs = b.json(&["inbox", "bob", "--all", "--json"]);
+    assert_eq!(msgs["messages"].as_array().unwrap().len(), 3, "{msgs}");
+}
+
+#[test]
+fn three_hosts_over_tls_with_one_user_each_and_the_example_acl() {
+    let names = ["alpha", "beta", "gamma"];
+    let hosts: Vec<Env> = names
+        .iter()
+        .map(|n| {
+            let env = Env::new();
+            env.write_config(&format!("[fleet]\nhost = \"{n}\"\n"));
+            env
+        })
+        .collect();
+    let ws: Vec<String> = hosts
+        .iter()
+        .map(|h| {
+            h.json(&["init", "--json"])["workspace"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = names
+        .iter()
+        .copied()
+        .zip(ws.iter().map(String::as_str))
+        .collect();
+    let (broker, passwords) = broker::Broker::fleet_tls(&pairs);
+    let keys: Vec<String> = hosts
+        .iter()
+        .map(|h| h.ok(&["fleet", "show", "-q"]).trim().to_string())
+        .collect();
+    for (i, h) in hosts.iter().enumerate() {
+        h.set_env("MAM_FLEET_PASSWORD", &passwords[i]);
+        h.write_config(&format!(
+            "[fleet]\nhost = \"{}\"\n{}",
+            names[i],
+            broker.fleet_config_toml(names[i], "MAM_FLEET_PASSWORD")
+        ));
+        for (j, n) in names.iter().enumerate() {
+            if i != j {
+                h.ok(&["fleet", "trust", n, &keys[j]]);
+            }
+        }
+    }
+    let (a, b, g) = (&hosts[0], &hosts[1], &hosts[2]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    a.ok(&["create", "ann", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+    let dg = Daemon::start(g);
+
+    a.ok(&["send", "-q", "bob@beta", "from alpha over tls"]);
+    g.ok(&["send", "-q", "bob@beta", "from gamma over tls"]);
+    // bob answers ann on alpha, as an agent would: from its own job.
+    let out = b
+        .cmd()
+        .args(["send", "-q", "ann@alpha", "bob here"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reply = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    a.eventually(
+        "alpha's message delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+    );
+    g.eventually(
+        "gamma's message delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(g, "bob@beta", "m1")["state"] == "delivered",
+    );
+    b.eventually(
+        "bob's reply delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(b, "ann@alpha", &reply)["state"] == "delivered",
+    );
+    let typed = b.submits("bob");
+    for text in ["from alpha over tls", "from gamma over tls"] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{typed:?}"
+        );
+    }
+    let ann = a.submits("ann");
+    assert_eq!(
+        ann.iter().filter(|t| t.contains("bob here")).count(),
+        1,
+        "{ann:?}"
+    );
+    let inbox = a.json(&["inbox", "ann", "--all", "--json"]);
+    assert_eq!(inbox["messages"][0]["from"], "bob@beta");
+
+    // The ACL: gamma cannot publish into beta's workspace topics (dropped by
+    // the broker), but may publish to beta's inbox (where the daemon checks
+    // it). The inbox one is what beta's daemon hears next.
+    let forged = br#"{"v":1,"id":"00","ws":"x","src":"gamma","seq":1,"ts":"2026-01-01T00:00:00.000Z","kind":"job.done","job":"bob","body":{},"kid":"k0","sig":"00"}"#;
+    broker
+        .publish_as(
+            "gamma",
+            &passwords[2],
+            &format!("mam/{}/jobs/bob/events", ws[1]),
+            forged,
+        )
+        .unwrap();
+    broker
+        .publish_as("gamma", &passwords[2], "mam/fleet/beta/inbox", forged)
+        .unwrap();
+    let v = db.wait_for("the inbox publish", |v| {
+        (v["type"] == "fleet" || v["type"] == "heard") && v["verdict"] == "rejected"
+    });
+    assert_eq!(
+        v["type"], "fleet",
+        "the workspace topic publish got through: {v}"
+    );
+    assert_eq!(v["topic"], "mam/fleet/beta/inbox");
+    // A wrong password is refused by the broker.
+    let err = broker
+        .publish_as("gamma", "wrong", "mam/fleet/beta/inbox", forged)
+        .unwrap_err();
+    assert!(
+        err.contains("rror") || err.contains("refused") || err.contains("authori"),
+        "{err}"
+    );
+    drop((da, dg));
+}
+
+#[test]
+fn a_question_to_another_host_is_answered_there_and_the_answer_comes_back() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    let out = a.ok(&["ask", "bob@beta", "what is six times seven?"]);
+    assert!(out.starts_with("q1"), "{out}");
+    b.eventually(
+        "bob to be asked",
+        std::time::Duration::from_secs(15),
+        || {
+            b.submits("bob")
+                .iter()
+                .any(|t| t.contains("six times seven"))
+        },
+    );
+    // On beta the question has its own id, asked by operator@alpha.
+    let threads = b.json(&["threads", "bob", "--json"]);
+    let t = &threads["threads"][0];
+    assert_eq!(
+        (t["role"].as_str(), t["counterparty"].as_str()),
+        (Some("target"), Some("operator@alpha")),
+        "{threads}"
+    );
+    let qid = t["id"].as_str().unwrap().to_string();
+    // On alpha it is open, waiting on bob@beta.
+    let threads = a.json(&["threads", "--json"]);
+    assert!(
+        threads["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == "q1" && t["role"] == "asker" && t["counterparty"] == "bob@beta"),
+        "{threads}"
+    );
+    let out = b
+        .cmd()
+        .args(["answer", &qid, "forty-two"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    a.eventually(
+        "the answer on alpha",
+        std::time::Duration::from_secs(15),
+        || {
+            a.json(&["threads", "--json"])["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["id"] != "q1")
+        },
+    );
+    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
+    let answers: Vec<&serde_json::Value> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "answer")
+        .collect();
+    assert_eq!(answers.len(), 1, "{inbox}");
+    assert_eq!(answers[0]["from"], "bob@beta");
+    assert_eq!(answers[0]["in_reply_to"], "q1");
+    assert!(
+        answers[0]["body"].as_str().unwrap().ends_with("forty-two"),
+        "{inbox}"
+    );
+    // The answer's receipt settles it on beta; the question there is closed.
+    let ans_id = String::from_utf8(out.stdout).unwrap();
+    let ans_id = ans_id
+        .split_whitespace()
+        .find(|w| w.starts_with('m'))
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+    b.eventually(
+        "the answer's receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(b, "operator@alpha", &ans_id)["state"] == "delivered",
+    );
+    // Answering it again is a conflict, as for a local question.
+    let err = b.fails(&["answer", &qid, "again"], 4);
+    assert!(err.contains("answered already"), "{err}");
+}
+
+#[test]
+fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
+    let mut broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    a.ok(&["create", "ann", "--agent", "fake-plain"]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+    broker.stop();
+    da.wait_for("alpha losing the broker", |v| {
+        v["type"] == "broker" && v["state"] == "lost"
+    });
+    db.wait_for("beta losing the broker", |v| {
+        v["type"] == "broker" && v["state"] == "lost"
+    });
+    let to_bob: Vec<String> = (1..=2)
+        .map(|i| {
+            a.ok(&["send", "-q", "bob@beta", &format!("outage a{i}")])
+                .trim()
+                .to_string()
+        })
+        .collect();
+    let out = b
+        .cmd()
+        .args(["send", "-q", "ann@alpha", "outage b1"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let to_ann = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    broker.start();
+    a.eventually(
+        "alpha's messages delivered",
+        std::time::Duration::from_secs(40),
+        || {
+            to_bob
+                .iter()
+                .all(|id| remote_message(a, "bob@beta", id)["state"] == "delivered")
+        },
+    );
+    b.eventually(
+        "beta's message delivered",
+        std::time::Duration::from_secs(40),
+        || remote_message(b, "ann@alpha", &to_ann)["state"] == "delivered",
+    );
+    let (bob, ann) = (b.submits("bob"), a.submits("ann"));
+    for (typed, text) in [
+        (&bob, "outage a1"),
+        (&bob, "outage a2"),
+        (&ann, "outage b1"),
+    ] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{text}: {typed:?}"
+        );
+    }
+}
+
+#[test]
+fn a_broadcast_to_another_host_reaches_each_of_its_live_agents_once() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    b.ok(&["create", "carl", "--agent", "fake-plain"]);
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    let id = a
+        .ok(&["send", "-q", "*@beta", "all hands on beta"])
+        .trim()
+        .to_string();
+    a.eventually(
+        "the broadcast's receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(a, "*@beta", &id)["state"] == "delivered",
+    );
+    assert_eq!(remote_message(a, "*@beta", &id)["kind"], "broadcast");
+    for job in ["bob", "carl"] {
+        b.eventually("each to get it", std::time::Duration::from_secs(15), || {
+            b.submits(job)
+                .iter()
+                .any(|t| t.contains("all hands on beta"))
+        });
+        let inbox = b.json(&["inbox", job, "--all", "--json"]);
+        let msgs = inbox["messages"].as_array().unwrap();
+        assert_eq!(msgs.len(), 1, "{inbox}");
+        assert_eq!(
+            (msgs[0]["kind"].as_str(), msgs[0]["from"].as_str()),
+            (Some("broadcast"), Some("operator@alpha"))
+        );
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    for job in ["bob", "carl"] {
+        let n = b
+            .submits(job)
+            .iter()
+            .filter(|t| t.contains("all hands on beta"))
+            .count();
+        assert_eq!(n, 1, "{job}");
+    }
+    // A host with no live agent: a failed receipt saying so.
+    let id = b
+        .ok(&["send", "-q", "*@alpha", "anyone there?"])
+        .trim()
+        .to_string();
+    b.eventually(
+        "the failed receipt",
+        std::time::Duration::from_secs(15),
+        || remote_message(b, "*@alpha", &id)["state"] == "failed",
+    );
+    assert_eq!(
+        remote_message(b, "*@alpha", &id)["last_error"],
+        "no live agent on host alpha to broadcast to"
+    );
+}
+
+#[test]
+fn a_message_cancelled_before_the_target_has_it_is_never_sent_again() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "never mind"])
+        .trim()
+        .to_string();
+    let kept = a
+        .ok(&["send", "-q", "bob@beta", "this one stays"])
+        .trim()
+        .to_string();
+    a.ok(&["cancel", &id]);
+    da.wait_for("a pass", |v| v["type"] == "pass");
+    let _db = Daemon::start(b);
+    a.eventually(
+        "the kept one delivered",
+        std::time::Duration::from_secs(30),
+        || remote_message(a, "bob@beta", &kept)["state"] == "delivered",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(remote_message(a, "bob@beta", &id)["state"], "cancelled");
+    let typed = b.submits("bob");
+    assert!(!typed.iter().any(|t| t.contains("never mind")), "{typed:?}");
+    assert_eq!(
+        typed
+            .iter()
+            .filter(|t| t.contains("this one stays"))
+            .count(),
+        1,
+        "{typed:?}"
+    );
+}
