@@ -409,6 +409,16 @@ impl Registry {
         )?)
     }
 
+    /// Commands to other hosts still waiting for their receipt: how many,
+    /// and when the oldest was queued.
+    pub fn fleet_waiting(&self) -> Result<(i64, Option<i64>)> {
+        Ok(self.conn().query_row(
+            "SELECT count(*), min(created_at) FROM fleet_out WHERE kind = 'fleet.message' AND done_at IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// Whether any fleet row waits for its receipt scan: a received command
     /// whose receipt is not queued.
     pub fn fleet_receipts_pending(&self) -> Result<bool> {
