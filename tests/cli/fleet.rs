@@ -1040,3 +1040,51 @@ fn doctor_checks_the_fleet_once_the_workspace_is_in_one() {
         "host beta (key not made yet), trusts 1 of 1 known hosts"
     );
 }
+
+#[test]
+fn a_host_made_anew_is_not_taken_for_repeating_itself() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let _db = Daemon::start(b);
+    {
+        let _da = Daemon::start(a);
+        a.ok(&["send", "-q", "bob@beta", "before the rebuild"]);
+        a.eventually(
+            "the first delivered",
+            std::time::Duration::from_secs(15),
+            || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+        );
+    }
+    // alpha's state directory is made anew: new workspace, new key, ids from m1.
+    std::fs::remove_dir_all(a.root.join(".mam")).unwrap();
+    a.write_config(&format!(
+        "[fleet]\nhost = \"alpha\"\n{}",
+        broker.config_toml()
+    ));
+    let ka = a.ok(&["fleet", "show", "-q"]).trim().to_string();
+    let kb = b.ok(&["fleet", "show", "-q"]).trim().to_string();
+    a.ok(&["fleet", "trust", "beta", &kb]);
+    b.ok(&["fleet", "untrust", "alpha"]);
+    b.ok(&["fleet", "trust", "alpha", &ka]);
+    let _da = Daemon::start(a);
+    assert_eq!(
+        a.ok(&["send", "-q", "bob@beta", "after the rebuild"])
+            .trim(),
+        "m1"
+    );
+    a.eventually(
+        "the new m1 delivered",
+        std::time::Duration::from_secs(15),
+        || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+    );
+    let typed = b.submits("bob");
+    for text in ["before the rebuild", "after the rebuild"] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{typed:?}"
+        );
+    }
+}
