@@ -42,6 +42,67 @@ fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
     }
 }
 
+/// The fleet, once this workspace is part of one (it has a host key or
+/// knows another host): the key, whom it trusts, the broker it needs, and
+/// commands to other hosts whose receipt is long in coming.
+fn fleet(ctx: &Ctx, checks: &mut Vec<Check>) {
+    let Ok(Some(reg)) = ctx.registry_if_exists() else {
+        return;
+    };
+    let hosts = reg.fleet_hosts().unwrap_or_default();
+    if !ctx.paths.host_key.exists() && hosts.is_empty() {
+        return;
+    }
+    let me = match ctx.config.fleet.host() {
+        Ok(h) => h,
+        Err(e) => return checks.push(from_error("fleet", &e.into())),
+    };
+    // The key is made on first need; one that is there must be sound.
+    let kid = if ctx.paths.host_key.exists() {
+        match crate::signing::host::HostKey::load(&ctx.paths.host_key) {
+            Ok(k) => k.kid(),
+            Err(e) => return checks.push(from_error("fleet", &e)),
+        }
+    } else {
+        "not made yet".to_string()
+    };
+    let trusted = hosts.iter().filter(|h| h.trusted).count();
+    checks.push(if trusted == 0 {
+        warn(
+            "fleet",
+            format!("host {me} (key {kid}) trusts no other host"),
+            "on each other host run `mam fleet show`, then here `mam fleet trust HOST KEY`",
+        )
+    } else if ctx.config.broker.url.is_empty() {
+        warn(
+            "fleet",
+            format!("host {me} trusts {trusted} hosts, but no broker is configured"),
+            "set [broker] url (examples/fleet/ has a Mosquitto setup for a fleet)",
+        )
+    } else {
+        ok(
+            "fleet",
+            format!(
+                "host {me} (key {kid}), trusts {trusted} of {} known hosts",
+                hosts.len()
+            ),
+        )
+    });
+    if let Ok((n, Some(oldest))) = reg.fleet_waiting() {
+        let age = crate::registry::now_ms() - oldest;
+        if n > 0 && age > 60_000 {
+            checks.push(warn(
+                "fleet",
+                format!(
+                    "{n} messages to other hosts wait for a receipt (oldest {})",
+                    crate::ui::age(age)
+                ),
+                "is each target host's `mam reconcile` daemon running? `mam fleet hosts` shows when each was last heard",
+            ));
+        }
+    }
+}
+
 fn from_error(name: &'static str, e: &anyhow::Error) -> Check {
     fail(
         name,
@@ -217,6 +278,7 @@ pub fn run(ctx: &Ctx, args: crate::cli::DoctorArgs) -> Result<()> {
         });
     }
     hooks(ctx, &mut checks);
+    fleet(ctx, &mut checks);
     if let Some(v) = std::env::var_os(crate::clock::TEST_CLOCK_ENV) {
         let v = v.to_string_lossy();
         let what = match crate::clock::test_clock() {

@@ -393,4 +393,121 @@ mod tests {
         assert!(matches!(r, Err(Rejection::RetiredKey(_))), "{r:?}");
         drop(f.reg);
     }
+
+    fn fleet_signed(
+        key: &crate::signing::host::HostKey,
+        src: &str,
+        topic: &str,
+        seq: i64,
+        ts_ms: i64,
+    ) -> Vec<u8> {
+        let mut e = Envelope {
+            v: 1,
+            id: crate::signing::envelope::random_id(),
+            ws: "wother".into(),
+            src: src.into(),
+            seq,
+            ts: rfc3339_ms(ts_ms),
+            kind: "fleet.message".into(),
+            job: "bob".into(),
+            body: serde_json::json!({"cmd": "m1"}),
+            kid: String::new(),
+            sig: String::new(),
+        };
+        key.sign(&mut e, topic);
+        e.to_wire().into_bytes()
+    }
+
+    #[test]
+    fn fleet_traffic_needs_a_trusted_host_its_key_and_its_topic() {
+        use crate::signing::host::HostKey;
+        let mut f = fixture();
+        let now = now_ms();
+        let alpha = HostKey::load_or_create(&f.paths.state.join("alpha.key"), 1).unwrap();
+        let other = HostKey::load_or_create(&f.paths.state.join("other.key"), 1).unwrap();
+        let inbox = crate::signing::fleet_inbox("mam", "beta");
+        let mut acc = Acceptor::new(W, G);
+        let mut check = |reg: &mut Registry, topic: &str, p: &[u8], retain: bool| {
+            acc.check_fleet(reg, "beta", topic, p, retain, false, now)
+                .unwrap()
+        };
+        // Not trusted (not even known) yet.
+        let p = fleet_signed(&alpha, "alpha", &inbox, 1, now);
+        assert_eq!(
+            check(&mut f.reg, &inbox, &p, false).unwrap_err(),
+            Rejection::UntrustedHost("alpha".into())
+        );
+        assert!(
+            f.reg.fleet_host("alpha").unwrap().is_none(),
+            "unknown stays unknown"
+        );
+        f.reg
+            .write(|t| t.trust_host("alpha", &alpha.public_hex(), "operator"))
+            .unwrap();
+        assert!(check(&mut f.reg, &inbox, &p, false).is_ok());
+        assert!(
+            f.reg
+                .fleet_host("alpha")
+                .unwrap()
+                .unwrap()
+                .last_seen
+                .is_some()
+        );
+        assert_eq!(
+            check(&mut f.reg, &inbox, &p, false).unwrap_err(),
+            Rejection::Replay
+        );
+        // Another key claiming to be alpha; alpha's key id on another key's signature.
+        let p = fleet_signed(&other, "alpha", &inbox, 2, now);
+        assert!(matches!(
+            check(&mut f.reg, &inbox, &p, false),
+            Err(Rejection::UnknownKey(_))
+        ));
+        let forged = String::from_utf8(p)
+            .unwrap()
+            .replace(&other.kid(), &alpha.kid());
+        assert_eq!(
+            check(&mut f.reg, &inbox, forged.as_bytes(), false).unwrap_err(),
+            Rejection::BadSignature
+        );
+        // Signed for another host's inbox; said to be from this host; stale; retained.
+        let p = fleet_signed(
+            &alpha,
+            "alpha",
+            &crate::signing::fleet_inbox("mam", "gamma"),
+            3,
+            now,
+        );
+        assert_eq!(
+            check(&mut f.reg, &inbox, &p, false).unwrap_err(),
+            Rejection::BadSignature
+        );
+        let p = fleet_signed(&alpha, "beta", &inbox, 4, now);
+        assert!(matches!(
+            check(&mut f.reg, &inbox, &p, false),
+            Err(Rejection::WrongHost(_))
+        ));
+        let p = fleet_signed(&alpha, "alpha", &inbox, 5, now - 301_000);
+        assert!(matches!(
+            check(&mut f.reg, &inbox, &p, false),
+            Err(Rejection::Stale { .. })
+        ));
+        let p = fleet_signed(&alpha, "alpha", &inbox, 6, now);
+        assert_eq!(
+            check(&mut f.reg, &inbox, &p, true).unwrap_err(),
+            Rejection::Retained
+        );
+        // The fleet's replay set is its own: a workspace sender named like
+        // the host does not collide with it.
+        assert!(f.reg.record_accepted("alpha", 1, now, 0).unwrap());
+        // Untrusted again: refused again.
+        f.reg
+            .write(|t| t.untrust_host("alpha", "operator"))
+            .unwrap();
+        let p = fleet_signed(&alpha, "alpha", &inbox, 7, now);
+        assert_eq!(
+            check(&mut f.reg, &inbox, &p, false).unwrap_err(),
+            Rejection::UntrustedHost("alpha".into())
+        );
+    }
 }

@@ -61,6 +61,13 @@ pub fn check_remote_text(text: &str) -> Result<()> {
     Ok(())
 }
 
+/// A command's id: the sending workspace and its message, so a host whose
+/// registry was made anew (its message ids starting over) is never taken
+/// for repeating itself.
+pub fn cmd_id(ws: &str, message: &str) -> String {
+    format!("{ws}:{message}")
+}
+
 /// The command body that carries local message `id` to its remote recipient.
 pub fn command_body(
     id: &str,

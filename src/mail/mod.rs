@@ -186,9 +186,10 @@ fn store(
             // this transaction.
             if let (Some((job, host)), Some(me)) = (fleet::split_address(r), me) {
                 fleet::check_remote_text(text)?;
+                let cmd = fleet::cmd_id(tx.ws(), &mid);
                 let body =
-                    fleet::command_body(&mid, from, job, kind, text, item.reply_to.as_deref());
-                tx.queue_fleet(host, me, "fleet.message", &mid, job, &body, Some(id), true)?;
+                    fleet::command_body(&cmd, from, job, kind, text, item.reply_to.as_deref());
+                tx.queue_fleet(host, me, "fleet.message", &cmd, job, &body, Some(id), true)?;
             }
             Ok((mid, r.clone()))
         })
@@ -268,18 +269,10 @@ pub fn ask(
         // back naming this question.
         if let (Some((job, host)), Some(me)) = (fleet::split_address(&to), me.as_deref()) {
             fleet::check_remote_text(text)?;
-            let mut body = fleet::command_body(&format!("m{m}"), from, job, "question", text, None);
+            let cmd = fleet::cmd_id(tx.ws(), &format!("m{m}"));
+            let mut body = fleet::command_body(&cmd, from, job, "question", text, None);
             body["question"] = serde_json::json!(format!("q{q}"));
-            tx.queue_fleet(
-                host,
-                me,
-                "fleet.message",
-                &format!("m{m}"),
-                job,
-                &body,
-                Some(m),
-                true,
-            )?;
+            tx.queue_fleet(host, me, "fleet.message", &cmd, job, &body, Some(m), true)?;
         }
         Ok((format!("q{q}"), format!("m{m}")))
     })?;
@@ -329,18 +322,10 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
             };
             if let Some((host, remote_q)) = origin {
                 fleet::check_remote_text(text)?;
-                let mut body = fleet::command_body(&format!("m{m}"), by, job, "answer", text, None);
+                let cmd = fleet::cmd_id(tx.ws(), &format!("m{m}"));
+                let mut body = fleet::command_body(&cmd, by, job, "answer", text, None);
                 body["question"] = serde_json::json!(remote_q);
-                tx.queue_fleet(
-                    &host,
-                    me,
-                    "fleet.message",
-                    &format!("m{m}"),
-                    job,
-                    &body,
-                    Some(m),
-                    true,
-                )?;
+                tx.queue_fleet(&host, me, "fleet.message", &cmd, job, &body, Some(m), true)?;
             }
         }
         Ok((q.asker, format!("m{m}")))

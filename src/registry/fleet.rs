@@ -198,13 +198,6 @@ pub struct ReceiptDue {
     pub error: Option<String>,
 }
 
-/// The wait before the next try of a command tried `tries` times: 1 s,
-/// doubling, at most 30 s.
-pub fn retry_after_ms(tries: i64) -> i64 {
-    let shift = (tries.max(1) - 1).min(5) as u32;
-    (1000i64 << shift).min(30_000)
-}
-
 impl Tx<'_> {
     /// Queue fleet traffic to `host` (an upsert on (kind, host, cmd): queued
     /// again, it is due at once and not done).
@@ -263,7 +256,8 @@ impl Tx<'_> {
     }
 
     /// The broker has row `id`: a receipt is done; a command waits for its
-    /// receipt and is tried again later (see [`retry_after_ms`]).
+    /// receipt and is tried again later: 1 s after its first try, doubling,
+    /// at most 30 s.
     pub fn fleet_published(&self, id: i64, now: i64) -> Result<()> {
         self.tx.execute(
             "UPDATE fleet_out SET tries = tries + 1, \
@@ -409,6 +403,16 @@ impl Registry {
         )?)
     }
 
+    /// Commands to other hosts still waiting for their receipt: how many,
+    /// and when the oldest was queued.
+    pub fn fleet_waiting(&self) -> Result<(i64, Option<i64>)> {
+        Ok(self.conn().query_row(
+            "SELECT count(*), min(created_at) FROM fleet_out WHERE kind = 'fleet.message' AND done_at IS NULL",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// Whether any fleet row waits for its receipt scan: a received command
     /// whose receipt is not queued.
     pub fn fleet_receipts_pending(&self) -> Result<bool> {
@@ -485,5 +489,65 @@ mod tests {
             .map(|e| e.kind)
             .collect();
         assert_eq!(kinds, ["fleet.trusted", "fleet.untrusted", "fleet.trusted"]);
+    }
+
+    #[test]
+    fn commands_are_tried_again_backing_off_and_receipts_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
+        paths.ensure().unwrap();
+        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let body = serde_json::json!({"cmd": "w:m1"});
+        reg.write(|t| {
+            t.queue_fleet(
+                "beta",
+                "alpha",
+                "fleet.message",
+                "w:m1",
+                "bob",
+                &body,
+                None,
+                true,
+            )
+        })
+        .unwrap();
+        reg.write(|t| {
+            t.queue_fleet(
+                "beta",
+                "alpha",
+                "fleet.receipt",
+                "w:m9",
+                "-",
+                &body,
+                None,
+                false,
+            )
+        })
+        .unwrap();
+        let mut now = 1_000_000_000_000i64.max(crate::registry::now_ms() + 1);
+        let mut waits = Vec::new();
+        let mut seqs = Vec::new();
+        for _ in 0..7 {
+            let due = reg.write(|t| t.fleet_due(now, 10)).unwrap();
+            seqs.extend(due.iter().map(|r| r.seq));
+            reg.write(|t| due.iter().try_for_each(|r| t.fleet_published(r.id, now)))
+                .unwrap();
+            let next = reg.fleet_next_due().unwrap().unwrap();
+            waits.push(next - now);
+            now = next;
+        }
+        assert_eq!(waits, [1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+        // The receipt went once (first round: two rows), every try its own number.
+        assert_eq!(seqs.len(), 8);
+        assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
+        // A receipt from another host settles nothing; the target's ends
+        // the command's tries.
+        reg.write(|t| t.fleet_receipt("gamma", "w:m1", true, "screen", ""))
+            .unwrap();
+        assert_eq!(reg.fleet_waiting().unwrap().0, 1);
+        reg.write(|t| t.fleet_receipt("beta", "w:m1", true, "screen", ""))
+            .unwrap();
+        assert_eq!(reg.fleet_waiting().unwrap().0, 0);
+        assert_eq!(reg.fleet_next_due().unwrap(), None);
     }
 }

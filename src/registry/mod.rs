@@ -177,6 +177,11 @@ impl Registry {
 }
 
 impl Tx<'_> {
+    /// The workspace id of this registry.
+    pub fn ws(&self) -> &str {
+        &self.ident.ws
+    }
+
     /// Write one signed event into the outbox (same transaction as the
     /// change). `job` is the job it concerns, or "-" for the workspace.
     pub fn emit(&self, kind: &str, job: &str, body: Value) -> Result<i64> {

@@ -35,4 +35,7 @@ CREATE TABLE fleet_in (
     error         TEXT,
     PRIMARY KEY (origin, cmd)
 );
-INSERT OR IGNORE INTO meta (key, value) VALUES ('fleet_seq', '0');
+-- Started at the time in microseconds: a registry made anew on the same
+-- host starts above every number its predecessor used (one per envelope).
+INSERT OR IGNORE INTO meta (key, value)
+    VALUES ('fleet_seq', CAST(CAST(strftime('%s', 'now') AS INTEGER) * 1000000 AS TEXT));

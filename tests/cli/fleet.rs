@@ -991,3 +991,100 @@ fn a_message_cancelled_before_the_target_has_it_is_never_sent_again() {
         "{typed:?}"
     );
 }
+
+#[test]
+fn doctor_checks_the_fleet_once_the_workspace_is_in_one() {
+    let (a, b) = (host("alpha"), host("beta"));
+    // Not in a fleet: no fleet line at all.
+    let checks = |env: &Env| -> Vec<serde_json::Value> {
+        let out = env.cmd().args(["doctor", "--json"]).output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["check"] == "fleet")
+            .cloned()
+            .collect()
+    };
+    a.ok(&["init", "-q"]);
+    assert!(checks(&a).is_empty());
+    let ka = a.ok(&["fleet", "show", "-q"]).trim().to_string();
+    let kid = a.json(&["fleet", "show", "--json"])["kid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let c = checks(&a);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0]["status"], "warn");
+    assert_eq!(
+        c[0]["detail"],
+        format!("host alpha (key {kid}) trusts no other host")
+    );
+    b.ok(&["fleet", "trust", "alpha", &ka]);
+    let c = checks(&b);
+    assert_eq!(c[0]["status"], "warn");
+    assert_eq!(
+        c[0]["detail"],
+        "host beta trusts 1 hosts, but no broker is configured"
+    );
+    let broker = broker::Broker::plain();
+    b.write_config(&format!(
+        "[fleet]\nhost = \"beta\"\n{}",
+        broker.config_toml()
+    ));
+    let c = checks(&b);
+    assert_eq!((c.len(), c[0]["status"].as_str()), (1, Some("ok")), "{c:?}");
+    assert_eq!(
+        c[0]["detail"],
+        "host beta (key not made yet), trusts 1 of 1 known hosts"
+    );
+}
+
+#[test]
+fn a_host_made_anew_is_not_taken_for_repeating_itself() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let _db = Daemon::start(b);
+    {
+        let _da = Daemon::start(a);
+        a.ok(&["send", "-q", "bob@beta", "before the rebuild"]);
+        a.eventually(
+            "the first delivered",
+            std::time::Duration::from_secs(15),
+            || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+        );
+    }
+    // alpha's state directory is made anew: new workspace, new key, ids from m1.
+    std::fs::remove_dir_all(a.root.join(".mam")).unwrap();
+    a.write_config(&format!(
+        "[fleet]\nhost = \"alpha\"\n{}",
+        broker.config_toml()
+    ));
+    let ka = a.ok(&["fleet", "show", "-q"]).trim().to_string();
+    let kb = b.ok(&["fleet", "show", "-q"]).trim().to_string();
+    a.ok(&["fleet", "trust", "beta", &kb]);
+    b.ok(&["fleet", "untrust", "alpha"]);
+    b.ok(&["fleet", "trust", "alpha", &ka]);
+    let _da = Daemon::start(a);
+    assert_eq!(
+        a.ok(&["send", "-q", "bob@beta", "after the rebuild"])
+            .trim(),
+        "m1"
+    );
+    a.eventually(
+        "the new m1 delivered",
+        std::time::Duration::from_secs(15),
+        || remote_message(a, "bob@beta", "m1")["state"] == "delivered",
+    );
+    let typed = b.submits("bob");
+    for text in ["before the rebuild", "after the rebuild"] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{typed:?}"
+        );
+    }
+}
