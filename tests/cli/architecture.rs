@@ -225,3 +225,37 @@ fn the_seals_hold() {
         }
     }
 }
+
+/// Every event kind the code emits is one a `[[hooks]]` entry may name
+/// (`config::EVENT_KINDS`), so a new event cannot be unhookable; and every
+/// listed kind is emitted somewhere: as a literal, or built at run time
+/// from a state (`job.done`/`job.failed` in registry/jobs.rs,
+/// `lease.released`/`lease.broken` by `end_lease`).
+#[test]
+fn every_emitted_event_kind_can_be_hooked_and_every_hookable_kind_is_emitted() {
+    let re = regex::Regex::new(r#"\bemit\(\s*"([a-z_.]+)""#).unwrap();
+    let emitted: BTreeSet<String> = sources()
+        .iter()
+        .flat_map(|(_, code)| {
+            re.captures_iter(code)
+                .map(|c| c[1].to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let listed: BTreeSet<String> = mam::config::EVENT_KINDS
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
+    let built = ["job.done", "job.failed", "lease.broken", "lease.released"];
+    let unlisted: Vec<&String> = emitted.difference(&listed).collect();
+    assert_eq!(unlisted, Vec::<&String>::new(), "emitted, not hookable");
+    let never: Vec<&String> = listed
+        .difference(&emitted)
+        .filter(|k| !built.contains(&k.as_str()))
+        .collect();
+    assert_eq!(never, Vec::<&String>::new(), "hookable, never emitted");
+    for k in built {
+        assert!(!emitted.contains(k), "{k} is now a literal: drop it here");
+        assert!(listed.contains(k), "{k}");
+    }
+}
