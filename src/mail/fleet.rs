@@ -61,11 +61,27 @@ pub fn check_remote_text(text: &str) -> Result<()> {
     Ok(())
 }
 
-/// A command's id: the sending workspace and its message, so a host whose
-/// registry was made anew (its message ids starting over) is never taken
-/// for repeating itself.
+/// This host's fleet name, for mail to `to` on another host. Such mail
+/// travels over the MQTT broker, so without one configured it could never
+/// leave: refused before anything is stored.
+pub fn sending_host(ctx: &Ctx, to: &str) -> Result<String> {
+    if ctx.config.broker.url.is_empty() {
+        return Err(crate::error::environment(format!(
+            "{to} is on another host, and mail between hosts travels over the MQTT broker, but none is configured"
+        ))
+        .hint("set [broker] url in .mam/config.toml on every host of the fleet (README, Several hosts)")
+        .into());
+    }
+    Ok(ctx.config.fleet.host()?)
+}
+
+/// A command's id: the sending workspace, its message and a random part, so
+/// a host whose registry was made anew, or restored from a backup (its
+/// message ids starting over or repeating), is never taken for repeating
+/// itself and has no new message dropped as a duplicate. Nothing parses it.
 pub fn cmd_id(ws: &str, message: &str) -> String {
-    format!("{ws}:{message}")
+    let nonce = crate::signing::envelope::random_id();
+    format!("{ws}:{message}:{}", &nonce[..12])
 }
 
 /// The command body that carries local message `id` to its remote recipient.
@@ -167,6 +183,12 @@ pub fn receive(
                 )));
             }
             let question = s("question");
+            if to != "operator" && to != "*" && !crate::app::valid_name(&to) {
+                return Ok(Some(heard(
+                    "rejected",
+                    "a command to no valid recipient name".into(),
+                )));
+            }
             let local = to == "operator" || reg.job(&to)?.is_some();
             // A broadcast goes to every agent live here when it arrives.
             let live: Vec<String> = if to == "*" {
@@ -182,7 +204,10 @@ pub fn receive(
                 if t.fleet_seen_before(&origin, &cmd)? {
                     return Ok(None);
                 }
+                // A reason goes back in a receipt: bounded, whatever the
+                // peer sent (it may quote a recipient of any length).
                 let refuse = |why: String| -> Result<Option<Stored>> {
+                    let why = super::summarize(&why, 200);
                     t.fleet_received(&origin, &cmd, None, None, Some(&why))?;
                     Ok(Some(Stored::Refused(why)))
                 };

@@ -114,10 +114,16 @@ pub fn send_batch(
         }
     }
     // This host's fleet name, needed only when some recipient is remote.
-    let me = if plans.iter().flatten().any(|r| r.contains('@')) {
-        Some(ctx.config.fleet.host()?)
-    } else {
-        None
+    // What is too big for another host is refused before the broker is
+    // looked for: the text is the user's to change.
+    for (text, plan) in texts.iter().zip(&plans) {
+        if plan.iter().any(|r| r.contains('@')) {
+            fleet::check_remote_text(text)?;
+        }
+    }
+    let me = match plans.iter().flatten().find(|r| r.contains('@')) {
+        Some(remote) => Some(fleet::sending_host(ctx, remote)?),
+        None => None,
     };
     let ids: Vec<Vec<(String, String)>> = if plans.iter().all(Vec::is_empty) {
         vec![Vec::new(); items.len()]
@@ -245,12 +251,13 @@ pub fn ask(
     to: &str,
     text: &str,
 ) -> Result<(String, Sent)> {
-    if to == "*" {
-        return Err(usage("a question goes to one recipient, not `*`").into());
+    if to == "*" || to.starts_with("*@") {
+        return Err(usage(format!("a question goes to one recipient, not `{to}`")).into());
     }
     let to = recipients(ctx, reg, to, from)?.remove(0);
     let me = if to.contains('@') {
-        Some(ctx.config.fleet.host()?)
+        fleet::check_remote_text(text)?;
+        Some(fleet::sending_host(ctx, &to)?)
     } else {
         None
     };
@@ -300,7 +307,7 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
     let n = question_number(qid)?;
     // This host's fleet name, for an answer to a question from another host.
     let me = match reg.question_by_id(qid)? {
-        Some(q) if q.asker.contains('@') => Some(ctx.config.fleet.host()?),
+        Some(q) if q.asker.contains('@') => Some(fleet::sending_host(ctx, &q.asker)?),
         _ => None,
     };
     let (asker, mid) = reg.write(|tx| {
@@ -342,7 +349,7 @@ pub fn answer(ctx: &Ctx, reg: &mut Registry, by: &str, qid: &str, text: &str) ->
 /// else that remote address, at a trusted host.
 fn recipients(ctx: &Ctx, reg: &Registry, to: &str, from: &str) -> Result<Vec<String>> {
     if let Some((job, host)) = fleet::split_address(to) {
-        if host == ctx.config.fleet.host()? && job != "*" {
+        if host == ctx.config.fleet.host()? {
             return recipients(ctx, reg, job, from);
         }
         return Ok(vec![fleet::check_remote(reg, job, host)?]);

@@ -360,9 +360,10 @@ impl Tx<'_> {
         let mut st = self.tx.prepare_cached(
             "SELECT i.origin, i.cmd, i.message_id, \
              CASE WHEN i.message_id IS NULL AND i.error IS NULL THEN 'delivered' ELSE m.state END, \
-             m.how, COALESCE(i.error, m.last_error) \
+             m.how, COALESCE(i.error, CASE WHEN m.state = 'cancelled' \
+             THEN 'cancelled on the receiving host' ELSE m.last_error END) \
              FROM fleet_in i LEFT JOIN messages m ON m.id = i.message_id \
-             WHERE i.receipt_state IS NULL AND (i.message_id IS NULL OR m.state IN ('delivered', 'read', 'failed') \
+             WHERE i.receipt_state IS NULL AND (i.message_id IS NULL OR m.state IN ('delivered', 'read', 'failed', 'cancelled') \
              OR m.recipient = 'operator')",
         )?;
         let rows: Vec<ReceiptDue> = st

@@ -193,7 +193,14 @@ impl Tx<'_> {
         if q.state != QuestionState::Open {
             return Err(conflict(format!("q{n} is {} already", q.state)).into());
         }
-        if by != "operator" && by != q.target {
+        // `operator@host`: the operator of the host the question was put to
+        // (its target is `job@host`), answering over the fleet.
+        let host_operator = by.strip_prefix("operator@").is_some_and(|h| {
+            q.target
+                .rsplit_once('@')
+                .is_some_and(|(_, target_host)| target_host == h)
+        });
+        if by != "operator" && by != q.target && !host_operator {
             return Err(
                 conflict(format!("q{n} was put to {}, not to {by}", q.target))
                     .hint("only its target (or the operator) can answer it")

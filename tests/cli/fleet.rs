@@ -183,6 +183,26 @@ fn bad_fleet_input_is_refused_with_nothing_changed() {
     let v = b.json(&["inbox", "bob@alpha", "--all", "--json"]);
     assert_eq!(v["messages"], serde_json::json!([]));
 
+    // Mail to another host needs the broker it travels over; a question has
+    // one recipient, never a host's every agent.
+    b.expect(&["send", "bob@alpha", "hi"])
+        .code(6)
+        .stderr_is(
+            "mam: error: bob@alpha is on another host, and mail between hosts travels over the MQTT broker, but none is configured\n\
+             hint: set [broker] url in .mam/config.toml on every host of the fleet (README, Several hosts)\n",
+        )
+        .run();
+    b.expect(&["ask", "*@alpha", "who is there?"])
+        .code(2)
+        .stderr_is("mam: error: a question goes to one recipient, not `*@alpha`\n")
+        .run();
+    let v = b.json(&["inbox", "bob@alpha", "--all", "--json"]);
+    assert_eq!(v["messages"], serde_json::json!([]));
+    // `*@<this host>` is this host's own broadcast.
+    b.expect(&["send", "*@beta", "hi"])
+        .stderr_is("mam: no live agent to broadcast to; nothing sent\n")
+        .run();
+
     // A bad [fleet] host is named with its file.
     b.write_config("[fleet]\nhost = \"Be ta\"\n");
     let err = b.fails(&["fleet", "hosts"], 2);
@@ -1087,4 +1107,91 @@ fn a_host_made_anew_is_not_taken_for_repeating_itself() {
             "{typed:?}"
         );
     }
+}
+
+#[test]
+fn the_operator_of_the_host_a_question_was_put_to_may_answer_it() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    a.ok(&["ask", "bob@beta", "which port?"]);
+    b.eventually(
+        "bob to be asked",
+        std::time::Duration::from_secs(15),
+        || b.submits("bob").iter().any(|t| t.contains("which port?")),
+    );
+    let qid = b.json(&["threads", "bob", "--json"])["threads"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // beta's operator answers from a shell, as for a local question.
+    b.ok(&["answer", &qid, "5432"]);
+    a.eventually(
+        "the answer on alpha",
+        std::time::Duration::from_secs(15),
+        || {
+            a.json(&["threads", "--json"])["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["id"] != "q1")
+        },
+    );
+    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
+    let answers: Vec<(&str, &str)> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "answer")
+        .map(|m| (m["from"].as_str().unwrap(), m["body"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        answers,
+        [("operator@beta", "answer to q1 (which port?): 5432")],
+        "{inbox}"
+    );
+}
+
+#[test]
+fn a_message_cancelled_on_the_host_it_went_to_fails_on_the_sender_with_why() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    // bob is stopped: what comes for it waits queued on beta.
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    b.ok(&["stop", "bob"]);
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "not needed after all"])
+        .trim()
+        .to_string();
+    let mut there = String::new();
+    b.eventually(
+        "the message on beta",
+        std::time::Duration::from_secs(15),
+        || {
+            let v = b.json(&["inbox", "bob", "--all", "--json"]);
+            match v["messages"].as_array().unwrap().first() {
+                Some(m) => {
+                    there = m["id"].as_str().unwrap().to_string();
+                    true
+                }
+                None => false,
+            }
+        },
+    );
+    b.ok(&["cancel", &there]);
+    a.eventually(
+        "the failed receipt on alpha",
+        std::time::Duration::from_secs(15),
+        || remote_message(a, "bob@beta", &id)["state"] == "failed",
+    );
+    assert_eq!(
+        remote_message(a, "bob@beta", &id)["last_error"],
+        "cancelled on the receiving host"
+    );
 }
