@@ -22,6 +22,9 @@ pub const TMUX_EVERY: Duration = Duration::from_secs(1);
 /// Events read per look at the log (more wait for the next look).
 const EVENTS_PER_READ: i64 = 1000;
 
+/// Failed hook runs shown, at most.
+const HOOK_FAILURES: i64 = 3;
+
 /// The jobs of the detail pane's lists, at most.
 const DETAIL_ITEMS: i64 = 20;
 
@@ -68,6 +71,18 @@ impl Source {
             *self.threads.entry(q.target).or_default() += 1;
         }
         m.operator_unread = self.messages.get("operator").map_or(0, |c| c.1);
+        m.hook_failures = reg
+            .hook_runs_not_ok(HOOK_FAILURES)?
+            .into_iter()
+            .filter_map(|r| {
+                let outcome = r.outcome?;
+                let mut line = format!("{} on {} ({}): {outcome}", r.hook, r.kind, r.job);
+                if !r.detail.is_empty() {
+                    line.push_str(&format!(", {}", crate::mail::summarize(&r.detail, 60)));
+                }
+                Some(line)
+            })
+            .collect();
         Ok(())
     }
 

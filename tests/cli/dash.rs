@@ -80,6 +80,7 @@ fn sample(color: bool) -> Model {
         event(6, 10, "job.progress", "web", "pct=75"),
     ]);
     m.operator_unread = 1;
+    m.hook_failures = vec!["h1 on job.waiting (api): timeout, killed after 5s".into()];
     m.detail = Detail {
         job: "api".into(),
         screen: Some(
