@@ -131,20 +131,27 @@ impl Source {
         self.last_tmux = Some(Instant::now());
         let pane = m.selected_row().and_then(|r| r.pane.clone());
         let (panes, screen) = tmux.list_panes_and_capture(pane.as_deref())?;
-        let before = (m.jobs.clone(), m.detail.screen.clone());
         self.panes = panes;
         self.captured = pane;
-        self.rebuild(m);
+        let rows = self.rows(&m.ws);
+        let changed = rows != m.jobs || screen != m.detail.screen;
+        // Unchanged rows are neither replaced nor sorted again.
+        if rows != m.jobs {
+            m.set_jobs(rows);
+        }
         m.detail.screen = screen;
-        Ok((m.jobs.clone(), m.detail.screen.clone()) != before)
+        Ok(changed)
     }
 
     /// Rebuild the rows from the jobs, the panes and the counts.
     pub fn rebuild(&self, m: &mut Model) {
-        let ws = m.ws.clone();
-        let tmux = Panes::new(&ws, &self.panes);
-        let rows = self
-            .jobs
+        let rows = self.rows(&m.ws);
+        m.set_jobs(rows);
+    }
+
+    fn rows(&self, ws: &str) -> Vec<JobRow> {
+        let tmux = Panes::new(ws, &self.panes);
+        self.jobs
             .iter()
             .map(|j| {
                 let mut r = row(j, &tmux);
@@ -153,8 +160,7 @@ impl Source {
                 r.reminders = self.reminders.get(&j.name).copied().unwrap_or((0, 0));
                 r
             })
-            .collect();
-        m.set_jobs(rows);
+            .collect()
     }
 
     /// Read the selected job's detail: inbox, threads, reminders, events
