@@ -12,7 +12,9 @@
 //! those figures print SKIPPED with the reason.
 //! Nothing here asserts on timings: targets are printed as MET / MISSED.
 //!
-//! `MAM_BENCH_ONLY=mcp` runs only the MCP figures (send tool call, server start).
+//! `MAM_BENCH_ONLY=mcp` runs only the MCP figures (send tool call, server start);
+//! `MAM_BENCH_ONLY=dash` only the dashboard's (CPU per frame, idle CPU, RSS at
+//! 500 jobs).
 //! `MAM_BENCH_RUNS` (default 20) sets how many timed runs each figure takes;
 //! `MAM_BENCH_SENDS` (default 100) how many sends each of the 32 concurrent
 //! processes makes in the messaging load figure.
@@ -2482,6 +2484,13 @@ fn main() {
         }
         return;
     }
+    // `MAM_BENCH_ONLY=dash`: the dashboard figures alone (printed).
+    if std::env::var("MAM_BENCH_ONLY").as_deref() == Ok("dash") {
+        for t in bench_dash(&b) {
+            println!("{}", t.line());
+        }
+        return;
+    }
     // `MAM_BENCH_ONLY=lease`: that figure alone (printed, not written).
     if std::env::var("MAM_BENCH_ONLY").as_deref() == Ok("lease") {
         bench_lease(&b, &mut rows);
@@ -2655,4 +2664,195 @@ fn main() {
         );
         std::process::exit(1);
     }
+}
+
+// ---------------------------------------------------------------------------
+// The dashboard (`MAM_BENCH_ONLY=dash`)
+// ---------------------------------------------------------------------------
+
+/// Jobs in the dashboard figures.
+const DASH_JOBS: usize = 500;
+/// Seconds the idle dashboard is watched.
+const DASH_IDLE_S: u64 = 10;
+
+/// CPU time of the calling thread, in ms.
+fn thread_cpu_ms() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid timespec to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6
+}
+
+/// (own, children's) CPU ms of a process, from /proc/PID/stat.
+fn proc_cpu_ms(pid: u32) -> (f64, f64) {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    let tick = 1000.0 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    // utime, stime, cutime, cstime are fields 14..17 (1-based): 11..14 here.
+    ((f[11] + f[12]) * tick, (f[13] + f[14]) * tick)
+}
+
+/// VmHWM (peak RSS) of a process, in MB.
+fn proc_hwm_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// CPU ms per frame: the model update after one new event (the event read,
+/// the job it names re-read, the counts, every row rebuilt, the detail)
+/// plus drawing 140x36, over a real registry of `root`; and the floor, an
+/// empty model drawn.
+fn dash_frame_cpu(root: &Path, runs: usize) -> (f64, f64) {
+    use mam::dash::{model::Model, source::Source, view};
+    use ratatui::{Terminal, backend::TestBackend};
+    let paths = mam::workspace::Paths::new(root.to_path_buf(), root.join(".mam"));
+    let reg = mam::registry::Registry::open(&paths, "mam").expect("open the registry");
+    let mut writer = mam::registry::Registry::open(&paths, "mam").expect("open the registry");
+    let mut m = Model::new(reg.ws(), true);
+    m.now_ms = mam::registry::now_ms();
+    let mut src = Source::new();
+    src.load(&reg, &mut m).expect("load");
+    assert_eq!(m.jobs.len(), DASH_JOBS, "the dashboard sees every job");
+    let mut term = Terminal::new(TestBackend::new(140, 36)).unwrap();
+    term.draw(|f| view::render(f, &m)).unwrap();
+    let mut frames = Vec::new();
+    for i in 0..runs.max(20) {
+        let job = format!("j{}", i % DASH_JOBS);
+        writer
+            .write(|tx| tx.set_progress(&job, (i % 100) as i64, None))
+            .unwrap();
+        let t = thread_cpu_ms();
+        let changed = src.poll_events(&reg, &mut m).unwrap();
+        term.draw(|f| view::render(f, &m)).unwrap();
+        frames.push(thread_cpu_ms() - t);
+        assert!(changed, "the new event was seen");
+    }
+    let empty = Model::new("w", true);
+    let mut floor = Vec::new();
+    for _ in 0..runs.max(20) {
+        let t = thread_cpu_ms();
+        term.draw(|f| view::render(f, &empty)).unwrap();
+        floor.push(thread_cpu_ms() - t);
+    }
+    (median(frames), median(floor))
+}
+
+/// A real `mam dash` in a 140x36 pane of the bench's tmux server over
+/// `root`, left alone for DASH_IDLE_S: (CPU % of a core own, of its tmux
+/// children, VmHWM MB).
+fn dash_idle(b: &Bench, root: &Path, name: &str) -> (f64, f64, f64) {
+    let vars = [
+        format!("MAM_TMUX_SOCKET={}", b.tmux.socket),
+        format!("HOME={}", b.home.display()),
+        "TERM=xterm-256color".to_string(),
+    ];
+    let rootd = root.display().to_string();
+    let err = root.join("dash.stderr");
+    let cmd = format!("exec '{}' dash 2>'{}'", b.mam.display(), err.display());
+    let mut args: Vec<&str> = vec![
+        "new-session",
+        "-d",
+        "-s",
+        name,
+        "-x",
+        "140",
+        "-y",
+        "36",
+        "-c",
+        &rootd,
+        "-P",
+        "-F",
+        "#{pane_id} #{pane_pid}",
+    ];
+    for v in &vars {
+        args.extend(["-e", v.as_str()]);
+    }
+    args.extend(["--", "sh", "-c", &cmd]);
+    let out = b.tmux.ok(&args);
+    let (pane, pid) = out.trim().split_once(' ').expect("pane id and pid");
+    let pid: u32 = pid.parse().expect("pane pid");
+    // Started: it drew its title; then let the first passes settle.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let shown = b.tmux.run(&["capture-pane", "-p", "-t", pane]);
+        if String::from_utf8_lossy(&shown.stdout).contains(" mam dash · ") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline && shown.status.success(),
+            "mam dash did not start: {}",
+            std::fs::read_to_string(&err).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    let (own0, kids0) = proc_cpu_ms(pid);
+    let t = Instant::now();
+    std::thread::sleep(Duration::from_secs(DASH_IDLE_S));
+    let (own1, kids1) = proc_cpu_ms(pid);
+    let secs = t.elapsed().as_secs_f64();
+    let hwm = proc_hwm_mb(pid);
+    let _ = b.tmux.run(&["kill-session", "-t", &format!("={name}")]);
+    (
+        (own1 - own0) / (secs * 10.0),
+        (kids1 - kids0) / (secs * 10.0),
+        hwm,
+    )
+}
+
+fn bench_dash(b: &Bench) -> Vec<Target> {
+    eprintln!("perf: the dashboard at {DASH_JOBS} jobs");
+    let config = "[agents.sleeper]\ncmd = [\"sleep\", \"100000\"]\nready = ['^']\n";
+    let empty = b.workspace("dash-empty", config);
+    b.mam_ok(&empty, &["init", "-q"]);
+    let root = b.workspace("dash", config);
+    populate(b, &root, 0, DASH_JOBS);
+    let (frame, frame_floor) = dash_frame_cpu(&root, b.runs);
+    eprintln!("perf:   frame {frame:.2} ms CPU, floor {frame_floor:.2} ms");
+    let (e_own, e_kids, e_hwm) = dash_idle(b, &empty, "dash-empty");
+    let (own, kids, hwm) = dash_idle(b, &root, "dash-500");
+    println!(
+        "dash, {DASH_JOBS} jobs: frame (event read + model update + draw 140x36) {frame:.2} ms CPU, median; floor (an empty model drawn) {frame_floor:.2} ms; ratio {:.1}x",
+        frame / frame_floor.max(1e-3)
+    );
+    println!(
+        "dash, {DASH_JOBS} jobs, idle {DASH_IDLE_S} s: {own:.2}% of a core (its tmux calls: {kids:.2}% more), VmHWM {hwm:.1} MB; floor (the same dashboard over an empty workspace) {e_own:.2}% (+{e_kids:.2}%), {e_hwm:.1} MB"
+    );
+    vec![
+        Target::at_most(
+            format!("dash frame CPU at {DASH_JOBS} jobs, median"),
+            frame,
+            10.0,
+            "ms",
+        ),
+        Target::at_most(
+            format!("dash idle CPU at {DASH_JOBS} jobs (own + its tmux calls)"),
+            own + kids,
+            1.0,
+            "%",
+        ),
+        Target::at_most(
+            format!("dash RSS (VmHWM) at {DASH_JOBS} jobs"),
+            hwm,
+            30.0,
+            "MB",
+        ),
+    ]
 }

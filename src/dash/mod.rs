@@ -127,7 +127,10 @@ fn run_loop(
 /// the last draw (ages have a second's resolution at most).
 fn ages_moved(m: &Model) -> bool {
     // Ages under a minute tick every second; older ones far less often.
-    m.order.iter().take(200).any(|&i| {
+    // Only rows near the selection can be on screen.
+    let at = m.selected_index().unwrap_or(0);
+    let shown = &m.order[at.saturating_sub(100)..(at + 100).min(m.order.len())];
+    shown.iter().any(|&i| {
         let j = &m.jobs[i];
         let young = |t: i64| m.now_ms - t < 60_000;
         young(j.created_at) || j.activity_ms.is_some_and(young)

@@ -166,6 +166,9 @@ pub struct Model {
     pub status: Option<(Level, String)>,
     /// Unread messages to the operator.
     pub operator_unread: i64,
+    /// The last hook runs that failed or timed out, newest first:
+    /// `notify on job.waiting (a): timed out after 10s`.
+    pub hook_failures: Vec<String>,
     /// The clock ages are drawn against (unix ms).
     pub now_ms: i64,
     pub color: bool,
@@ -186,6 +189,7 @@ impl Model {
             mode: Mode::Normal,
             status: None,
             operator_unread: 0,
+            hook_failures: Vec::new(),
             now_ms: 0,
             color,
         }

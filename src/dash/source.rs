@@ -22,6 +22,9 @@ pub const TMUX_EVERY: Duration = Duration::from_secs(1);
 /// Events read per look at the log (more wait for the next look).
 const EVENTS_PER_READ: i64 = 1000;
 
+/// Failed hook runs shown, at most.
+const HOOK_FAILURES: i64 = 3;
+
 /// The jobs of the detail pane's lists, at most.
 const DETAIL_ITEMS: i64 = 20;
 
@@ -68,6 +71,18 @@ impl Source {
             *self.threads.entry(q.target).or_default() += 1;
         }
         m.operator_unread = self.messages.get("operator").map_or(0, |c| c.1);
+        m.hook_failures = reg
+            .hook_runs_not_ok(HOOK_FAILURES)?
+            .into_iter()
+            .filter_map(|r| {
+                let outcome = r.outcome?;
+                let mut line = format!("{} on {} ({}): {outcome}", r.hook, r.kind, r.job);
+                if !r.detail.is_empty() {
+                    line.push_str(&format!(", {}", crate::mail::summarize(&r.detail, 60)));
+                }
+                Some(line)
+            })
+            .collect();
         Ok(())
     }
 
@@ -116,20 +131,27 @@ impl Source {
         self.last_tmux = Some(Instant::now());
         let pane = m.selected_row().and_then(|r| r.pane.clone());
         let (panes, screen) = tmux.list_panes_and_capture(pane.as_deref())?;
-        let before = (m.jobs.clone(), m.detail.screen.clone());
         self.panes = panes;
         self.captured = pane;
-        self.rebuild(m);
+        let rows = self.rows(&m.ws);
+        let changed = rows != m.jobs || screen != m.detail.screen;
+        // Unchanged rows are neither replaced nor sorted again.
+        if rows != m.jobs {
+            m.set_jobs(rows);
+        }
         m.detail.screen = screen;
-        Ok((m.jobs.clone(), m.detail.screen.clone()) != before)
+        Ok(changed)
     }
 
     /// Rebuild the rows from the jobs, the panes and the counts.
     pub fn rebuild(&self, m: &mut Model) {
-        let ws = m.ws.clone();
-        let tmux = Panes::new(&ws, &self.panes);
-        let rows = self
-            .jobs
+        let rows = self.rows(&m.ws);
+        m.set_jobs(rows);
+    }
+
+    fn rows(&self, ws: &str) -> Vec<JobRow> {
+        let tmux = Panes::new(ws, &self.panes);
+        self.jobs
             .iter()
             .map(|j| {
                 let mut r = row(j, &tmux);
@@ -138,8 +160,7 @@ impl Source {
                 r.reminders = self.reminders.get(&j.name).copied().unwrap_or((0, 0));
                 r
             })
-            .collect();
-        m.set_jobs(rows);
+            .collect()
     }
 
     /// Read the selected job's detail: inbox, threads, reminders, events

@@ -93,6 +93,9 @@ fn render_title(f: &mut Frame, m: &Model, area: Rect) {
     if !m.filter.is_empty() {
         t.push_str(&format!(" · filter /{}", m.filter));
     }
+    if !m.hook_failures.is_empty() {
+        t.push_str(&format!(" · {} hook runs failed", m.hook_failures.len()));
+    }
     if m.operator_unread > 0 {
         t.push_str(&format!(" · {} unread for you", m.operator_unread));
     }
@@ -260,19 +263,21 @@ fn render_feed(f: &mut Frame, m: &Model, p: &Paint, area: Rect) {
     let block = Block::bordered().title(" events ");
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let lines: Vec<Line> = m
-        .feed
+    // Failed hook runs first (what `mam doctor` shows too), then the events.
+    let hooks = m
+        .hook_failures
         .iter()
-        .rev()
-        .take(inner.height as usize)
-        .map(|e| {
+        .map(|h| Line::styled(format!("! hook {h}"), p.error()));
+    let lines: Vec<Line> = hooks
+        .chain(m.feed.iter().rev().map(|e| {
             let style = if e.kind.ends_with(".failed") || e.kind == "job.waiting" {
                 p.error()
             } else {
                 Style::new()
             };
             Line::styled(feed_text(m, e, true), style)
-        })
+        }))
+        .take(inner.height as usize)
         .collect();
     f.render_widget(Paragraph::new(lines), inner);
 }

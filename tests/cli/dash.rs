@@ -80,6 +80,7 @@ fn sample(color: bool) -> Model {
         event(6, 10, "job.progress", "web", "pct=75"),
     ]);
     m.operator_unread = 1;
+    m.hook_failures = vec!["h1 on job.waiting (api): timeout, killed after 5s".into()];
     m.detail = Detail {
         job: "api".into(),
         screen: Some(
@@ -287,8 +288,9 @@ impl Dash {
 
     fn quit(&self) -> String {
         self.keys(&["q"]);
+        // Its exit status, then the terminal's line discipline after it.
         self.wait("the dashboard to exit", Duration::from_secs(5), |s| {
-            s.contains("dash exited")
+            s.contains("dash exited") && s.lines().any(|l| l == "icanon" || l == "-icanon")
         })
     }
 }
@@ -341,8 +343,8 @@ fn s_sends_a_message_that_arrives_exactly_once() {
     });
     dash.type_text("hello from the dashboard");
     dash.keys(&["Enter"]);
-    dash.wait("the send's result", Duration::from_secs(15), |s| {
-        s.contains("m1 to a: delivered")
+    let s = dash.wait("the send's result", Duration::from_secs(15), |s| {
+        s.contains(" to a: delivered")
     });
     let hellos = |env: &Env| {
         env.submits("a")
@@ -351,6 +353,7 @@ fn s_sends_a_message_that_arrives_exactly_once() {
             .count()
     };
     assert_eq!(hellos(&env), 1, "{:?}", env.submits("a"));
+    assert!(s.contains("m1 to a: delivered"), "{s}");
     // Nothing types it again: not the dashboard's next passes, not a reconcile.
     std::thread::sleep(Duration::from_millis(1500));
     env.ok(&["reconcile", "--once"]);
