@@ -1088,3 +1088,173 @@ fn a_host_made_anew_is_not_taken_for_repeating_itself() {
         );
     }
 }
+
+/// `examples/fleet/bridge.conf` as west runs it to reach `east`: its
+/// address, CA and password substituted, everything else as shipped.
+fn bridge_conf(east: &broker::Broker, password: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/bridge.conf");
+    let conf = std::fs::read_to_string(path).expect("examples/fleet/bridge.conf");
+    let mut out = conf.clone();
+    for (from, to) in [
+        (
+            "\naddress broker-east.internal:8883\n",
+            format!("\naddress 127.0.0.1:{}\n", east.port),
+        ),
+        (
+            "/etc/mosquitto/certs/ca.crt",
+            east.dir().join("ca.crt").display().to_string(),
+        ),
+        (
+            "\nremote_password CHANGE-ME\n",
+            format!("\nremote_password {password}\n"),
+        ),
+    ] {
+        assert!(
+            conf.contains(from),
+            "examples/fleet/bridge.conf no longer has {from:?}"
+        );
+        out = out.replace(from, &to);
+    }
+    let left = out
+        .lines()
+        .find(|l| !l.trim_start().starts_with('#') && l.contains("/etc/"));
+    assert!(
+        left.is_none(),
+        "unsubstituted path in bridge.conf: {left:?}"
+    );
+    format!("\n{out}")
+}
+
+#[test]
+fn two_brokers_bridged_by_the_example_carry_mail_and_answers_between_hosts() {
+    let names = ["alpha", "beta"];
+    let hosts: Vec<Env> = names.iter().map(|n| host(n)).collect();
+    let ws: Vec<String> = hosts
+        .iter()
+        .map(|h| {
+            h.json(&["init", "--json"])["workspace"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = names
+        .iter()
+        .copied()
+        .zip(ws.iter().map(String::as_str))
+        .collect();
+    // East first: the bridge's user is in its password file; then west,
+    // which runs the bridge to east.
+    let (east, east_pw) = broker::Broker::fleet_tls_with(&pairs, &["mam-bridge"], "");
+    let (west, west_pw) =
+        broker::Broker::fleet_tls_with(&pairs, &[], &bridge_conf(&east, &east_pw[2]));
+    // alpha is near west, beta near east: each knows only its own broker.
+    let home = [(&west, &west_pw[0]), (&east, &east_pw[1])];
+    let keys: Vec<String> = hosts
+        .iter()
+        .map(|h| h.ok(&["fleet", "show", "-q"]).trim().to_string())
+        .collect();
+    for (i, h) in hosts.iter().enumerate() {
+        let (broker, password) = home[i];
+        h.set_env("MAM_FLEET_PASSWORD", password);
+        h.write_config(&format!(
+            "[fleet]\nhost = \"{}\"\n{}",
+            names[i],
+            broker.fleet_config_toml(names[i], "MAM_FLEET_PASSWORD")
+        ));
+        h.ok(&["fleet", "trust", names[1 - i], &keys[1 - i]]);
+    }
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+
+    // A message from alpha to bob on beta, and its receipt back.
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "hello across the bridge"])
+        .trim()
+        .to_string();
+    a.eventually(
+        "the message delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(a, "bob@beta", &id)["state"] == "delivered",
+    );
+    let inbox = b.json(&["inbox", "bob", "--all", "--json"]);
+    let msgs = inbox["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "{inbox}");
+    assert_eq!(
+        (msgs[0]["from"].as_str(), msgs[0]["state"].as_str()),
+        (Some("operator@alpha"), Some("delivered"))
+    );
+    assert_eq!(remote_message(a, "bob@beta", &id)["how"], msgs[0]["how"]);
+
+    // A question from alpha, answered by bob on beta, closed on alpha.
+    let out = a.ok(&["ask", "bob@beta", "which port is east on?"]);
+    assert!(out.starts_with("q1"), "{out}");
+    b.eventually(
+        "bob to be asked",
+        std::time::Duration::from_secs(20),
+        || b.submits("bob").iter().any(|t| t.contains("which port")),
+    );
+    let threads = b.json(&["threads", "bob", "--json"]);
+    assert_eq!(threads["threads"][0]["counterparty"], "operator@alpha");
+    let qid = threads["threads"][0]["id"].as_str().unwrap().to_string();
+    let out = b
+        .cmd()
+        .args(["answer", &qid, "the one the test chose"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    a.eventually(
+        "the answer on alpha",
+        std::time::Duration::from_secs(20),
+        || {
+            a.json(&["threads", "--json"])["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["id"] != "q1")
+        },
+    );
+    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
+    let answers: Vec<&serde_json::Value> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "answer")
+        .collect();
+    assert_eq!(answers.len(), 1, "{inbox}");
+    assert_eq!(
+        (
+            answers[0]["from"].as_str(),
+            answers[0]["in_reply_to"].as_str()
+        ),
+        (Some("bob@beta"), Some("q1"))
+    );
+
+    // Exactly once: each text typed once, and no fleet traffic came twice
+    // (a bridge loop would show as duplicates or replays).
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let typed = b.submits("bob");
+    for text in ["hello across the bridge", "which port is east on?"] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{typed:?}"
+        );
+    }
+    for (name, d) in [("alpha", &da), ("beta", &db)] {
+        let odd: Vec<serde_json::Value> = d
+            .drain()
+            .into_iter()
+            .filter(|v| v["type"] == "fleet" && v["verdict"] != "accepted")
+            .collect();
+        assert!(odd.is_empty(), "{name}'s daemon: {odd:?}");
+    }
+    drop((da, db, west, east));
+}

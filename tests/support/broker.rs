@@ -188,6 +188,18 @@ impl Broker {
     /// block copied for each `(host, ws)`. Returns the broker and each
     /// host's password, in order.
     pub fn fleet_tls(hosts: &[(&str, &str)]) -> (Broker, Vec<String>) {
+        Broker::fleet_tls_with(hosts, &[], "")
+    }
+
+    /// As [`Broker::fleet_tls`], with more `users` in the password file
+    /// (their passwords follow the hosts') and `extra` appended to the
+    /// config (a bridge's `connection` block: it goes last, since every
+    /// line after `connection` belongs to that bridge).
+    pub fn fleet_tls_with(
+        hosts: &[(&str, &str)],
+        users: &[&str],
+        extra: &str,
+    ) -> (Broker, Vec<String>) {
         let bin = require_mosquitto();
         let openssl = require("openssl", "install it with `sudo apt-get install openssl`");
         let passwd = require("mosquitto_passwd", INSTALL_HINT);
@@ -211,8 +223,13 @@ impl Broker {
         }
         std::fs::write(d.join("mam-fleet-acl"), out).unwrap();
         let pw = d.join("passwd");
-        let passwords: Vec<String> = hosts.iter().map(|_| random_hex()).collect();
-        for (i, ((host, _), pass)) in hosts.iter().zip(&passwords).enumerate() {
+        let names: Vec<&str> = hosts
+            .iter()
+            .map(|(h, _)| *h)
+            .chain(users.iter().copied())
+            .collect();
+        let passwords: Vec<String> = names.iter().map(|_| random_hex()).collect();
+        for (i, (host, pass)) in names.iter().zip(&passwords).enumerate() {
             let mut cmd = Command::new(&passwd);
             cmd.arg("-b");
             if i == 0 {
@@ -250,6 +267,7 @@ impl Broker {
             watch_password: String::new(),
         };
         let mut b = Broker::new(bin, template, Some(tls), hosts[0].1.to_string(), dir);
+        b.template.push_str(extra);
         b.start();
         (b, passwords)
     }
