@@ -1165,6 +1165,38 @@ fn two_brokers_bridged_by_the_example_carry_mail_and_answers_between_hosts() {
         h.ok(&["fleet", "trust", names[1 - i], &keys[1 - i]]);
     }
     let (a, b) = (&hosts[0], &hosts[1]);
+    // alpha's workspace events reach east too: what a watcher there sees.
+    let sub = east.subscribe_as("alpha", &east_pw[0], &format!("mam/{}/#", ws[0]));
+    // The bridge connects on its own time: probe until it carries, since
+    // a workspace event is published once.
+    let probe = format!("mam/{}/jobs/probe/events", ws[0]);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        west.publish_as("alpha", &west_pw[0], &probe, b"probe")
+            .unwrap();
+        if sub
+            .next(std::time::Duration::from_millis(300))
+            .is_some_and(|m| m.topic == probe)
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the bridge never carried a probe"
+        );
+    }
+    a.ok(&["create", "ann", "--agent", "fake-plain"]);
+    let seen = std::iter::from_fn(|| sub.next(std::time::Duration::from_secs(10)))
+        .find(|m| m.topic != probe)
+        .expect("alpha's event on east");
+    assert_eq!(seen.topic, format!("mam/{}/jobs/ann/events", ws[0]));
+    assert!(!seen.retain);
+    let ev: serde_json::Value = serde_json::from_str(&seen.payload).unwrap();
+    assert_eq!(
+        (ev["ws"].as_str(), ev["job"].as_str()),
+        (Some(ws[0].as_str()), Some("ann"))
+    );
+    drop(sub);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
     let da = Daemon::start(a);
     let db = Daemon::start(b);

@@ -545,9 +545,30 @@ impl Broker {
     /// Subscribe with mosquitto_sub (as the watcher on the TLS broker);
     /// returns once the subscription is live.
     pub fn subscribe_raw(&self, filter: &str) -> RawSub {
+        self.subscribe_with(filter, None)
+    }
+
+    /// As [`Broker::subscribe_raw`], as fleet user `user` (password
+    /// `password`) on a [`Broker::fleet_tls`] broker, whose first host
+    /// publishes the sync messages (so `user` must read that host's
+    /// workspace topics).
+    pub fn subscribe_as(&self, user: &str, password: &str, filter: &str) -> RawSub {
+        self.subscribe_with(filter, Some((user, password)))
+    }
+
+    fn subscribe_with(&self, filter: &str, user: Option<(&str, &str)>) -> RawSub {
         let sync = format!("mam/{}/sync-{}", self.ws, random_hex());
         let mut cmd = Command::new(require("mosquitto_sub", INSTALL_HINT));
-        self.client_args(&mut cmd, true);
+        match user {
+            Some((u, p)) => {
+                let t = self.tls.as_ref().expect("subscribe_as() needs TLS");
+                cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"])
+                    .arg("--cafile")
+                    .arg(&t.ca_file)
+                    .args(["-u", u, "-P", p]);
+            }
+            None => self.client_args(&mut cmd, true),
+        }
         cmd.args(["-t", filter, "-t", &sync, "-F", "%r %t %p"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
