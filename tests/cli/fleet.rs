@@ -1290,3 +1290,113 @@ fn two_brokers_bridged_by_the_example_carry_mail_and_answers_between_hosts() {
     }
     drop((da, db, west, east));
 }
+
+#[test]
+fn a_reminder_for_a_job_on_another_host_is_sent_there_when_due() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    // Refused at once, nothing stored: an untrusted host, a broadcast, an
+    // invalid name, a text too long for one packet.
+    for (args, code, says) in [
+        (
+            vec!["remind", "bob@gamma", "--in", "1s", "hi"],
+            3,
+            "host \"gamma\" is not a trusted fleet host",
+        ),
+        (
+            vec!["remind", "*@beta", "--in", "1s", "hi"],
+            2,
+            "cannot remind \"*@beta\": remind one job",
+        ),
+        (
+            vec!["remind", "Bob@beta", "--in", "1s", "hi"],
+            2,
+            "invalid address",
+        ),
+    ] {
+        let err = a.fails(&args, code);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(err.contains("hint:"), "{args:?}: {err}");
+    }
+    // One argument may not exceed 128 KiB: the text in 300 words of 1 KiB.
+    let word = "x".repeat(1023);
+    let mut args = vec!["remind", "bob@beta", "--in", "1s"];
+    args.extend(std::iter::repeat_n(word.as_str(), 300));
+    let err = a.fails(&args, 2);
+    assert!(err.contains("too large to send to another host"), "{err}");
+    assert_eq!(
+        a.json(&["reminders", "--all", "--json"])["reminders"],
+        serde_json::json!([])
+    );
+    // bob@alpha is alpha's own bob: a local job, which alpha has not.
+    let err = a.fails(&["remind", "bob@alpha", "--in", "1s", "hi"], 3);
+    assert!(err.contains("no job named \"bob\" to remind"), "{err}");
+
+    let v = a.json(&["remind", "bob@beta", "--in", "1s", "--json", "stand", "up"]);
+    assert_eq!(
+        (v["id"].as_str(), v["target"].as_str()),
+        (Some("r1"), Some("bob@beta"))
+    );
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    a.eventually(
+        "the reminder's message delivered on beta",
+        std::time::Duration::from_secs(20),
+        || {
+            a.json(&["inbox", "bob@beta", "--all", "--json"])["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["state"] == "delivered")
+        },
+    );
+    let rs = a.json(&["reminders", "--all", "--json"]);
+    let r = &rs["reminders"][0];
+    assert_eq!(
+        (
+            r["id"].as_str(),
+            r["state"].as_str(),
+            r["target"].as_str(),
+            r["attempts"].as_i64()
+        ),
+        (Some("r1"), Some("delivered"), Some("bob@beta"), Some(1)),
+        "{rs}"
+    );
+    let fired = a.ok(&["events", "--json", "--kind", "reminder.fired"]);
+    let bodies: Vec<serde_json::Value> = fired
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["envelope"]["body"].clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        [serde_json::json!({"id": "r1", "target": "bob@beta", "how": "sent as m1"})]
+    );
+    let m = remote_message(a, "bob@beta", "m1");
+    assert_eq!(
+        (m["kind"].as_str(), m["from"].as_str(), m["body"].as_str()),
+        (
+            Some("reminder"),
+            Some("operator"),
+            Some("stand up (reminder r1)")
+        )
+    );
+    let inbox = b.json(&["inbox", "bob", "--all", "--json"]);
+    let msgs = inbox["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "{inbox}");
+    assert_eq!(
+        (msgs[0]["from"].as_str(), msgs[0]["state"].as_str()),
+        (Some("operator@alpha"), Some("delivered"))
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let typed = b.submits("bob");
+    assert_eq!(
+        typed
+            .iter()
+            .filter(|t| t.contains("stand up (reminder r1)"))
+            .count(),
+        1,
+        "{typed:?}"
+    );
+}
