@@ -590,7 +590,7 @@ pub enum KeyAction {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("when").required(true).args(["in_", "at"])))]
 pub struct RemindArgs {
-    /// Who to remind: a job name, or `operator`
+    /// Who to remind: a job name, `operator`, or `job@host` (a job on another host of the fleet)
     pub to: String,
     /// After this long (e.g. 90s, 15m, 2h)
     #[arg(long = "in", id = "in_", value_name = "DUR")]

@@ -248,7 +248,7 @@ const TOOLS: &[(&str, &str, &str)] = &[
         "Schedule a reminder, typed into the target agent when it is due: give `in` (a duration) or `at` (a time), and optionally `every` to repeat.",
         r#"{"type":"object","properties":{
             "text":{"type":"string","description":"What the reminder says."},
-            "to":{"type":"string","description":"Whom to remind: a job name or `operator`; default: you."},
+            "to":{"type":"string","description":"Whom to remind: a job name, `operator`, or `job@host` for a job on another host of the fleet; default: you."},
             "in":{"type":"string","description":"Due after this duration, e.g. `90s`, `10m`, `2h`."},
             "at":{"type":"string","description":"Due at this time: RFC 3339 (2026-11-21T15:00:00Z), `2026-11-21 15:00` or `15:00` (local time)."},
             "every":{"type":"string","description":"Optional: repeat at this interval, e.g. `1h` (at least a minute)."}},

@@ -472,8 +472,12 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
     let (claimed, absent) = reg.write(|tx| {
         // Only a ready agent can take one now; a busy one keeps its
         // reminders pending without spending its rate limit.
-        let ready =
-            |t: &str| t == "operator" || running.get(t).is_some_and(|j| j.state == JobState::Ready);
+        // One for another host goes out at once, as mail does.
+        let ready = |t: &str| {
+            t == "operator"
+                || t.contains('@')
+                || running.get(t).is_some_and(|j| j.state == JobState::Ready)
+        };
         let claimed = tx.claim_due(now, limit, &ready)?;
         let absent: Vec<_> = reg_due_absent(tx, now, &running)?;
         for (id, why) in &absent {
@@ -489,7 +493,40 @@ pub fn deliver_reminders(ctx: &Ctx, reg: &mut Registry) -> Result<Vec<Attempt>> 
             why,
         })
         .collect();
+    let me = if claimed.iter().any(|r| r.target.contains('@')) {
+        Some(ctx.config.fleet.host()?)
+    } else {
+        None
+    };
     for r in claimed {
+        if let (Some((job, host)), Some(me)) = (super::fleet::split_address(&r.target), &me) {
+            // Another host's job: a message to it, with its command in the
+            // fleet outbox, in the transaction that marks the reminder fired.
+            let body = format!("{} (reminder {})", r.text, r.id);
+            let mid = reg.write(|tx| {
+                let id = tx.insert_message(&crate::registry::messages::NewMessage {
+                    from: &r.owner,
+                    to: &r.target,
+                    kind: "reminder",
+                    body: &body,
+                    in_reply_to: None,
+                    question_id: None,
+                })?;
+                let cmd = super::fleet::cmd_id(tx.ws(), &format!("m{id}"));
+                let cbody =
+                    super::fleet::command_body(&cmd, &r.owner, job, "reminder", &body, None);
+                tx.queue_fleet(host, me, "fleet.message", &cmd, job, &cbody, Some(id), true)?;
+                let how = format!("sent as m{id}");
+                tx.reminder_delivered(&r.id, now, &how)?;
+                Ok(how)
+            })?;
+            out.push(Attempt::Delivered {
+                id: r.id.clone(),
+                to: r.target.clone(),
+                how: mid,
+            });
+            continue;
+        }
         let header = format!("[mam] {} reminder from {}: {}", r.id, r.owner, r.text);
         if r.target == "operator" {
             // The operator reads reminders with `mam recv`.
@@ -569,7 +606,8 @@ fn reg_due_absent(
 ) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for (id, target, state) in tx.due_reminder_targets(now)? {
-        if running.contains_key(&target) {
+        // Another host's job is never running here: it is sent, not typed.
+        if running.contains_key(&target) || target.contains('@') {
             continue;
         }
         let why = match state {

@@ -104,7 +104,8 @@ pub fn check(when: Option<When>, every: Option<&str>, text: &str) -> Result<Chec
     })
 }
 
-/// Store a checked reminder for `to` (a job or `operator`) as `owner`.
+/// Store a checked reminder for `to` (a job, `operator`, or `job@host` on
+/// a trusted host) as `owner`.
 pub fn remind(
     ctx: &Ctx,
     reg: &mut Registry,
@@ -113,6 +114,31 @@ pub fn remind(
     r: &Checked,
 ) -> Result<Scheduled> {
     ctx.check_actor(reg, owner)?;
+    // `job@host`: on this host the job itself; else kept here and, when
+    // due, sent to that host as a message is (`deliver_reminders`).
+    let mut to = to;
+    if let Some((job, host)) = super::fleet::split_address(to) {
+        if job == "*" {
+            return Err(usage(format!("cannot remind {to:?}: remind one job"))
+                .hint("remind each job on that host as job@host")
+                .into());
+        }
+        if host == ctx.config.fleet.host()? {
+            to = job;
+        } else {
+            let target = super::fleet::check_remote(reg, job, host)?;
+            super::fleet::check_remote_text(&r.text)?;
+            // It will travel over the broker when due: one must be set now.
+            super::fleet::sending_host(ctx, &target)?;
+            let id =
+                reg.write(|tx| tx.insert_reminder(owner, &target, &r.text, r.due, r.every_ms))?;
+            return Ok(Scheduled {
+                id,
+                target,
+                due_at: crate::signing::rfc3339_ms(r.due),
+            });
+        }
+    }
     if to != "operator" {
         check_name(to)?;
         if reg.job(to)?.is_none() {

@@ -1195,3 +1195,315 @@ fn a_message_cancelled_on_the_host_it_went_to_fails_on_the_sender_with_why() {
         "cancelled on the receiving host"
     );
 }
+
+/// `examples/fleet/bridge.conf` as west runs it to reach `east`: its
+/// address, CA and password substituted, everything else as shipped.
+fn bridge_conf(east: &broker::Broker, password: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet/bridge.conf");
+    let conf = std::fs::read_to_string(path).expect("examples/fleet/bridge.conf");
+    let mut out = conf.clone();
+    for (from, to) in [
+        (
+            "\naddress broker-east.internal:8883\n",
+            format!("\naddress 127.0.0.1:{}\n", east.port),
+        ),
+        (
+            "/etc/mosquitto/certs/ca.crt",
+            east.dir().join("ca.crt").display().to_string(),
+        ),
+        (
+            "\nremote_password CHANGE-ME\n",
+            format!("\nremote_password {password}\n"),
+        ),
+    ] {
+        assert!(
+            conf.contains(from),
+            "examples/fleet/bridge.conf no longer has {from:?}"
+        );
+        out = out.replace(from, &to);
+    }
+    let left = out
+        .lines()
+        .find(|l| !l.trim_start().starts_with('#') && l.contains("/etc/"));
+    assert!(
+        left.is_none(),
+        "unsubstituted path in bridge.conf: {left:?}"
+    );
+    format!("\n{out}")
+}
+
+#[test]
+fn two_brokers_bridged_by_the_example_carry_mail_and_answers_between_hosts() {
+    let names = ["alpha", "beta"];
+    let hosts: Vec<Env> = names.iter().map(|n| host(n)).collect();
+    let ws: Vec<String> = hosts
+        .iter()
+        .map(|h| {
+            h.json(&["init", "--json"])["workspace"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = names
+        .iter()
+        .copied()
+        .zip(ws.iter().map(String::as_str))
+        .collect();
+    // East first: the bridge's user is in its password file; then west,
+    // which runs the bridge to east.
+    let (east, east_pw) = broker::Broker::fleet_tls_with(&pairs, &["mam-bridge"], "");
+    let (west, west_pw) =
+        broker::Broker::fleet_tls_with(&pairs, &[], &bridge_conf(&east, &east_pw[2]));
+    // alpha is near west, beta near east: each knows only its own broker.
+    let home = [(&west, &west_pw[0]), (&east, &east_pw[1])];
+    let keys: Vec<String> = hosts
+        .iter()
+        .map(|h| h.ok(&["fleet", "show", "-q"]).trim().to_string())
+        .collect();
+    for (i, h) in hosts.iter().enumerate() {
+        let (broker, password) = home[i];
+        h.set_env("MAM_FLEET_PASSWORD", password);
+        h.write_config(&format!(
+            "[fleet]\nhost = \"{}\"\n{}",
+            names[i],
+            broker.fleet_config_toml(names[i], "MAM_FLEET_PASSWORD")
+        ));
+        h.ok(&["fleet", "trust", names[1 - i], &keys[1 - i]]);
+    }
+    let (a, b) = (&hosts[0], &hosts[1]);
+    // alpha's workspace events reach east too: what a watcher there sees.
+    let sub = east.subscribe_as("alpha", &east_pw[0], &format!("mam/{}/#", ws[0]));
+    // The bridge connects on its own time: probe until it carries, since
+    // a workspace event is published once.
+    let probe = format!("mam/{}/jobs/probe/events", ws[0]);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        west.publish_as("alpha", &west_pw[0], &probe, b"probe")
+            .unwrap();
+        if sub
+            .next(std::time::Duration::from_millis(300))
+            .is_some_and(|m| m.topic == probe)
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the bridge never carried a probe"
+        );
+    }
+    a.ok(&["create", "ann", "--agent", "fake-plain"]);
+    let seen = std::iter::from_fn(|| sub.next(std::time::Duration::from_secs(10)))
+        .find(|m| m.topic != probe)
+        .expect("alpha's event on east");
+    assert_eq!(seen.topic, format!("mam/{}/jobs/ann/events", ws[0]));
+    assert!(!seen.retain);
+    let ev: serde_json::Value = serde_json::from_str(&seen.payload).unwrap();
+    assert_eq!(
+        (ev["ws"].as_str(), ev["job"].as_str()),
+        (Some(ws[0].as_str()), Some("ann"))
+    );
+    drop(sub);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    let da = Daemon::start(a);
+    let db = Daemon::start(b);
+
+    // A message from alpha to bob on beta, and its receipt back.
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "hello across the bridge"])
+        .trim()
+        .to_string();
+    a.eventually(
+        "the message delivered",
+        std::time::Duration::from_secs(20),
+        || remote_message(a, "bob@beta", &id)["state"] == "delivered",
+    );
+    let inbox = b.json(&["inbox", "bob", "--all", "--json"]);
+    let msgs = inbox["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "{inbox}");
+    assert_eq!(
+        (msgs[0]["from"].as_str(), msgs[0]["state"].as_str()),
+        (Some("operator@alpha"), Some("delivered"))
+    );
+    assert_eq!(remote_message(a, "bob@beta", &id)["how"], msgs[0]["how"]);
+
+    // A question from alpha, answered by bob on beta, closed on alpha.
+    let out = a.ok(&["ask", "bob@beta", "which port is east on?"]);
+    assert!(out.starts_with("q1"), "{out}");
+    b.eventually(
+        "bob to be asked",
+        std::time::Duration::from_secs(20),
+        || b.submits("bob").iter().any(|t| t.contains("which port")),
+    );
+    let threads = b.json(&["threads", "bob", "--json"]);
+    assert_eq!(threads["threads"][0]["counterparty"], "operator@alpha");
+    let qid = threads["threads"][0]["id"].as_str().unwrap().to_string();
+    let out = b
+        .cmd()
+        .args(["answer", &qid, "the one the test chose"])
+        .env("MAM_AGENT", "bob")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    a.eventually(
+        "the answer on alpha",
+        std::time::Duration::from_secs(20),
+        || {
+            a.json(&["threads", "--json"])["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["id"] != "q1")
+        },
+    );
+    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
+    let answers: Vec<&serde_json::Value> = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "answer")
+        .collect();
+    assert_eq!(answers.len(), 1, "{inbox}");
+    assert_eq!(
+        (
+            answers[0]["from"].as_str(),
+            answers[0]["in_reply_to"].as_str()
+        ),
+        (Some("bob@beta"), Some("q1"))
+    );
+
+    // Exactly once: each text typed once, and no fleet traffic came twice
+    // (a bridge loop would show as duplicates or replays).
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let typed = b.submits("bob");
+    for text in ["hello across the bridge", "which port is east on?"] {
+        assert_eq!(
+            typed.iter().filter(|t| t.contains(text)).count(),
+            1,
+            "{typed:?}"
+        );
+    }
+    for (name, d) in [("alpha", &da), ("beta", &db)] {
+        let odd: Vec<serde_json::Value> = d
+            .drain()
+            .into_iter()
+            .filter(|v| v["type"] == "fleet" && v["verdict"] != "accepted")
+            .collect();
+        assert!(odd.is_empty(), "{name}'s daemon: {odd:?}");
+    }
+    drop((da, db, west, east));
+}
+
+#[test]
+fn a_reminder_for_a_job_on_another_host_is_sent_there_when_due() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "bob", "--agent", "fake-plain"]);
+    // Refused at once, nothing stored: an untrusted host, a broadcast, an
+    // invalid name, a text too long for one packet.
+    for (args, code, says) in [
+        (
+            vec!["remind", "bob@gamma", "--in", "1s", "hi"],
+            3,
+            "host \"gamma\" is not a trusted fleet host",
+        ),
+        (
+            vec!["remind", "*@beta", "--in", "1s", "hi"],
+            2,
+            "cannot remind \"*@beta\": remind one job",
+        ),
+        (
+            vec!["remind", "Bob@beta", "--in", "1s", "hi"],
+            2,
+            "invalid address",
+        ),
+    ] {
+        let err = a.fails(&args, code);
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(err.contains("hint:"), "{args:?}: {err}");
+    }
+    // One argument may not exceed 128 KiB: the text in 300 words of 1 KiB.
+    let word = "x".repeat(1023);
+    let mut args = vec!["remind", "bob@beta", "--in", "1s"];
+    args.extend(std::iter::repeat_n(word.as_str(), 300));
+    let err = a.fails(&args, 2);
+    assert!(err.contains("too large to send to another host"), "{err}");
+    assert_eq!(
+        a.json(&["reminders", "--all", "--json"])["reminders"],
+        serde_json::json!([])
+    );
+    // bob@alpha is alpha's own bob: a local job, which alpha has not.
+    let err = a.fails(&["remind", "bob@alpha", "--in", "1s", "hi"], 3);
+    assert!(err.contains("no job named \"bob\" to remind"), "{err}");
+
+    let v = a.json(&["remind", "bob@beta", "--in", "1s", "--json", "stand", "up"]);
+    assert_eq!(
+        (v["id"].as_str(), v["target"].as_str()),
+        (Some("r1"), Some("bob@beta"))
+    );
+    let _da = Daemon::start(a);
+    let _db = Daemon::start(b);
+    a.eventually(
+        "the reminder's message delivered on beta",
+        std::time::Duration::from_secs(20),
+        || {
+            a.json(&["inbox", "bob@beta", "--all", "--json"])["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["state"] == "delivered")
+        },
+    );
+    let rs = a.json(&["reminders", "--all", "--json"]);
+    let r = &rs["reminders"][0];
+    assert_eq!(
+        (
+            r["id"].as_str(),
+            r["state"].as_str(),
+            r["target"].as_str(),
+            r["attempts"].as_i64()
+        ),
+        (Some("r1"), Some("delivered"), Some("bob@beta"), Some(1)),
+        "{rs}"
+    );
+    let fired = a.ok(&["events", "--json", "--kind", "reminder.fired"]);
+    let bodies: Vec<serde_json::Value> = fired
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["envelope"]["body"].clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        [serde_json::json!({"id": "r1", "target": "bob@beta", "how": "sent as m1"})]
+    );
+    let m = remote_message(a, "bob@beta", "m1");
+    assert_eq!(
+        (m["kind"].as_str(), m["from"].as_str(), m["body"].as_str()),
+        (
+            Some("reminder"),
+            Some("operator"),
+            Some("stand up (reminder r1)")
+        )
+    );
+    let inbox = b.json(&["inbox", "bob", "--all", "--json"]);
+    let msgs = inbox["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 1, "{inbox}");
+    assert_eq!(
+        (msgs[0]["from"].as_str(), msgs[0]["state"].as_str()),
+        (Some("operator@alpha"), Some("delivered"))
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    let typed = b.submits("bob");
+    assert_eq!(
+        typed
+            .iter()
+            .filter(|t| t.contains("stand up (reminder r1)"))
+            .count(),
+        1,
+        "{typed:?}"
+    );
+}

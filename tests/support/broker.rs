@@ -188,6 +188,18 @@ impl Broker {
     /// block copied for each `(host, ws)`. Returns the broker and each
     /// host's password, in order.
     pub fn fleet_tls(hosts: &[(&str, &str)]) -> (Broker, Vec<String>) {
+        Broker::fleet_tls_with(hosts, &[], "")
+    }
+
+    /// As [`Broker::fleet_tls`], with more `users` in the password file
+    /// (their passwords follow the hosts') and `extra` appended to the
+    /// config (a bridge's `connection` block: it goes last, since every
+    /// line after `connection` belongs to that bridge).
+    pub fn fleet_tls_with(
+        hosts: &[(&str, &str)],
+        users: &[&str],
+        extra: &str,
+    ) -> (Broker, Vec<String>) {
         let bin = require_mosquitto();
         let openssl = require("openssl", "install it with `sudo apt-get install openssl`");
         let passwd = require("mosquitto_passwd", INSTALL_HINT);
@@ -211,8 +223,13 @@ impl Broker {
         }
         std::fs::write(d.join("mam-fleet-acl"), out).unwrap();
         let pw = d.join("passwd");
-        let passwords: Vec<String> = hosts.iter().map(|_| random_hex()).collect();
-        for (i, ((host, _), pass)) in hosts.iter().zip(&passwords).enumerate() {
+        let names: Vec<&str> = hosts
+            .iter()
+            .map(|(h, _)| *h)
+            .chain(users.iter().copied())
+            .collect();
+        let passwords: Vec<String> = names.iter().map(|_| random_hex()).collect();
+        for (i, (host, pass)) in names.iter().zip(&passwords).enumerate() {
             let mut cmd = Command::new(&passwd);
             cmd.arg("-b");
             if i == 0 {
@@ -250,6 +267,7 @@ impl Broker {
             watch_password: String::new(),
         };
         let mut b = Broker::new(bin, template, Some(tls), hosts[0].1.to_string(), dir);
+        b.template.push_str(extra);
         b.start();
         (b, passwords)
     }
@@ -527,9 +545,30 @@ impl Broker {
     /// Subscribe with mosquitto_sub (as the watcher on the TLS broker);
     /// returns once the subscription is live.
     pub fn subscribe_raw(&self, filter: &str) -> RawSub {
+        self.subscribe_with(filter, None)
+    }
+
+    /// As [`Broker::subscribe_raw`], as fleet user `user` (password
+    /// `password`) on a [`Broker::fleet_tls`] broker, whose first host
+    /// publishes the sync messages (so `user` must read that host's
+    /// workspace topics).
+    pub fn subscribe_as(&self, user: &str, password: &str, filter: &str) -> RawSub {
+        self.subscribe_with(filter, Some((user, password)))
+    }
+
+    fn subscribe_with(&self, filter: &str, user: Option<(&str, &str)>) -> RawSub {
         let sync = format!("mam/{}/sync-{}", self.ws, random_hex());
         let mut cmd = Command::new(require("mosquitto_sub", INSTALL_HINT));
-        self.client_args(&mut cmd, true);
+        match user {
+            Some((u, p)) => {
+                let t = self.tls.as_ref().expect("subscribe_as() needs TLS");
+                cmd.args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-q", "1"])
+                    .arg("--cafile")
+                    .arg(&t.ca_file)
+                    .args(["-u", u, "-P", p]);
+            }
+            None => self.client_args(&mut cmd, true),
+        }
         cmd.args(["-t", filter, "-t", &sync, "-F", "%r %t %p"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
