@@ -94,7 +94,17 @@ pub fn flush_fleet(
     if reg.fleet_next_due()?.is_none_or(|t| t > now) {
         return Ok(0);
     }
-    let key = crate::signing::host::HostKey::load_or_create(&paths.host_key, now)?;
+    // Whatever waits was addressed to hosts that trust this host's key: a
+    // key gone missing is said, never silently replaced by one they refuse.
+    if std::fs::symlink_metadata(&paths.host_key).is_err() {
+        return Err(crate::error::environment(format!(
+            "host key file {} is missing: messages to other hosts wait",
+            paths.host_key.display()
+        ))
+        .hint("restore it from a backup; or make a new one with `mam fleet show` (every peer must then `mam fleet untrust` and `mam fleet trust` this host again)")
+        .into());
+    }
+    let key = crate::signing::host::HostKey::load(&paths.host_key)?;
     let rows = reg.write(|t| t.fleet_due(now, 200))?;
     let ts = crate::signing::rfc3339_ms(now);
     let msgs: Vec<(String, Vec<u8>)> = rows

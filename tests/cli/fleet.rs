@@ -1507,3 +1507,31 @@ fn a_reminder_for_a_job_on_another_host_is_sent_there_when_due() {
         "{typed:?}"
     );
 }
+
+#[test]
+fn a_host_key_gone_missing_is_said_and_never_silently_replaced() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet(&broker, &["alpha", "beta"]);
+    let a = &hosts[0];
+    let key = a.root.join(".mam/host.key");
+    std::fs::remove_file(&key).unwrap();
+    let id = a
+        .ok(&["send", "-q", "bob@beta", "still here?"])
+        .trim()
+        .to_string();
+    // The outbox says why nothing leaves, and makes no key beta would refuse.
+    let out = a.mam(&["reconcile", "--once", "-v"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "host key file {} is missing: messages to other hosts wait",
+            key.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        !key.exists(),
+        "a new host key was made behind the user's back"
+    );
+    assert_eq!(remote_message(a, "bob@beta", &id)["state"], "queued");
+}
