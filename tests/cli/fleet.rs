@@ -305,6 +305,45 @@ fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
     hosts
 }
 
+/// Answer `qid` on `b` as `agent` (or as its operator), wait until the
+/// asker's question q1 on `a` is closed, and return the command's stdout
+/// and the answers in `a`'s operator inbox.
+fn answer_across(
+    a: &Env,
+    b: &Env,
+    qid: &str,
+    text: &str,
+    agent: Option<&str>,
+) -> (String, Vec<serde_json::Value>) {
+    let mut cmd = b.cmd();
+    cmd.args(["answer", qid, text]);
+    if let Some(n) = agent {
+        cmd.env("MAM_AGENT", n);
+    }
+    let out = cmd.output().unwrap();
+    check_ok(&format!("answer {qid} on beta"), &out);
+    a.eventually(
+        "the answer on alpha",
+        std::time::Duration::from_secs(20),
+        || {
+            a.json(&["threads", "--json"])["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["id"] != "q1")
+        },
+    );
+    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
+    let answers = inbox["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "answer")
+        .cloned()
+        .collect();
+    (String::from_utf8(out.stdout).unwrap(), answers)
+}
+
 fn remote_message(env: &Env, addr: &str, id: &str) -> serde_json::Value {
     let v = env.json(&["inbox", addr, "--all", "--json"]);
     v["messages"]
@@ -798,45 +837,16 @@ fn a_question_to_another_host_is_answered_there_and_the_answer_comes_back() {
             .any(|t| t["id"] == "q1" && t["role"] == "asker" && t["counterparty"] == "bob@beta"),
         "{threads}"
     );
-    let out = b
-        .cmd()
-        .args(["answer", &qid, "forty-two"])
-        .env("MAM_AGENT", "bob")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    a.eventually(
-        "the answer on alpha",
-        std::time::Duration::from_secs(15),
-        || {
-            a.json(&["threads", "--json"])["threads"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|t| t["id"] != "q1")
-        },
-    );
-    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
-    let answers: Vec<&serde_json::Value> = inbox["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["kind"] == "answer")
-        .collect();
-    assert_eq!(answers.len(), 1, "{inbox}");
+    let (out, answers) = answer_across(a, b, &qid, "forty-two", Some("bob"));
+    assert_eq!(answers.len(), 1, "{answers:?}");
     assert_eq!(answers[0]["from"], "bob@beta");
     assert_eq!(answers[0]["in_reply_to"], "q1");
     assert!(
         answers[0]["body"].as_str().unwrap().ends_with("forty-two"),
-        "{inbox}"
+        "{answers:?}"
     );
     // The answer's receipt settles it on beta; the question there is closed.
-    let ans_id = String::from_utf8(out.stdout).unwrap();
-    let ans_id = ans_id
+    let ans_id = out
         .split_whitespace()
         .find(|w| w.starts_with('m'))
         .unwrap()
@@ -1128,30 +1138,14 @@ fn the_operator_of_the_host_a_question_was_put_to_may_answer_it() {
         .unwrap()
         .to_string();
     // beta's operator answers from a shell, as for a local question.
-    b.ok(&["answer", &qid, "5432"]);
-    a.eventually(
-        "the answer on alpha",
-        std::time::Duration::from_secs(15),
-        || {
-            a.json(&["threads", "--json"])["threads"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|t| t["id"] != "q1")
-        },
-    );
-    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
-    let answers: Vec<(&str, &str)> = inbox["messages"]
-        .as_array()
-        .unwrap()
+    let (_, answers) = answer_across(a, b, &qid, "5432", None);
+    let answers: Vec<(&str, &str)> = answers
         .iter()
-        .filter(|m| m["kind"] == "answer")
         .map(|m| (m["from"].as_str().unwrap(), m["body"].as_str().unwrap()))
         .collect();
     assert_eq!(
         answers,
-        [("operator@beta", "answer to q1 (which port?): 5432")],
-        "{inbox}"
+        [("operator@beta", "answer to q1 (which port?): 5432")]
     );
 }
 
@@ -1338,36 +1332,8 @@ fn two_brokers_bridged_by_the_example_carry_mail_and_answers_between_hosts() {
     let threads = b.json(&["threads", "bob", "--json"]);
     assert_eq!(threads["threads"][0]["counterparty"], "operator@alpha");
     let qid = threads["threads"][0]["id"].as_str().unwrap().to_string();
-    let out = b
-        .cmd()
-        .args(["answer", &qid, "the one the test chose"])
-        .env("MAM_AGENT", "bob")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    a.eventually(
-        "the answer on alpha",
-        std::time::Duration::from_secs(20),
-        || {
-            a.json(&["threads", "--json"])["threads"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|t| t["id"] != "q1")
-        },
-    );
-    let inbox = a.json(&["inbox", "operator", "--all", "--json"]);
-    let answers: Vec<&serde_json::Value> = inbox["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["kind"] == "answer")
-        .collect();
-    assert_eq!(answers.len(), 1, "{inbox}");
+    let (_, answers) = answer_across(a, b, &qid, "the one the test chose", Some("bob"));
+    assert_eq!(answers.len(), 1, "{answers:?}");
     assert_eq!(
         (
             answers[0]["from"].as_str(),
