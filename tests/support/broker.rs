@@ -136,47 +136,16 @@ impl Broker {
             watch_username: "mam-watch".into(),
             watch_password: random_hex(),
         };
-        let pw = d.join("passwd");
-        for (i, (user, pass)) in [
-            (&tls.username, &tls.password),
-            (&tls.watch_username, &tls.watch_password),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let mut cmd = Command::new(&passwd);
-            cmd.arg("-b");
-            if i == 0 {
-                cmd.arg("-c");
-            }
-            run(cmd.arg(&pw).arg(user).arg(pass));
-        }
-
-        let conf = std::fs::read_to_string(examples.join("mosquitto.conf")).expect("example conf");
-        let dirs = format!("{}/", d.display());
-        let mut template = conf.clone();
-        for (from, to) in [
-            (
-                "\nlistener 8883\n",
-                "\nlistener @PORT@ 127.0.0.1\n".to_string(),
-            ),
-            ("/etc/mosquitto/certs/", dirs.clone()),
-            ("/etc/mosquitto/passwd", format!("{dirs}passwd")),
-            ("/etc/mosquitto/mam-acl", format!("{dirs}mam-acl")),
-        ] {
-            assert!(
-                conf.contains(from),
-                "examples/mosquitto.conf no longer has {from:?}"
-            );
-            template = template.replace(from, &to);
-        }
-        let left = template
-            .lines()
-            .find(|l| !l.trim_start().starts_with('#') && l.contains("/etc/"));
-        assert!(
-            left.is_none(),
-            "unsubstituted path in examples/mosquitto.conf: {left:?}"
+        write_passwords(
+            &passwd,
+            d,
+            &[
+                (&tls.username, &tls.password),
+                (&tls.watch_username, &tls.watch_password),
+            ],
         );
+
+        let template = example_conf(&examples.join("mosquitto.conf"), d, "mam-acl");
 
         let mut b = Broker::new(bin, template, Some(tls), ws.to_string(), dir);
         b.start();
@@ -222,42 +191,19 @@ impl Broker {
             );
         }
         std::fs::write(d.join("mam-fleet-acl"), out).unwrap();
-        let pw = d.join("passwd");
         let names: Vec<&str> = hosts
             .iter()
             .map(|(h, _)| *h)
             .chain(users.iter().copied())
             .collect();
         let passwords: Vec<String> = names.iter().map(|_| random_hex()).collect();
-        for (i, (host, pass)) in names.iter().zip(&passwords).enumerate() {
-            let mut cmd = Command::new(&passwd);
-            cmd.arg("-b");
-            if i == 0 {
-                cmd.arg("-c");
-            }
-            run(cmd.arg(&pw).arg(host).arg(pass));
-        }
-        let conf = std::fs::read_to_string(examples.join("mosquitto.conf")).expect("fleet conf");
-        let dirs = format!("{}/", d.display());
-        let mut template = conf.clone();
-        for (from, to) in [
-            (
-                "\nlistener 8883\n",
-                "\nlistener @PORT@ 127.0.0.1\n".to_string(),
-            ),
-            ("/etc/mosquitto/certs/", dirs.clone()),
-            ("/etc/mosquitto/passwd", format!("{dirs}passwd")),
-            (
-                "/etc/mosquitto/mam-fleet-acl",
-                format!("{dirs}mam-fleet-acl"),
-            ),
-        ] {
-            assert!(
-                conf.contains(from),
-                "examples/fleet/mosquitto.conf no longer has {from:?}"
-            );
-            template = template.replace(from, &to);
-        }
+        let pairs: Vec<(&str, &str)> = names
+            .iter()
+            .copied()
+            .zip(passwords.iter().map(String::as_str))
+            .collect();
+        write_passwords(&passwd, d, &pairs);
+        let template = example_conf(&examples.join("mosquitto.conf"), d, "mam-fleet-acl");
         let tls = Tls {
             ca_file: d.join("ca.crt"),
             ws: hosts[0].1.to_string(),
@@ -690,6 +636,47 @@ fn run(cmd: &mut Command) {
 
 /// A CA and a server certificate for 127.0.0.1/localhost, with the same
 /// openssl commands as examples/README-mosquitto.md.
+/// `DIR/passwd` holding each `(user, password)`, made with `mosquitto_passwd`.
+fn write_passwords(passwd: &Path, dir: &Path, users: &[(&str, &str)]) {
+    let file = dir.join("passwd");
+    for (i, (user, pass)) in users.iter().enumerate() {
+        let mut cmd = Command::new(passwd);
+        cmd.arg("-b");
+        if i == 0 {
+            cmd.arg("-c");
+        }
+        run(cmd.arg(&file).arg(user).arg(pass));
+    }
+}
+
+/// A shipped Mosquitto config as a test runs it: listening on `@PORT@` on
+/// loopback, its certificates, password file and ACL file `acl` read from
+/// `dir`. Every path it substitutes must still be in the file, and no
+/// `/etc/` path may be left outside a comment.
+fn example_conf(path: &Path, dir: &Path, acl: &str) -> String {
+    let conf = std::fs::read_to_string(path).expect("example conf");
+    let shown = path.display();
+    let dirs = format!("{}/", dir.display());
+    let mut template = conf.clone();
+    for (from, to) in [
+        (
+            "\nlistener 8883\n".to_string(),
+            "\nlistener @PORT@ 127.0.0.1\n".to_string(),
+        ),
+        ("/etc/mosquitto/certs/".to_string(), dirs.clone()),
+        ("/etc/mosquitto/passwd".to_string(), format!("{dirs}passwd")),
+        (format!("/etc/mosquitto/{acl}"), format!("{dirs}{acl}")),
+    ] {
+        assert!(conf.contains(&from), "{shown} no longer has {from:?}");
+        template = template.replace(&from, &to);
+    }
+    let left = template
+        .lines()
+        .find(|l| !l.trim_start().starts_with('#') && l.contains("/etc/"));
+    assert!(left.is_none(), "unsubstituted path in {shown}: {left:?}");
+    template
+}
+
 fn make_certs(openssl: &Path, d: &Path) {
     let ec = [
         "-newkey",
