@@ -74,6 +74,28 @@ impl Rejection {
     }
 }
 
+/// What every incoming message must be before any key is looked at, for
+/// the workspace's events and the fleet's alike: not retained, a v1
+/// envelope, and a body that can have been signed at all (a number with a
+/// fraction or an exponent has no canonical form that survives a parse, and
+/// mam never emits one: said so rather than called a bad signature).
+fn opened(payload: &[u8], retain: bool) -> std::result::Result<Envelope, Rejection> {
+    if retain {
+        return Err(Rejection::Retained);
+    }
+    let env: Envelope =
+        serde_json::from_slice(payload).map_err(|e| Rejection::Malformed(e.to_string()))?;
+    if env.v != 1 {
+        return Err(Rejection::Malformed(format!("version {}", env.v)));
+    }
+    if super::envelope::has_float(&env.body) {
+        return Err(Rejection::Malformed(
+            "the body holds a fractional number (mam never signs one)".into(),
+        ));
+    }
+    Ok(env)
+}
+
 /// A receiver: the rule plus this process's memory of what it accepted.
 pub struct Acceptor {
     pub window: Duration,
@@ -101,24 +123,10 @@ impl Acceptor {
         dup: bool,
         now_ms: i64,
     ) -> Result<std::result::Result<Envelope, Rejection>> {
-        if retain {
-            return Ok(Err(Rejection::Retained));
-        }
-        let env: Envelope = match serde_json::from_slice(payload) {
+        let env = match opened(payload, retain) {
             Ok(e) => e,
-            Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
+            Err(why) => return Ok(Err(why)),
         };
-        if env.v != 1 {
-            return Ok(Err(Rejection::Malformed(format!("version {}", env.v))));
-        }
-        // A number with a fraction or an exponent has no canonical form that
-        // survives a parse, so no sender can sign one verifiably, and mam
-        // never emits one: say so rather than call the signature bad.
-        if super::envelope::has_float(&env.body) {
-            return Ok(Err(Rejection::Malformed(
-                "the body holds a fractional number (mam never signs one)".into(),
-            )));
-        }
         let grace_ms = self.grace.as_millis() as i64;
         let key = match reg.ident.keys.verifying(&env.kid, now_ms, grace_ms) {
             KeyLookup::Valid(k) => k.clone(),
@@ -150,16 +158,10 @@ impl Acceptor {
         dup: bool,
         now_ms: i64,
     ) -> Result<std::result::Result<Envelope, Rejection>> {
-        if retain {
-            return Ok(Err(Rejection::Retained));
-        }
-        let env: Envelope = match serde_json::from_slice(payload) {
+        let env = match opened(payload, retain) {
             Ok(e) => e,
-            Err(e) => return Ok(Err(Rejection::Malformed(e.to_string()))),
+            Err(why) => return Ok(Err(why)),
         };
-        if env.v != 1 {
-            return Ok(Err(Rejection::Malformed(format!("version {}", env.v))));
-        }
         if env.src == me {
             return Ok(Err(Rejection::WrongHost(format!(
                 "it says it is from this host ({me})"
