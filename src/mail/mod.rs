@@ -113,7 +113,6 @@ pub fn send_batch(
             (Err(e), Some(what)) => return Err(in_item(e, &what)),
         }
     }
-    // This host's fleet name, needed only when some recipient is remote.
     // What is too big for another host is refused before the broker is
     // looked for: the text is the user's to change.
     for (text, plan) in texts.iter().zip(&plans) {
@@ -121,6 +120,7 @@ pub fn send_batch(
             fleet::check_remote_text(text)?;
         }
     }
+    // This host's fleet name, needed only when some recipient is remote.
     let me = match plans.iter().flatten().find(|r| r.contains('@')) {
         Some(remote) => Some(fleet::sending_host(ctx, remote)?),
         None => None,
@@ -191,7 +191,6 @@ fn store(
             // A remote recipient: its command goes in the fleet outbox, in
             // this transaction.
             if let (Some((job, host)), Some(me)) = (fleet::split_address(r), me) {
-                fleet::check_remote_text(text)?;
                 let cmd = fleet::cmd_id(tx.ws(), &mid);
                 let body =
                     fleet::command_body(&cmd, from, job, kind, text, item.reply_to.as_deref());
@@ -275,7 +274,6 @@ pub fn ask(
         // To another host: the question goes as a command; its answer comes
         // back naming this question.
         if let (Some((job, host)), Some(me)) = (fleet::split_address(&to), me.as_deref()) {
-            fleet::check_remote_text(text)?;
             let cmd = fleet::cmd_id(tx.ws(), &format!("m{m}"));
             let mut body = fleet::command_body(&cmd, from, job, "question", text, None);
             body["question"] = serde_json::json!(format!("q{q}"));
