@@ -1,91 +1,15 @@
 //! The reconcile daemon: one per workspace, clean shutdown on signals, and
 //! sessions torn down only on verified terminal events that check out.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Stdio;
+use std::time::Duration;
 
 use mam::events::envelope::Envelope;
 use serde_json::{Value, json};
 
 use crate::broker::Broker;
+use crate::support::daemon::{Daemon, signal};
 use crate::support::*;
-
-/// A running daemon with its JSON lines arriving on a channel.
-struct Daemon {
-    child: Child,
-    lines: mpsc::Receiver<Value>,
-}
-
-impl Daemon {
-    fn start(env: &Env) -> Daemon {
-        let mut child = env
-            .cmd()
-            .args(["reconcile", "--interval", "0.3", "--json"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                    let _ = tx.send(v);
-                }
-            }
-        });
-        Daemon { child, lines: rx }
-    }
-
-    /// Wait for a line matching `f`.
-    fn wait_for(&self, what: &str, timeout: Duration, f: impl Fn(&Value) -> bool) -> Value {
-        let until = Instant::now() + timeout;
-        loop {
-            let left = until.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(v) if f(&v) => return v,
-                Ok(_) => {}
-                Err(_) => panic!("daemon never reported {what}"),
-            }
-        }
-    }
-
-    fn heard(&self, timeout: Duration) -> Value {
-        self.wait_for("a message from the broker", timeout, |v| {
-            v["type"] == "heard"
-        })
-    }
-
-    /// SIGTERM, then the exit status (killed after 10 s if it hangs).
-    fn terminate(mut self) -> std::process::ExitStatus {
-        unsafe_kill(self.child.id() as i32, 15);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return s;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("the daemon did not stop within 10 s of SIGTERM");
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn unsafe_kill(pid: i32, sig: i32) {
-    std::process::Command::new("kill")
-        .arg(format!("-{sig}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-}
 
 fn key(env: &Env) -> (String, String) {
     let ring: Value =
@@ -170,7 +94,7 @@ fn two_daemons_started_at_once_one_runs() {
     }
     assert_eq!(exited, vec![4], "exactly one exits 4, the other runs");
     for c in children.iter_mut() {
-        unsafe_kill(c.id() as i32, 15);
+        signal(c.id() as i32, 15);
         let _ = c.wait();
     }
 }
@@ -290,7 +214,7 @@ fn mam_lock_free(env: &Env) -> bool {
     let mut c = out.unwrap();
     std::thread::sleep(Duration::from_millis(400));
     let running = c.try_wait().unwrap().is_none();
-    unsafe_kill(c.id() as i32, 15);
+    signal(c.id() as i32, 15);
     let _ = c.wait();
     running
 }

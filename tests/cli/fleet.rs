@@ -3,6 +3,7 @@
 
 use std::os::unix::fs::PermissionsExt;
 
+use crate::support::daemon::Daemon;
 use crate::support::*;
 
 /// A workspace that calls itself `host` in the fleet.
@@ -219,63 +220,16 @@ fn bad_fleet_input_is_refused_with_nothing_changed() {
     assert!(err.contains("readable by others"), "{err}");
 }
 
-/// A host's reconcile daemon, its JSON lines on a channel; killed on drop.
-struct Daemon {
-    child: std::process::Child,
-    lines: std::sync::mpsc::Receiver<serde_json::Value>,
-}
+/// How long a fleet test waits for a daemon's line.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-impl Daemon {
-    fn start(env: &Env) -> Daemon {
-        use std::io::BufRead;
-        let mut child = env
-            .cmd()
-            .args(["reconcile", "--interval", "0.3", "--json"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
-                    let _ = tx.send(v);
-                }
-            }
-        });
-        let d = Daemon { child, lines: rx };
-        d.wait_for("its subscription", |v| {
-            v["type"] == "broker" && v["state"] == "subscribed"
-        });
-        d
-    }
-
-    /// Wait (up to 20 s) for a line matching `f`.
-    #[track_caller]
-    fn wait_for(&self, what: &str, f: impl Fn(&serde_json::Value) -> bool) -> serde_json::Value {
-        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let left = until.saturating_duration_since(std::time::Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(v) if f(&v) => return v,
-                Ok(_) => {}
-                Err(_) => panic!("daemon never reported {what}"),
-            }
-        }
-    }
-
-    /// Every line reported so far.
-    fn drain(&self) -> Vec<serde_json::Value> {
-        self.lines.try_iter().collect()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A host's reconcile daemon, once it has subscribed to the broker.
+fn daemon(env: &Env) -> Daemon {
+    let d = Daemon::start(env);
+    d.wait_for("its subscription", WAIT, |v| {
+        v["type"] == "broker" && v["state"] == "subscribed"
+    });
+    d
 }
 
 /// Hosts sharing `broker`, each trusting every other.
@@ -361,15 +315,15 @@ fn a_message_to_a_job_on_another_host_is_delivered_once_and_its_receipt_comes_ba
     let hosts = fleet(&broker, &["alpha", "beta"]);
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let da = Daemon::start(a);
-    let db = Daemon::start(b);
+    let da = daemon(a);
+    let db = daemon(b);
 
     let id = a
         .ok(&["send", "-q", "bob@beta", "hello from alpha"])
         .trim()
         .to_string();
     assert_eq!(id, "m1");
-    db.wait_for("the command stored", |v| {
+    db.wait_for("the command stored", WAIT, |v| {
         v["type"] == "fleet" && v["verdict"] == "accepted" && v["kind"] == "fleet.message"
     });
     b.eventually("bob to get it", std::time::Duration::from_secs(15), || {
@@ -377,7 +331,7 @@ fn a_message_to_a_job_on_another_host_is_delivered_once_and_its_receipt_comes_ba
             .iter()
             .any(|t| t.contains("hello from alpha"))
     });
-    da.wait_for("the receipt", |v| {
+    da.wait_for("the receipt", WAIT, |v| {
         v["type"] == "fleet" && v["kind"] == "fleet.receipt" && v["verdict"] == "accepted"
     });
     a.eventually(
@@ -474,8 +428,8 @@ fn forged_fleet_traffic_never_types_and_is_logged_with_its_reason() {
     let hosts = fleet(&broker, &["alpha", "beta"]);
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let _da = Daemon::start(a);
-    let mut db = Daemon::start(b);
+    let _da = daemon(a);
+    let mut db = daemon(b);
     let inbox = "mam/fleet/beta/inbox";
     let sub = broker.subscribe_raw(inbox);
 
@@ -576,7 +530,9 @@ fn forged_fleet_traffic_never_types_and_is_logged_with_its_reason() {
     ];
     for (what, payload, retain, reason) in &cases {
         broker.publish_raw(inbox, payload, *retain);
-        let v = db.wait_for(what, |v| v["type"] == "fleet" && v["verdict"] == "rejected");
+        let v = db.wait_for(what, WAIT, |v| {
+            v["type"] == "fleet" && v["verdict"] == "rejected"
+        });
         assert_eq!(v["reason"], *reason, "{what}: {v}");
         assert!(
             v["detail"].as_str().is_some_and(|d| !d.is_empty()),
@@ -597,11 +553,11 @@ fn forged_fleet_traffic_never_types_and_is_logged_with_its_reason() {
         true,
     );
     broker.publish_raw(inbox, &retained, true);
-    db = Daemon::start(b);
+    db = daemon(b);
     broker.publish_raw(inbox, genuine.payload.as_bytes(), false);
     let mut reasons = Vec::new();
     while reasons.len() < 2 {
-        let v = db.wait_for("the replay after restart", |v| {
+        let v = db.wait_for("the replay after restart", WAIT, |v| {
             v["type"] == "fleet" && v["verdict"] == "rejected"
         });
         reasons.push(v["reason"].as_str().unwrap().to_string());
@@ -636,12 +592,12 @@ fn while_the_target_daemon_is_down_messages_wait_and_each_arrives_once_after_it_
     let hosts = fleet(&broker, &["alpha", "beta"]);
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let da = Daemon::start(a);
+    let da = daemon(a);
     for i in 1..=3 {
         a.ok(&["send", "-q", "bob@beta", &format!("while down {i}")]);
     }
     // Tried (and tried again) with nobody listening: still queued.
-    da.wait_for("a retry", |v| v["type"] == "pass");
+    da.wait_for("a retry", WAIT, |v| v["type"] == "pass");
     std::thread::sleep(std::time::Duration::from_millis(1500));
     for i in 1..=3 {
         assert_eq!(
@@ -650,7 +606,7 @@ fn while_the_target_daemon_is_down_messages_wait_and_each_arrives_once_after_it_
         );
     }
     assert!(b.submits("bob").is_empty());
-    let _db = Daemon::start(b);
+    let _db = daemon(b);
     a.eventually(
         "all three delivered",
         std::time::Duration::from_secs(30),
@@ -714,9 +670,9 @@ fn three_hosts_over_tls_with_one_user_each_and_the_example_acl() {
     let (a, b, g) = (&hosts[0], &hosts[1], &hosts[2]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
     a.ok(&["create", "ann", "--agent", "fake-plain"]);
-    let da = Daemon::start(a);
-    let db = Daemon::start(b);
-    let dg = Daemon::start(g);
+    let da = daemon(a);
+    let db = daemon(b);
+    let dg = daemon(g);
 
     a.ok(&["send", "-q", "bob@beta", "from alpha over tls"]);
     g.ok(&["send", "-q", "bob@beta", "from gamma over tls"]);
@@ -780,7 +736,7 @@ fn three_hosts_over_tls_with_one_user_each_and_the_example_acl() {
     broker
         .publish_as("gamma", &passwords[2], "mam/fleet/beta/inbox", forged)
         .unwrap();
-    let v = db.wait_for("the inbox publish", |v| {
+    let v = db.wait_for("the inbox publish", WAIT, |v| {
         (v["type"] == "fleet" || v["type"] == "heard") && v["verdict"] == "rejected"
     });
     assert_eq!(
@@ -805,8 +761,8 @@ fn a_question_to_another_host_is_answered_there_and_the_answer_comes_back() {
     let hosts = fleet(&broker, &["alpha", "beta"]);
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let _da = Daemon::start(a);
-    let _db = Daemon::start(b);
+    let _da = daemon(a);
+    let _db = daemon(b);
     let out = a.ok(&["ask", "bob@beta", "what is six times seven?"]);
     assert!(out.starts_with("q1"), "{out}");
     b.eventually(
@@ -869,13 +825,13 @@ fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
     let (a, b) = (&hosts[0], &hosts[1]);
     a.ok(&["create", "ann", "--agent", "fake-plain"]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let da = Daemon::start(a);
-    let db = Daemon::start(b);
+    let da = daemon(a);
+    let db = daemon(b);
     broker.stop();
-    da.wait_for("alpha losing the broker", |v| {
+    da.wait_for("alpha losing the broker", WAIT, |v| {
         v["type"] == "broker" && v["state"] == "lost"
     });
-    db.wait_for("beta losing the broker", |v| {
+    db.wait_for("beta losing the broker", WAIT, |v| {
         v["type"] == "broker" && v["state"] == "lost"
     });
     let to_bob: Vec<String> = (1..=2)
@@ -934,8 +890,8 @@ fn a_broadcast_to_another_host_reaches_each_of_its_live_agents_once() {
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
     b.ok(&["create", "carl", "--agent", "fake-plain"]);
-    let _da = Daemon::start(a);
-    let _db = Daemon::start(b);
+    let _da = daemon(a);
+    let _db = daemon(b);
     let id = a
         .ok(&["send", "-q", "*@beta", "all hands on beta"])
         .trim()
@@ -991,7 +947,7 @@ fn a_message_cancelled_before_the_target_has_it_is_never_sent_again() {
     let hosts = fleet(&broker, &["alpha", "beta"]);
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let da = Daemon::start(a);
+    let da = daemon(a);
     let id = a
         .ok(&["send", "-q", "bob@beta", "never mind"])
         .trim()
@@ -1001,8 +957,8 @@ fn a_message_cancelled_before_the_target_has_it_is_never_sent_again() {
         .trim()
         .to_string();
     a.ok(&["cancel", &id]);
-    da.wait_for("a pass", |v| v["type"] == "pass");
-    let _db = Daemon::start(b);
+    da.wait_for("a pass", WAIT, |v| v["type"] == "pass");
+    let _db = daemon(b);
     a.eventually(
         "the kept one delivered",
         std::time::Duration::from_secs(30),
@@ -1077,9 +1033,9 @@ fn a_host_made_anew_is_not_taken_for_repeating_itself() {
     let hosts = fleet(&broker, &["alpha", "beta"]);
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let _db = Daemon::start(b);
+    let _db = daemon(b);
     {
-        let _da = Daemon::start(a);
+        let _da = daemon(a);
         a.ok(&["send", "-q", "bob@beta", "before the rebuild"]);
         a.eventually(
             "the first delivered",
@@ -1098,7 +1054,7 @@ fn a_host_made_anew_is_not_taken_for_repeating_itself() {
     a.ok(&["fleet", "trust", "beta", &kb]);
     b.ok(&["fleet", "untrust", "alpha"]);
     b.ok(&["fleet", "trust", "alpha", &ka]);
-    let _da = Daemon::start(a);
+    let _da = daemon(a);
     assert_eq!(
         a.ok(&["send", "-q", "bob@beta", "after the rebuild"])
             .trim(),
@@ -1125,8 +1081,8 @@ fn the_operator_of_the_host_a_question_was_put_to_may_answer_it() {
     let hosts = fleet(&broker, &["alpha", "beta"]);
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let _da = Daemon::start(a);
-    let _db = Daemon::start(b);
+    let _da = daemon(a);
+    let _db = daemon(b);
     a.ok(&["ask", "bob@beta", "which port?"]);
     b.eventually(
         "bob to be asked",
@@ -1157,8 +1113,8 @@ fn a_message_cancelled_on_the_host_it_went_to_fails_on_the_sender_with_why() {
     // bob is stopped: what comes for it waits queued on beta.
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
     b.ok(&["stop", "bob"]);
-    let _da = Daemon::start(a);
-    let _db = Daemon::start(b);
+    let _da = daemon(a);
+    let _db = daemon(b);
     let id = a
         .ok(&["send", "-q", "bob@beta", "not needed after all"])
         .trim()
@@ -1299,8 +1255,8 @@ fn two_brokers_bridged_by_the_example_carry_mail_and_answers_between_hosts() {
     );
     drop(sub);
     b.ok(&["create", "bob", "--agent", "fake-plain"]);
-    let da = Daemon::start(a);
-    let db = Daemon::start(b);
+    let da = daemon(a);
+    let db = daemon(b);
 
     // A message from alpha to bob on beta, and its receipt back.
     let id = a
@@ -1412,8 +1368,8 @@ fn a_reminder_for_a_job_on_another_host_is_sent_there_when_due() {
         (v["id"].as_str(), v["target"].as_str()),
         (Some("r1"), Some("bob@beta"))
     );
-    let _da = Daemon::start(a);
-    let _db = Daemon::start(b);
+    let _da = daemon(a);
+    let _db = daemon(b);
     a.eventually(
         "the reminder's message delivered on beta",
         std::time::Duration::from_secs(20),

@@ -13,6 +13,7 @@
 //! - `expect`: `env.expect(&[..])…run()`, exact expectations on a run of
 //!   `mam` with a line diff on mismatch, and the normalisation of volatile
 //!   parts; `golden`: outputs compared with files under tests/golden/;
+//! - `daemon`: a `mam reconcile` daemon and its JSON lines;
 //! - `broker`: a private Mosquitto; processes (`Reaped`, `free_port`,
 //!   `find_program`, `owns_listener`).
 
@@ -20,6 +21,7 @@
 #![allow(dead_code)]
 
 pub mod broker;
+pub mod daemon;
 pub mod expect;
 pub mod golden;
 pub mod mcp;
