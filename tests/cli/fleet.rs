@@ -232,6 +232,19 @@ fn daemon(env: &Env) -> Daemon {
     d
 }
 
+/// `mam init` in each host's workspace; their workspace ids, in order.
+fn init_all(hosts: &[Env]) -> Vec<String> {
+    hosts
+        .iter()
+        .map(|h| {
+            h.json(&["init", "--json"])["workspace"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
 /// Hosts sharing `broker`, each trusting every other.
 fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
     let hosts: Vec<Env> = names
@@ -635,15 +648,7 @@ fn three_hosts_over_tls_with_one_user_each_and_the_example_acl() {
             env
         })
         .collect();
-    let ws: Vec<String> = hosts
-        .iter()
-        .map(|h| {
-            h.json(&["init", "--json"])["workspace"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ws = init_all(&hosts);
     let pairs: Vec<(&str, &str)> = names
         .iter()
         .copied()
@@ -1186,15 +1191,7 @@ fn bridge_conf(east: &broker::Broker, password: &str) -> String {
 fn two_brokers_bridged_by_the_example_carry_mail_and_answers_between_hosts() {
     let names = ["alpha", "beta"];
     let hosts: Vec<Env> = names.iter().map(|n| host(n)).collect();
-    let ws: Vec<String> = hosts
-        .iter()
-        .map(|h| {
-            h.json(&["init", "--json"])["workspace"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let ws = init_all(&hosts);
     let pairs: Vec<(&str, &str)> = names
         .iter()
         .copied()
