@@ -235,7 +235,7 @@ pub fn received(
 }
 
 /// Another host, as `status --fleet` and the dashboard show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct HostView {
     pub host: String,
     /// This host (its jobs are the registry's own).

@@ -221,10 +221,10 @@ fn bad_fleet_input_is_refused_with_nothing_changed() {
 }
 
 /// How long a fleet test waits for a daemon's line.
-const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+pub(crate) const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A host's reconcile daemon, once it has subscribed to the broker.
-fn daemon(env: &Env) -> Daemon {
+pub(crate) fn daemon(env: &Env) -> Daemon {
     let d = Daemon::start(env);
     d.wait_for("its subscription", WAIT, |v| {
         v["type"] == "broker" && v["state"] == "subscribed"
@@ -251,7 +251,7 @@ fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
 }
 
 /// The same, with more `[fleet]` lines in each host's config.
-fn fleet_with(broker: &broker::Broker, names: &[&str], more: &str) -> Vec<Env> {
+pub(crate) fn fleet_with(broker: &broker::Broker, names: &[&str], more: &str) -> Vec<Env> {
     let hosts: Vec<Env> = names
         .iter()
         .map(|n| {
