@@ -14,7 +14,8 @@
 //!
 //! `MAM_BENCH_ONLY=mcp` runs only the MCP figures (send tool call, server start);
 //! `MAM_BENCH_ONLY=dash` only the dashboard's (CPU per frame, idle CPU, RSS at
-//! 500 jobs).
+//! 500 jobs); `MAM_BENCH_ONLY=fleet-status` `status --fleet` over 3 × 100
+//! jobs and a daemon's RSS with 500 remote jobs (benches/perf/fleet_status.rs).
 //! `MAM_BENCH_RUNS` (default 20) sets how many timed runs each figure takes;
 //! `MAM_BENCH_SENDS` (default 100) how many sends each of the 32 concurrent
 //! processes makes in the messaging load figure.
@@ -31,6 +32,9 @@ use serde_json::{Value, json};
 // fake agent's rules, Mosquitto, process guards.
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[path = "perf/fleet_status.rs"]
+mod fleet_status;
 
 use support::broker::Broker;
 use support::mcp::McpClient;
@@ -2487,6 +2491,15 @@ fn main() {
     // `MAM_BENCH_ONLY=dash`: the dashboard figures alone (printed).
     if std::env::var("MAM_BENCH_ONLY").as_deref() == Ok("dash") {
         for t in bench_dash(&b) {
+            println!("{}", t.line());
+        }
+        return;
+    }
+    // `MAM_BENCH_ONLY=fleet-status`: status --fleet and the daemon's cache.
+    if std::env::var("MAM_BENCH_ONLY").as_deref() == Ok("fleet-status") {
+        let targets = fleet_status::bench(&b, &mut rows);
+        print_table(&rows);
+        for t in &targets {
             println!("{}", t.line());
         }
         return;

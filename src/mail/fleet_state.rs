@@ -221,9 +221,25 @@ pub fn received(
     if let Some(bad) = jobs.iter().find(|j| !crate::app::valid_name(&j.name)) {
         return Ok(Err(format!(
             "a job in the state has no valid name ({:?})",
-            bad.name
+            crate::mail::summarize(&bad.name, 40)
         )));
     }
+    // What is shown on a terminal here, from another host: no control
+    // characters, one line, short.
+    let clean = |s: &str, max: usize| {
+        crate::mail::summarize(&crate::agent::probe::sanitize(s).replace('\n', " "), max)
+    };
+    let jobs: Vec<RemoteJob> = jobs
+        .into_iter()
+        .map(|j| RemoteJob {
+            kind: clean(&j.kind, 32),
+            role: clean(&j.role, 32),
+            state: clean(&j.state, 32),
+            reason: j.reason.as_deref().map(|r| clean(r, 200)),
+            verdict: j.verdict.as_deref().map(|v| clean(v, 32)),
+            ..j
+        })
+        .collect();
     let jobs_json = serde_json::to_string(&jobs)?;
     let every = every.max(100);
     let kept = reg.write(|t| t.store_fleet_state(host, at, every, &jobs_json, now))?;
@@ -290,4 +306,59 @@ pub fn others(reg: &Registry, me: &str, now: i64) -> Result<Vec<HostView>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workspace::Paths;
+
+    #[test]
+    fn a_state_received_is_checked_cleaned_and_kept_newest_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
+        paths.ensure().unwrap();
+        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let job = |name: &str, kind: &str| {
+            json!({"name": name, "kind": kind, "role": "worker", "state": "busy",
+                   "created_at": 1, "state_since": 2})
+        };
+        let state = |at: i64, jobs: Vec<Value>| json!({"at": at, "every_ms": 5000, "jobs": jobs});
+        let mut got = |body: Value| received(&mut reg, "beta", &body, 99).unwrap();
+        assert_eq!(
+            got(json!({"jobs": []})),
+            Err("a state without its time or heartbeat".into())
+        );
+        assert_eq!(
+            got(json!({"at": 1, "every_ms": 1})),
+            Err("a state without its list of jobs".into())
+        );
+        assert_eq!(
+            got(state(1, vec![job("Bad", "x")])),
+            Err("a job in the state has no valid name (\"Bad\")".into())
+        );
+        assert_eq!(
+            got(state(1, vec![json!({"name": "w1"})])),
+            Err("a job in the state is malformed: missing field `kind`".into())
+        );
+        let many = (0..=MAX_JOBS).map(|i| job(&format!("j{i}"), "x")).collect();
+        assert_eq!(
+            got(state(1, many)),
+            Err(format!("a state of more than {MAX_JOBS} jobs"))
+        );
+        assert_eq!(
+            got(state(10, vec![job("w1", "co\x1b[31mdex\x07")])),
+            Ok("beta's state: 1 jobs".into())
+        );
+        assert_eq!(
+            got(state(5, vec![])),
+            Ok("beta's state: older than the one kept".into())
+        );
+        let kept = reg.fleet_states().unwrap();
+        let jobs: Vec<RemoteJob> = serde_json::from_str(&kept[0].jobs).unwrap();
+        assert_eq!(
+            (kept.len(), kept[0].at, jobs[0].kind.as_str()),
+            (1, 10, "co[31mdex")
+        );
+    }
 }

@@ -137,9 +137,14 @@ impl Tx<'_> {
         }
         self.tx
             .execute("UPDATE fleet_hosts SET trusted = 0 WHERE host = ?1", [host])?;
-        // What it said of its jobs is no longer believed either.
+        // What it said of its jobs is no longer believed either, nor is it
+        // told this host's any more.
         self.tx
             .execute("DELETE FROM fleet_state WHERE host = ?1", [host])?;
+        self.tx.execute(
+            "DELETE FROM fleet_out WHERE host = ?1 AND kind IN ('fleet.state', 'fleet.status_request')",
+            [host],
+        )?;
         self.emit(
             "fleet.untrusted",
             "-",
