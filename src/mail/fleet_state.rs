@@ -176,13 +176,16 @@ impl Publisher {
     }
 
     /// Just subscribed (the daemon started, or the broker came back): ask
-    /// every peer for its snapshot, and send this host's at the next tick.
+    /// every peer for its snapshot, send this host's at the next tick, and
+    /// try at once whatever waits for the broker.
     pub fn subscribed(&mut self, reg: &mut Registry, me: &str) -> Result<()> {
         self.told = None;
         self.looked_at = None;
         let peers = peers(reg, me)?;
-        let body = json!({"at": crate::registry::now_ms()});
+        let now = crate::registry::now_ms();
+        let body = json!({"at": now});
         reg.write(|t| {
+            t.fleet_retry_now(now)?;
             peers
                 .iter()
                 .try_for_each(|h| t.queue_fleet_latest(h, me, REQUEST, &body))

@@ -202,6 +202,15 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The broker is back: everything waiting is due now, not at the end of
+    /// its backoff (which may have grown to 30 s while it was away).
+    pub fn fleet_retry_now(&self, now: i64) -> Result<usize> {
+        Ok(self.tx.execute(
+            "UPDATE fleet_out SET next_at = ?1 WHERE done_at IS NULL AND next_at > ?1",
+            [now],
+        )?)
+    }
+
     /// Keep `host`'s snapshot of its jobs unless a newer one (by the time
     /// `at` it was built) is kept already. Returns whether it was kept.
     pub fn store_fleet_state(

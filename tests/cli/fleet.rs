@@ -863,11 +863,13 @@ fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
         String::from_utf8_lossy(&out.stderr)
     );
     let to_ann = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // The outage: the broker down for 30 s. The commands' retries
+    // and the daemons' reconnects have backed off to their longest by then.
+    std::thread::sleep(std::time::Duration::from_secs(30));
     broker.start();
     a.eventually(
         "alpha's messages delivered",
-        std::time::Duration::from_secs(40),
+        std::time::Duration::from_secs(75),
         || {
             to_bob
                 .iter()
@@ -876,7 +878,7 @@ fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
     );
     b.eventually(
         "beta's message delivered",
-        std::time::Duration::from_secs(40),
+        std::time::Duration::from_secs(75),
         || remote_message(b, "ann@alpha", &to_ann)["state"] == "delivered",
     );
     let (bob, ann) = (b.submits("bob"), a.submits("ann"));
