@@ -153,9 +153,9 @@ fn clocks(
         checks.push(ok(
             "fleet",
             format!(
-                "the clocks of {} hosts are within {} of this one's (replay window {})",
-                measured.len(),
+                "every host's clock is within {} of this one's ({} measured; replay window {})",
                 span(worst),
+                measured.len(),
                 span(window)
             ),
         ));
