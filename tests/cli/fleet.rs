@@ -221,10 +221,10 @@ fn bad_fleet_input_is_refused_with_nothing_changed() {
 }
 
 /// How long a fleet test waits for a daemon's line.
-const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+pub(crate) const WAIT: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// A host's reconcile daemon, once it has subscribed to the broker.
-fn daemon(env: &Env) -> Daemon {
+pub(crate) fn daemon(env: &Env) -> Daemon {
     let d = Daemon::start(env);
     d.wait_for("its subscription", WAIT, |v| {
         v["type"] == "broker" && v["state"] == "subscribed"
@@ -246,7 +246,7 @@ fn init_all(hosts: &[Env]) -> Vec<String> {
 }
 
 /// Hosts sharing `broker`, each trusting every other.
-fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
+pub(crate) fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
     let hosts: Vec<Env> = names
         .iter()
         .map(|n| {
@@ -275,7 +275,7 @@ fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
 /// Answer `qid` on `b` as `agent` (or as its operator), wait until the
 /// asker's question q1 on `a` is closed, and return the command's stdout
 /// and the answers in `a`'s operator inbox.
-fn answer_across(
+pub(crate) fn answer_across(
     a: &Env,
     b: &Env,
     qid: &str,
@@ -311,7 +311,7 @@ fn answer_across(
     (String::from_utf8(out.stdout).unwrap(), answers)
 }
 
-fn remote_message(env: &Env, addr: &str, id: &str) -> serde_json::Value {
+pub(crate) fn remote_message(env: &Env, addr: &str, id: &str) -> serde_json::Value {
     let v = env.json(&["inbox", addr, "--all", "--json"]);
     v["messages"]
         .as_array()
