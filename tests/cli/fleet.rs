@@ -246,7 +246,7 @@ fn init_all(hosts: &[Env]) -> Vec<String> {
 }
 
 /// Hosts sharing `broker`, each trusting every other.
-fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
+pub(crate) fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
     fleet_with(broker, names, "")
 }
 
@@ -280,7 +280,7 @@ pub(crate) fn fleet_with(broker: &broker::Broker, names: &[&str], more: &str) ->
 /// Answer `qid` on `b` as `agent` (or as its operator), wait until the
 /// asker's question q1 on `a` is closed, and return the command's stdout
 /// and the answers in `a`'s operator inbox.
-fn answer_across(
+pub(crate) fn answer_across(
     a: &Env,
     b: &Env,
     qid: &str,
@@ -316,7 +316,7 @@ fn answer_across(
     (String::from_utf8(out.stdout).unwrap(), answers)
 }
 
-fn remote_message(env: &Env, addr: &str, id: &str) -> serde_json::Value {
+pub(crate) fn remote_message(env: &Env, addr: &str, id: &str) -> serde_json::Value {
     let v = env.json(&["inbox", addr, "--all", "--json"]);
     v["messages"]
         .as_array()

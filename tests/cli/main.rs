@@ -10,6 +10,7 @@ mod delivery;
 mod docs;
 mod events;
 mod fleet;
+mod fleet_partition;
 mod golden;
 mod leases;
 mod mcp;

@@ -89,16 +89,32 @@ impl Broker {
     /// As [`Broker::plain`], saying why when Mosquitto or its clients are
     /// missing or it does not start.
     pub fn try_plain() -> Result<Broker, String> {
+        Broker::try_plain_on(&[])
+    }
+
+    /// As [`Broker::plain`], listening on the same port on each of `also`
+    /// (addresses of this machine, e.g. one end of a test's veth pair)
+    /// besides 127.0.0.1, where `url` points.
+    pub fn plain_on(also: &[std::net::Ipv4Addr]) -> Broker {
+        require_mosquitto();
+        Broker::try_plain_on(also).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn try_plain_on(also: &[std::net::Ipv4Addr]) -> Result<Broker, String> {
         let need = |p: &str| find_program(p).ok_or_else(|| format!("no `{p}`: {INSTALL_HINT}"));
         let bin = need("mosquitto")?;
         need("mosquitto_pub")?;
         need("mosquitto_sub")?;
-        let template = "listener @PORT@ 127.0.0.1\n\
-                        allow_anonymous true\n\
-                        persistence false\n\
-                        set_tcp_nodelay true\n\
-                        max_packet_size 2000000\n"
-            .to_string();
+        let mut template = "listener @PORT@ 127.0.0.1\n".to_string();
+        for a in also {
+            template.push_str(&format!("listener @PORT@ {a}\n"));
+        }
+        template.push_str(
+            "allow_anonymous true\n\
+             persistence false\n\
+             set_tcp_nodelay true\n\
+             max_packet_size 2000000\n",
+        );
         let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
         let mut b = Broker::new(bin, template, None, "wtest".into(), dir);
         b.try_start()?;

@@ -25,6 +25,7 @@ pub mod daemon;
 pub mod expect;
 pub mod golden;
 pub mod mcp;
+pub mod netns;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -183,6 +184,25 @@ pub fn mam_command(mam: &Path, root: &Path, tmux: &Tmux, home: &Path) -> Command
     c
 }
 
+/// `cmd` run as `PROGRAM ARGS… <cmd's program> <cmd's args>`, with cmd's
+/// directory, environment (what it sets and what it removes) and stdin
+/// closed.
+pub fn run_under(cmd: &Command, program: &str, args: &[String]) -> Command {
+    let mut c = Command::new(program);
+    c.args(args).arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(d) = cmd.get_current_dir() {
+        c.current_dir(d);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c.stdin(Stdio::null());
+    c
+}
+
 /// Panic unless `out` is a success, showing both streams.
 #[track_caller]
 pub fn check_ok(what: &str, out: &Output) {
@@ -304,6 +324,9 @@ pub struct Env {
     extra_env: std::sync::Mutex<Vec<(String, String)>>,
     /// Golden files this test (re)wrote under MAM_BLESS=1: it fails on drop.
     pub blessed: std::sync::Mutex<Vec<String>>,
+    /// A program and its arguments every `mam` runs under (`run_under`),
+    /// e.g. `ip netns exec NS`: the host lives in that network namespace.
+    under: std::sync::Mutex<Vec<String>>,
 }
 
 impl Env {
@@ -330,6 +353,7 @@ impl Env {
             clock_offset: std::sync::atomic::AtomicI64::new(0),
             extra_env: Default::default(),
             blessed: Default::default(),
+            under: Default::default(),
         };
         env.write_config("");
         env
@@ -414,7 +438,17 @@ impl Env {
         if offset != 0 {
             c.env(CLOCK_ENV, format!("+{offset}"));
         }
-        c
+        let under = self.under.lock().unwrap();
+        match under.split_first() {
+            Some((program, args)) => run_under(&c, program, args),
+            None => c,
+        }
+    }
+
+    /// Run every later `mam` of this Env (its daemon too) as
+    /// `PROGRAM ARGS… mam …`, with the same directory and environment.
+    pub fn run_under(&self, program_and_args: &[&str]) {
+        *self.under.lock().unwrap() = program_and_args.iter().map(|s| s.to_string()).collect();
     }
 
     /// Set `key` to `value` for every later `mam` this Env runs.
