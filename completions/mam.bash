@@ -2574,7 +2574,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__status)
-            opts="-q -v -h -V --all --watch --json --format --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --all --watch --json --format --fleet --workspace --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -103,6 +103,7 @@ complete -c mam -n "__fish_mam_using_subcommand status" -l format -d 'One short 
 complete -c mam -n "__fish_mam_using_subcommand status" -l workspace -d 'Workspace root (default: nearest ancestor with .mam/, else with .git, else cwd)' -r -F
 complete -c mam -n "__fish_mam_using_subcommand status" -l all -d 'Include stopped and done jobs older than a day'
 complete -c mam -n "__fish_mam_using_subcommand status" -l json -d 'Print the result as JSON'
+complete -c mam -n "__fish_mam_using_subcommand status" -l fleet -d 'Every host\'s jobs: this one\'s, and the other hosts\' as their daemons last told them, with how long ago each was heard from'
 complete -c mam -n "__fish_mam_using_subcommand status" -s q -l quiet -d 'Print less (only ids and errors)'
 complete -c mam -n "__fish_mam_using_subcommand status" -s v -l verbose -d 'Print more about what is done'
 complete -c mam -n "__fish_mam_using_subcommand status" -s h -l help -d 'Print help'

@@ -192,6 +192,10 @@ pub struct StatusArgs {
     /// One short line for a tmux status bar (`3 busy · 1 waiting · 2 unread`)
     #[arg(long, value_enum, conflicts_with_all = ["json", "watch"])]
     pub format: Option<StatusFormat>,
+    /// Every host's jobs: this one's, and the other hosts' as their daemons
+    /// last told them, with how long ago each was heard from
+    #[arg(long, conflicts_with_all = ["names", "format"])]
+    pub fleet: bool,
 }
 
 /// The shapes `status` can print besides its table and `--json`.

@@ -191,13 +191,26 @@ pub struct SharedConfig {
     pub dir: String,
 }
 
-/// `[fleet]`: this host's name among the hosts that share a broker.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[fleet]`: this host's name among the hosts that share a broker, and how
+/// often its daemon tells them its jobs' state when nothing changed.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FleetConfig {
     /// This host's name (`job@NAME` addresses its jobs); empty: the machine's
     /// host name, lowercased, up to its first dot.
     pub host: String,
+    /// The longest the daemon goes without sending its jobs' state to the
+    /// other hosts; a host not heard from for three times its own is stale.
+    pub heartbeat: String,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            host: String::new(),
+            heartbeat: "30s".into(),
+        }
+    }
 }
 
 impl FleetConfig {
@@ -398,8 +411,14 @@ impl Config {
 
     /// Every duration key: its name, its value, its bounds (the one
     /// parser's, as for flags), and the default it falls back to.
-    fn durations(&self) -> [(&'static str, &str, Limit, Duration); 5] {
+    fn durations(&self) -> [(&'static str, &str, Limit, Duration); 6] {
         [
+            (
+                "fleet.heartbeat",
+                &self.fleet.heartbeat,
+                Limit::PERIOD,
+                Duration::from_secs(30),
+            ),
             (
                 "lease.ttl",
                 &self.lease.ttl,
@@ -501,6 +520,9 @@ impl Config {
     pub fn reconcile_interval(&self) -> Duration {
         self.duration("reconcile.interval")
     }
+    pub fn fleet_heartbeat(&self) -> Duration {
+        self.duration("fleet.heartbeat")
+    }
 }
 
 fn read_layer(file: &Path) -> Result<Option<toml::Table>> {
@@ -601,6 +623,7 @@ pub const TEMPLATE: &str = r#"# mam workspace configuration. Every key is option
 
 [fleet]
 # host = ""                # this host's name in the fleet (job@host); empty = the host name
+# heartbeat = "30s"        # the daemon sends its jobs' state at least this often; 3 missed: stale
 
 # Agent profiles: override a built-in field by field, or add your own.
 # [agents.myagent]

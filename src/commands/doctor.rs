@@ -88,6 +88,7 @@ fn fleet(ctx: &Ctx, checks: &mut Vec<Check>) {
             ),
         )
     });
+    clocks(&me, &hosts, ctx.config.replay_window(), checks);
     if let Ok((n, Some(oldest))) = reg.fleet_waiting() {
         let age = crate::registry::now_ms() - oldest;
         if n > 0 && age > 60_000 {
@@ -100,6 +101,73 @@ fn fleet(ctx: &Ctx, checks: &mut Vec<Check>) {
                 "is each target host's `mam reconcile` daemon running? `mam fleet hosts` shows when each was last heard",
             ));
         }
+    }
+}
+
+/// The other hosts' clocks, as last measured on a genuine envelope of each:
+/// an envelope stamped further from this host's clock than the replay window
+/// is refused as stale, so a skew past the window cuts that host off, and
+/// one past half of it is a warning.
+fn clocks(
+    me: &str,
+    hosts: &[crate::registry::fleet::FleetHost],
+    window: std::time::Duration,
+    checks: &mut Vec<Check>,
+) {
+    let window = window.as_millis() as i64;
+    let measured: Vec<(&str, i64)> = hosts
+        .iter()
+        .filter(|h| h.trusted)
+        .filter_map(|h| Some((h.host.as_str(), h.skew_ms?)))
+        .collect();
+    if measured.is_empty() {
+        return;
+    }
+    let fix = "keep every host's clock synchronised (NTP: `timedatectl set-ntp true`, or chrony), or widen [security] replay_window on every host";
+    let worst = measured.iter().map(|(_, s)| s.abs()).max().unwrap_or(0);
+    for (host, skew) in &measured {
+        // skew: this host's clock minus the other's.
+        let how = format!(
+            "host {host}'s clock is {} {} {me}'s",
+            span(skew.abs()),
+            if *skew > 0 { "behind" } else { "ahead of" }
+        );
+        if skew.abs() > window {
+            checks.push(fail(
+                "fleet",
+                format!(
+                    "{how}, past the replay window ({}): its traffic is refused as stale",
+                    span(window)
+                ),
+                fix,
+            ));
+        } else if skew.abs() * 2 > window {
+            checks.push(warn(
+                "fleet",
+                format!("{how}, more than half the replay window ({})", span(window)),
+                fix,
+            ));
+        }
+    }
+    if worst * 2 <= window {
+        checks.push(ok(
+            "fleet",
+            format!(
+                "the clocks of {} hosts are within {} of this one's (replay window {})",
+                measured.len(),
+                span(worst),
+                span(window)
+            ),
+        ));
+    }
+}
+
+/// A clock difference for people: `40 ms`, `12 s`, `7 min`.
+fn span(ms: i64) -> String {
+    match ms {
+        ..1000 => format!("{ms} ms"),
+        1000..600_000 => format!("{} s", ms / 1000),
+        _ => format!("{} min", ms / 60_000),
     }
 }
 

@@ -134,6 +134,17 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         seen_trees.extend(names.zip(worktree::look(&trees, &ctx.paths.state)));
     }
 
+    if args.fleet {
+        let local = rows
+            .iter()
+            .map(|r| {
+                let j = r.job;
+                let (inbox, _) = extra(&j.name);
+                (r, inbox)
+            })
+            .collect::<Vec<_>>();
+        return print_fleet(ctx, &reg, &local, args.json, now);
+    }
     if args.format == Some(crate::cli::StatusFormat::Tmux) {
         let unread = counts.get("operator").map_or(0, |c| c.0);
         println!("{}", tmux_line(rows.iter().map(|r| r.state), unread));
@@ -308,4 +319,135 @@ fn row_json(r: &Row, now: i64) -> Value {
         "last_activity": r.activity_ms.map(crate::signing::rfc3339_ms),
         "stuck_since": j.stuck_at.map(crate::signing::rfc3339_ms),
     })
+}
+
+/// `status --fleet`: this host's jobs (as `status` sees them) and every
+/// trusted host's from the cache its daemon keeps, a table of hosts first.
+fn print_fleet(
+    ctx: &Ctx,
+    reg: &crate::registry::Registry,
+    local: &[(&Row, i64)],
+    json_out: bool,
+    now: i64,
+) -> Result<()> {
+    use crate::mail::fleet_state::{self, RemoteJob};
+    let me = ctx.config.fleet.host()?;
+    let others = fleet_state::others(reg, &me, now)?;
+    if json_out {
+        let mut hosts = vec![json!({
+            "host": me, "this": true, "last_seen": null, "as_of": null, "stale": false,
+            "jobs": local.len(),
+        })];
+        let mut jobs: Vec<Value> = local
+            .iter()
+            .map(|(r, inbox)| {
+                let mut v = row_json(r, now);
+                v["host"] = me.clone().into();
+                v["inbox"] = (*inbox).into();
+                v["stale"] = false.into();
+                v
+            })
+            .collect();
+        for h in &others {
+            hosts.push(json!({
+                "host": h.host, "this": false,
+                "last_seen": h.last_seen.map(crate::signing::rfc3339_ms),
+                "as_of": h.as_of.map(crate::signing::rfc3339_ms),
+                "stale": h.stale, "jobs": h.jobs.len(),
+            }));
+            for j in &h.jobs {
+                let mut v = json!(j);
+                v["host"] = h.host.clone().into();
+                v["created_at"] = crate::signing::rfc3339_ms(j.created_at).into();
+                v["state_since"] = crate::signing::rfc3339_ms(j.state_since).into();
+                v["stale"] = h.stale.into();
+                jobs.push(v);
+            }
+        }
+        ui::print_json(&json!({"workspace": reg.ws(), "host": me, "hosts": hosts, "jobs": jobs}));
+        return Ok(());
+    }
+    let color = ui::use_color();
+    // Only the last column's width varies with time.
+    let mut host_rows = vec![vec![
+        me.clone(),
+        local.len().to_string(),
+        "this host".into(),
+    ]];
+    for h in &others {
+        let heard = match h.last_seen {
+            None => "never".into(),
+            Some(t) if h.stale => format!("{} ago, stale", ui::age(now - t)),
+            Some(t) => format!("{} ago", ui::age(now - t)),
+        };
+        host_rows.push(vec![h.host.clone(), h.jobs.len().to_string(), heard]);
+    }
+    print!("{}", ui::table(&["HOST", "JOBS", "HEARD"], &host_rows));
+    let progress = |p: Option<i64>, v: Option<String>| match (p, v) {
+        (_, Some(v)) => v,
+        (Some(p), _) => format!("{p}%"),
+        _ => "-".into(),
+    };
+    let mut rows: Vec<Vec<String>> = local
+        .iter()
+        .map(|(r, inbox)| {
+            let j = r.job;
+            let mut state = ui::paint_state(r.state, color);
+            if let Some(n) = &r.note {
+                state.push_str(&format!(" ({n})"));
+            }
+            vec![
+                me.clone(),
+                j.name.clone(),
+                j.kind.clone(),
+                j.role.to_string(),
+                state,
+                progress(j.progress, j.verdict.map(|v| v.to_string())),
+                inbox.to_string(),
+                ui::age(now - j.created_at),
+            ]
+        })
+        .collect();
+    for h in &others {
+        for j in &h.jobs {
+            let RemoteJob { state, .. } = j;
+            let mut cell = match JobState::parse(state) {
+                Some(s) => ui::paint_state(s, color),
+                None => state.clone(),
+            };
+            if j.stuck {
+                cell.push_str(" (stuck)");
+            }
+            if h.stale {
+                cell.push_str(" (stale)");
+            }
+            rows.push(vec![
+                h.host.clone(),
+                j.name.clone(),
+                j.kind.clone(),
+                j.role.clone(),
+                cell,
+                progress(j.progress, j.verdict.clone()),
+                j.inbox.to_string(),
+                ui::age(h.age_of(j.created_at, now)),
+            ]);
+        }
+    }
+    if rows.is_empty() {
+        if !ctx.global.quiet {
+            println!("\nno jobs on any host");
+        }
+        return Ok(());
+    }
+    println!();
+    print!(
+        "{}",
+        ui::table(
+            &[
+                "HOST", "NAME", "KIND", "ROLE", "STATE", "PROGRESS", "INBOX", "AGE"
+            ],
+            &rows
+        )
+    );
+    Ok(())
 }

@@ -21,6 +21,8 @@ pub enum Action {
     Cancel,
     Filter,
     Sort,
+    /// Show the other hosts' jobs in place of the detail, or the detail again.
+    Fleet,
     Help,
     /// Close the help, the input line or the question; clear the status.
     Back,
@@ -48,6 +50,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("c", "cancel a queued message, question or reminder"),
     ("/", "filter by name, kind, role, state or branch"),
     ("o", "sort: name, state, activity, age"),
+    ("f", "the fleet: other hosts' jobs in place of the detail"),
     ("Esc", "close, clear the status line"),
     ("?", "this help"),
     ("q", "quit"),
@@ -95,6 +98,7 @@ pub fn action(mode: &Mode, key: KeyEvent) -> Option<Action> {
             KeyCode::Char('c') => Some(Action::Cancel),
             KeyCode::Char('/') => Some(Action::Filter),
             KeyCode::Char('o') => Some(Action::Sort),
+            KeyCode::Char('f') => Some(Action::Fleet),
             KeyCode::Char('?') => Some(Action::Help),
             KeyCode::Esc => Some(Action::Back),
             _ => None,

@@ -117,8 +117,12 @@ fn run_loop(
                 m.error(one_line(&e));
                 true
             });
+            let fleet = src.poll_fleet(reg, m).unwrap_or_else(|e| {
+                m.error(one_line(&e));
+                true
+            });
             // The ages move with the clock: redraw when a shown one changed.
-            dirty |= changed || ages_moved(m);
+            dirty |= changed || fleet || ages_moved(m);
         }
     }
 }
@@ -188,6 +192,19 @@ fn act_inner(
         Action::Top => m.move_by(i64::MIN / 2),
         Action::Bottom => m.move_by(i64::MAX / 2),
         Action::Help => m.mode = Mode::Help,
+        Action::Fleet => {
+            if m.fleet.take().is_some() {
+                m.info("the selected job's detail");
+            } else {
+                m.fleet = Some(model::FleetPanel {
+                    me: ctx.config.fleet.host()?,
+                    hosts: Vec::new(),
+                });
+                m.now_ms = crate::registry::now_ms();
+                src.poll_fleet(reg, m)?;
+                m.info("the fleet: other hosts' jobs as their daemons last told them (f: back)");
+            }
+        }
         Action::Sort => {
             m.sort = m.sort.next();
             m.arrange();

@@ -113,6 +113,15 @@ pub struct Detail {
     pub events: Vec<FeedLine>,
 }
 
+/// The fleet panel (`f`), in place of the detail: every other host's jobs
+/// as its daemon last told this one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FleetPanel {
+    /// This host's fleet name.
+    pub me: String,
+    pub hosts: Vec<crate::mail::fleet_state::HostView>,
+}
+
 /// What the input line is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -172,6 +181,8 @@ pub struct Model {
     /// The clock ages are drawn against (unix ms).
     pub now_ms: i64,
     pub color: bool,
+    /// Shown in place of the detail when Some (`f` toggles it).
+    pub fleet: Option<FleetPanel>,
 }
 
 impl Model {
@@ -192,6 +203,7 @@ impl Model {
             hook_failures: Vec::new(),
             now_ms: 0,
             color,
+            fleet: None,
         }
     }
 

@@ -143,6 +143,20 @@ impl Source {
         Ok(changed)
     }
 
+    /// Read the other hosts' jobs from the fleet cache, when the panel is
+    /// shown. True when what it shows changed.
+    pub fn poll_fleet(&self, reg: &Registry, m: &mut Model) -> Result<bool> {
+        let Some(panel) = &m.fleet else {
+            return Ok(false);
+        };
+        let hosts = crate::mail::fleet_state::others(reg, &panel.me, m.now_ms)?;
+        let changed = hosts != panel.hosts;
+        if let Some(panel) = &mut m.fleet {
+            panel.hosts = hosts;
+        }
+        Ok(changed)
+    }
+
     /// Rebuild the rows from the jobs, the panes and the counts.
     pub fn rebuild(&self, m: &mut Model) {
         let rows = self.rows(&m.ws);

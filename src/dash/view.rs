@@ -9,12 +9,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Paragraph, Row, Table, TableState};
 
 use super::keys::HELP;
-use super::model::{Confirm, FeedLine, Input, Level, Mode, Model};
+use super::model::{Confirm, FeedLine, FleetPanel, Input, Level, Mode, Model};
 use crate::model::{JobState, ReminderState};
 use crate::ui::age;
 
 /// The hint the status line shows when it has nothing to say.
-const HINT: &str = "Enter attach  s send  a answer  x stop  R resume  r retry  c cancel  / filter  o sort  ? help  q quit";
+const HINT: &str = "Enter attach  s send  a answer  x stop  R resume  r retry  c cancel  / filter  o sort  f fleet  ? help  q quit";
 
 struct Paint {
     color: bool,
@@ -76,7 +76,10 @@ pub fn render(f: &mut Frame, m: &Model) {
     render_table(f, m, &p, table);
     let [detail, feed] =
         Layout::horizontal([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(bottom);
-    render_detail(f, m, &p, detail);
+    match &m.fleet {
+        Some(panel) => render_fleet(f, m, panel, &p, detail),
+        None => render_detail(f, m, &p, detail),
+    }
     render_feed(f, m, &p, feed);
     render_status(f, m, &p, status);
     if m.mode == Mode::Help {
@@ -176,6 +179,79 @@ fn render_table(f: &mut Frame, m: &Model, p: &Paint, area: Rect) {
             },
         );
     }
+}
+
+/// The other hosts, each with when it was last heard from, and their jobs
+/// under it.
+fn render_fleet(f: &mut Frame, m: &Model, panel: &FleetPanel, p: &Paint, area: Rect) {
+    let stale = panel.hosts.iter().filter(|h| h.stale).count();
+    let mut title = format!(" fleet · {} · {} other hosts", panel.me, panel.hosts.len());
+    if stale > 0 {
+        title.push_str(&format!(" ({stale} stale)"));
+    }
+    title.push(' ');
+    let block = Block::bordered().title(title);
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let mut lines: Vec<Line> = Vec::new();
+    if panel.hosts.is_empty() {
+        lines.push(Line::styled(
+            "no other host is trusted (`mam fleet trust HOST KEY`)",
+            p.dim(),
+        ));
+    }
+    let width = panel
+        .hosts
+        .iter()
+        .flat_map(|h| h.jobs.iter().map(|j| j.name.chars().count()))
+        .max()
+        .unwrap_or(0);
+    for h in &panel.hosts {
+        let heard = match h.last_seen {
+            None => "never heard from".to_string(),
+            Some(t) => format!("heard {} ago", age((m.now_ms - t).max(0))),
+        };
+        let mut spans = vec![
+            Span::styled(h.host.clone(), Style::new().add_modifier(Modifier::BOLD)),
+            Span::raw(format!(
+                " · {} job{} · {heard}",
+                h.jobs.len(),
+                if h.jobs.len() == 1 { "" } else { "s" }
+            )),
+        ];
+        if h.stale && h.last_seen.is_some() {
+            spans.push(Span::styled(", stale", p.error()));
+        }
+        lines.push(Line::from(spans));
+        for j in &h.jobs {
+            let state = JobState::parse(&j.state);
+            let style = match state {
+                Some(s) if !h.stale => p.state(s),
+                _ => p.dim(),
+            };
+            let mut rest = format!("  {:<7}", j.role);
+            if let Some(pr) = j
+                .verdict
+                .clone()
+                .or_else(|| j.progress.map(|x| format!("{x}%")))
+            {
+                rest.push_str(&format!(" {pr}"));
+            }
+            if j.inbox > 0 {
+                rest.push_str(&format!(" inbox {}", j.inbox));
+            }
+            if j.stuck {
+                rest.push_str(" stuck");
+            }
+            rest.push_str(&format!(" {}", age(h.age_of(j.created_at, m.now_ms))));
+            lines.push(Line::from(vec![
+                Span::raw(format!("  {:<width$}  ", j.name)),
+                Span::styled(format!("{:<8}", j.state), style),
+                Span::raw(rest),
+            ]));
+        }
+    }
+    f.render_widget(Paragraph::new(lines), inner);
 }
 
 fn render_detail(f: &mut Frame, m: &Model, p: &Paint, area: Rect) {

@@ -96,6 +96,14 @@ fn opened(payload: &[u8], retain: bool) -> std::result::Result<Envelope, Rejecti
     Ok(env)
 }
 
+/// An envelope's timestamp, unix ms.
+fn timestamp(env: &Envelope) -> std::result::Result<i64, Rejection> {
+    jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%.fZ", &env.ts)
+        .or_else(|_| env.ts.parse::<jiff::Timestamp>())
+        .map(|t| t.as_millisecond())
+        .map_err(|e| Rejection::Malformed(format!("ts {:?}: {e}", env.ts)))
+}
+
 /// A receiver: the rule plus this process's memory of what it accepted.
 pub struct Acceptor {
     pub window: Duration,
@@ -178,11 +186,27 @@ impl Acceptor {
             return Ok(Err(Rejection::BadSignature));
         }
         let key = format!("@{}", env.src);
+        let (src, ts) = (env.src.clone(), timestamp(&env));
         let verdict = self.fresh(reg, env, &key, dup, now_ms)?;
-        if let Ok(env) = &verdict {
-            let src = env.src.clone();
-            reg.write(|t| t.host_seen(&src, now_ms))?;
+        // A genuine envelope (its signature verified) tells the host's
+        // clock, also when it is refused as stale: what `mam doctor` checks.
+        let skew = match (&verdict, ts) {
+            (Err(Rejection::Stale { skew_ms }), _) => Some(*skew_ms),
+            (Ok(_), Ok(ts)) => Some(now_ms - ts),
+            _ => None,
+        };
+        if skew.is_none() {
+            return Ok(verdict);
         }
+        reg.write(|t| {
+            if verdict.is_ok() {
+                t.host_seen(&src, now_ms)?;
+            }
+            match skew {
+                Some(skew) => t.host_skew(&src, skew, now_ms),
+                None => Ok(()),
+            }
+        })?;
         Ok(verdict)
     }
 
@@ -196,11 +220,9 @@ impl Acceptor {
         dup: bool,
         now_ms: i64,
     ) -> Result<std::result::Result<Envelope, Rejection>> {
-        let ts = match jiff::Timestamp::strptime("%Y-%m-%dT%H:%M:%S%.fZ", &env.ts)
-            .or_else(|_| env.ts.parse::<jiff::Timestamp>())
-        {
-            Ok(t) => t.as_millisecond(),
-            Err(e) => return Ok(Err(Rejection::Malformed(format!("ts {:?}: {e}", env.ts)))),
+        let ts = match timestamp(&env) {
+            Ok(t) => t,
+            Err(why) => return Ok(Err(why)),
         };
         let skew = now_ms - ts;
         if skew.abs() > self.window.as_millis() as i64 {

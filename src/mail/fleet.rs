@@ -14,8 +14,8 @@ use crate::app::Ctx;
 use crate::error::{not_found, usage};
 use crate::events::accept::{Acceptor, Rejection};
 use crate::events::mqtt::Incoming;
-use crate::registry::Registry;
 use crate::registry::messages::NewMessage;
+use crate::registry::{Registry, now_ms};
 
 /// `job@host` split into its job (or `operator`, or `*`: every live agent
 /// there) and host; None for a bare
@@ -137,7 +137,7 @@ pub fn receive(
         &msg.payload,
         msg.retain,
         msg.dup,
-        crate::registry::now_ms(),
+        now_ms(),
     )?;
     let env = match verdict {
         Err(Rejection::Duplicate) => return Ok(None),
@@ -336,6 +336,25 @@ pub fn receive(
                     Some(id) => format!("receipt for {id}: {}", s("state")),
                     None => format!("receipt for {cmd}: settled before"),
                 },
+            )))
+        }
+        crate::mail::fleet_state::STATE => Ok(Some(
+            match crate::mail::fleet_state::received(reg, &origin, &env.body, now_ms())? {
+                Ok(detail) => heard("accepted", detail),
+                Err(why) => heard("rejected", why),
+            },
+        )),
+        crate::mail::fleet_state::REQUEST => {
+            crate::mail::fleet_state::queue_snapshot(
+                reg,
+                me,
+                std::slice::from_ref(&origin),
+                ctx.config.fleet_heartbeat(),
+                now_ms(),
+            )?;
+            Ok(Some(heard(
+                "accepted",
+                format!("{origin} asked for this host's state: it goes"),
             )))
         }
         other => Ok(Some(heard(

@@ -5,6 +5,7 @@
 
 pub mod deliver;
 pub mod fleet;
+pub mod fleet_state;
 pub mod remind;
 
 use anyhow::Result;

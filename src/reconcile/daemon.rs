@@ -74,6 +74,7 @@ pub fn run_daemon(
     let mut next_connect = Instant::now();
     let mut deferred: Vec<Envelope> = Vec::new();
     let mut hooks = crate::hooks::Runner::new();
+    let mut states = crate::mail::fleet_state::Publisher::new(ctx.config.fleet_heartbeat());
     while !stop.load(Ordering::SeqCst) {
         match pass(ctx, reg, dry_run) {
             Ok(r) => report(DaemonEvent::Pass(r)),
@@ -83,7 +84,7 @@ pub fn run_daemon(
         while Instant::now() < until && !stop.load(Ordering::SeqCst) {
             retry_deferred(ctx, reg, &mut deferred, &mut report);
             if !dry_run && let (Some(me), Some(ep)) = (me.as_deref(), &endpoint) {
-                drive_fleet(ctx, reg, ep, me, &mut report);
+                drive_fleet(ctx, reg, ep, me, &mut states, &mut report);
             }
             if !dry_run {
                 drive_hooks(ctx, reg, &mut hooks, &mut report);
@@ -100,6 +101,14 @@ pub fn run_daemon(
                             state: "subscribed".into(),
                             detail: filters.join(" "),
                         });
+                        // Whatever the peers said while this daemon was not
+                        // listening is asked for again.
+                        if !dry_run
+                            && let Some(me) = me.as_deref()
+                            && let Err(e) = states.subscribed(reg, me)
+                        {
+                            report(DaemonEvent::error("fleet", &e));
+                        }
                     }
                     Err(e) => {
                         next_connect = Instant::now() + backoff;
@@ -170,17 +179,22 @@ fn drive_hooks(
     }
 }
 
-/// Queue the receipts whose outcome is known, and publish the fleet traffic
-/// that is due (commands waiting for receipts are tried again 1 s, 2 s, …
-/// at most 30 s apart). A failure is reported and the daemon goes on.
+/// Queue the receipts whose outcome is known and this host's state when it
+/// changed (or a heartbeat is due), and publish the fleet traffic that is
+/// due (commands waiting for receipts are tried again 1 s, 2 s, … at most
+/// 30 s apart). A failure is reported and the daemon goes on.
 fn drive_fleet(
     ctx: &Ctx,
     reg: &mut Registry,
     ep: &crate::events::mqtt::Endpoint,
     me: &str,
+    states: &mut crate::mail::fleet_state::Publisher,
     report: &mut impl FnMut(DaemonEvent),
 ) {
     if let Err(e) = crate::mail::fleet::queue_receipts(reg, me) {
+        report(DaemonEvent::error("fleet", &e));
+    }
+    if let Err(e) = states.tick(reg, me) {
         report(DaemonEvent::error("fleet", &e));
     }
     let flushed = (|| -> Result<usize> {

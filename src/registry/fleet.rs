@@ -24,9 +24,14 @@ pub struct FleetHost {
     pub trusted_by: String,
     pub first_seen: i64,
     pub last_seen: Option<i64>,
+    /// This host's clock minus the host's, as last measured on one of its
+    /// genuine envelopes (ms), and when (None: never measured).
+    pub skew_ms: Option<i64>,
+    pub skew_at: Option<i64>,
 }
 
-const COLS: &str = "host, public_key, trusted, trusted_at, trusted_by, first_seen, last_seen";
+const COLS: &str =
+    "host, public_key, trusted, trusted_at, trusted_by, first_seen, last_seen, skew_ms, skew_at";
 
 fn row(r: &Row) -> rusqlite::Result<FleetHost> {
     let public_key: Option<String> = r.get(1)?;
@@ -39,6 +44,8 @@ fn row(r: &Row) -> rusqlite::Result<FleetHost> {
         trusted_by: r.get(4)?,
         first_seen: r.get(5)?,
         last_seen: r.get(6)?,
+        skew_ms: r.get(7)?,
+        skew_at: r.get(8)?,
     })
 }
 
@@ -130,6 +137,14 @@ impl Tx<'_> {
         }
         self.tx
             .execute("UPDATE fleet_hosts SET trusted = 0 WHERE host = ?1", [host])?;
+        // What it said of its jobs is no longer believed either, nor is it
+        // told this host's any more.
+        self.tx
+            .execute("DELETE FROM fleet_state WHERE host = ?1", [host])?;
+        self.tx.execute(
+            "DELETE FROM fleet_out WHERE host = ?1 AND kind IN ('fleet.state', 'fleet.status_request')",
+            [host],
+        )?;
         self.emit(
             "fleet.untrusted",
             "-",
@@ -150,7 +165,105 @@ impl Tx<'_> {
     }
 }
 
+impl Tx<'_> {
+    /// Note the clock skew measured on a genuine envelope of `host` (this
+    /// host's clock minus its timestamp) at `at`.
+    pub fn host_skew(&self, host: &str, skew_ms: i64, at: i64) -> Result<()> {
+        self.tx.execute(
+            "UPDATE fleet_hosts SET skew_ms = ?2, skew_at = ?3 WHERE host = ?1",
+            params![host, skew_ms, at],
+        )?;
+        Ok(())
+    }
+
+    /// Queue the fleet traffic of which only the newest matters (this
+    /// host's state, a request for a peer's): one row per (kind, host),
+    /// its body replaced. A row still waiting keeps its backoff (a broker
+    /// that is down is not tried at every change); one already sent is due
+    /// at once, its tries counted afresh.
+    pub fn queue_fleet_latest(
+        &self,
+        host: &str,
+        from_host: &str,
+        kind: &str,
+        body: &serde_json::Value,
+    ) -> Result<()> {
+        let now = now_ms();
+        self.tx.execute(
+            "INSERT INTO fleet_out (host, from_host, kind, cmd, job, body, needs_receipt, created_at, next_at) \
+             VALUES (?1, ?2, ?3, ?3, '-', ?4, 0, ?5, ?5) \
+             ON CONFLICT(kind, host, cmd) DO UPDATE SET body = excluded.body, from_host = excluded.from_host, \
+             created_at = excluded.created_at, \
+             tries = CASE WHEN done_at IS NULL THEN tries ELSE 0 END, \
+             next_at = CASE WHEN done_at IS NULL THEN next_at ELSE excluded.next_at END, \
+             done_at = NULL",
+            params![host, from_host, kind, body.to_string(), now],
+        )?;
+        Ok(())
+    }
+
+    /// The broker is back: everything waiting is due now, not at the end of
+    /// its backoff (which may have grown to 30 s while it was away).
+    pub fn fleet_retry_now(&self, now: i64) -> Result<usize> {
+        Ok(self.tx.execute(
+            "UPDATE fleet_out SET next_at = ?1 WHERE done_at IS NULL AND next_at > ?1",
+            [now],
+        )?)
+    }
+
+    /// Keep `host`'s snapshot of its jobs unless a newer one (by the time
+    /// `at` it was built) is kept already. Returns whether it was kept.
+    pub fn store_fleet_state(
+        &self,
+        host: &str,
+        at: i64,
+        every_ms: i64,
+        jobs: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let n = self.tx.execute(
+            "INSERT INTO fleet_state (host, at, every_ms, received_at, jobs) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(host) DO UPDATE SET at = excluded.at, every_ms = excluded.every_ms, \
+             received_at = excluded.received_at, jobs = excluded.jobs WHERE excluded.at > fleet_state.at",
+            params![host, at, every_ms, now, jobs],
+        )?;
+        Ok(n > 0)
+    }
+}
+
+/// The newest snapshot of another host's jobs kept here.
+#[derive(Debug, Clone)]
+pub struct FleetState {
+    pub host: String,
+    /// When that host built it (its clock, unix ms).
+    pub at: i64,
+    /// How often it promised a snapshot at the latest.
+    pub every_ms: i64,
+    /// When it arrived (this host's clock).
+    pub received_at: i64,
+    /// Its jobs, as it sent them (a JSON list).
+    pub jobs: String,
+}
+
 impl Registry {
+    /// Every other host's newest snapshot, by host name.
+    pub fn fleet_states(&self) -> Result<Vec<FleetState>> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT host, at, every_ms, received_at, jobs FROM fleet_state ORDER BY host",
+        )?;
+        Ok(st
+            .query_map([], |r| {
+                Ok(FleetState {
+                    host: r.get(0)?,
+                    at: r.get(1)?,
+                    every_ms: r.get(2)?,
+                    received_at: r.get(3)?,
+                    jobs: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every known host, by name.
     pub fn fleet_hosts(&self) -> Result<Vec<FleetHost>> {
         let mut st = self
@@ -550,5 +663,59 @@ mod tests {
             .unwrap();
         assert_eq!(reg.fleet_waiting().unwrap().0, 0);
         assert_eq!(reg.fleet_next_due().unwrap(), None);
+    }
+
+    #[test]
+    fn only_the_newest_state_waits_and_only_the_newest_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
+        paths.ensure().unwrap();
+        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let state = |n: i64| serde_json::json!({"at": n, "every_ms": 1000, "jobs": []});
+        let queue = |reg: &mut Registry, n: i64| {
+            reg.write(|t| t.queue_fleet_latest("beta", "alpha", "fleet.state", &state(n)))
+                .unwrap()
+        };
+        queue(&mut reg, 1);
+        queue(&mut reg, 2);
+        let now = crate::registry::now_ms() + 10;
+        // The broker is down: one row, the newest body, backing off.
+        let due = reg.write(|t| t.fleet_due(now, 10)).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].body, state(2));
+        reg.write(|t| t.fleet_not_published(due[0].id, now))
+            .unwrap();
+        let backoff = reg.fleet_next_due().unwrap().unwrap();
+        assert_eq!(backoff, now + 1000);
+        // A change meanwhile replaces the body and keeps the backoff.
+        queue(&mut reg, 3);
+        assert_eq!(reg.fleet_next_due().unwrap(), Some(backoff));
+        let due = reg.write(|t| t.fleet_due(backoff, 10)).unwrap();
+        assert_eq!((due.len(), &due[0].body, due[0].tries), (1, &state(3), 1));
+        // Sent: done, then due at once again at the next change, its tries
+        // counted afresh.
+        reg.write(|t| t.fleet_published(due[0].id, backoff))
+            .unwrap();
+        assert_eq!(reg.fleet_next_due().unwrap(), None);
+        queue(&mut reg, 4);
+        let due = reg.write(|t| t.fleet_due(i64::MAX, 10)).unwrap();
+        assert_eq!((due.len(), &due[0].body, due[0].tries), (1, &state(4), 0));
+
+        // The receiving side keeps the newest by its time.
+        let keep = |reg: &mut Registry, at: i64, jobs: &str| {
+            reg.write(|t| t.store_fleet_state("beta", at, 1000, jobs, 7))
+                .unwrap()
+        };
+        assert!(keep(&mut reg, 20, "[1]"));
+        assert!(!keep(&mut reg, 10, "[0]"));
+        assert!(!keep(&mut reg, 20, "[0]"));
+        assert!(keep(&mut reg, 30, "[2]"));
+        let kept = reg.fleet_states().unwrap();
+        assert_eq!(
+            kept.iter()
+                .map(|s| (s.host.as_str(), s.at, s.jobs.as_str()))
+                .collect::<Vec<_>>(),
+            [("beta", 30, "[2]")]
+        );
     }
 }

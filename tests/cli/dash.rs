@@ -153,6 +153,65 @@ fn the_help_overlay_the_input_line_and_an_empty_workspace() {
     assert_golden("dash-empty-80x24.txt", &draw(&m, 80, 24, false));
 }
 
+#[test]
+fn the_fleet_panel_shows_each_host_heard_or_stale_and_its_jobs() {
+    use mam::dash::model::FleetPanel;
+    use mam::mail::fleet_state::{HostView, RemoteJob};
+    let remote = |name: &str, state: &str, progress: Option<i64>, inbox: i64| RemoteJob {
+        name: name.into(),
+        kind: "codex".into(),
+        role: "worker".into(),
+        state: state.into(),
+        reason: None,
+        progress,
+        verdict: None,
+        inbox,
+        stuck: false,
+        created_at: NOW - 7_200_000,
+        state_since: NOW - 60_000,
+    };
+    let host = |name: &str, seen_s: Option<i64>, stale: bool, jobs: Vec<RemoteJob>| HostView {
+        host: name.into(),
+        this: false,
+        last_seen: seen_s.map(|s| NOW - s * 1000),
+        as_of: seen_s.map(|s| NOW - s * 1000),
+        received_at: seen_s.map(|s| NOW - s * 1000),
+        stale,
+        jobs,
+    };
+    let mut m = sample(false);
+    m.fleet = Some(FleetPanel {
+        me: "alpha".into(),
+        hosts: vec![
+            host(
+                "beta",
+                Some(4),
+                false,
+                vec![
+                    remote("w1", "busy", Some(40), 1),
+                    remote("reviewer-2", "ready", None, 0),
+                ],
+            ),
+            host(
+                "gamma",
+                Some(150),
+                true,
+                vec![remote("g1", "waiting", None, 0)],
+            ),
+            host("delta", None, true, vec![]),
+        ],
+    });
+    assert_golden("dash-fleet-80x24.txt", &draw(&m, 80, 24, false));
+    let mut colored = m.clone();
+    colored.color = true;
+    assert_golden("dash-fleet-80x24-color.txt", &draw(&colored, 80, 24, true));
+    m.fleet = Some(FleetPanel {
+        me: "alpha".into(),
+        hosts: vec![],
+    });
+    assert_golden("dash-fleet-alone-80x24.txt", &draw(&m, 80, 24, false));
+}
+
 // ---- the real dashboard in tmux ---------------------------------------
 
 /// `mam dash` in a pane of its own tmux server (100x30), as a user runs
@@ -463,4 +522,48 @@ fn without_a_terminal_it_refuses_with_exit_2() {
         "mam: error: mam dash needs a terminal: stdin and stdout are not a TTY\n\
          hint: run it in a terminal or a tmux pane; scripts can use `mam status --json` or `mam status --watch 2`\n"
     );
+}
+
+#[test]
+fn f_shows_the_other_hosts_jobs_and_follows_them() {
+    use crate::fleet::{WAIT, daemon, fleet_with};
+    let broker = broker::Broker::plain();
+    let hosts = fleet_with(&broker, &["alpha", "beta"], "heartbeat = \"1s\"\n");
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "w1", "--agent", "fake-plain"]);
+    let _da = daemon(a);
+    let _db = daemon(b);
+    let dash = Dash::start(a);
+    dash.keys(&["f"]);
+    let line = |s: &str, start: &str| {
+        s.lines()
+            .find_map(|l| {
+                l.trim_start_matches('│')
+                    .strip_prefix(start)
+                    .map(|rest| format!("{start}{}", rest.split('│').next().unwrap_or("")))
+            })
+            .map(|l| l.trim_end().to_string())
+    };
+    let s = dash.wait("beta's job in the fleet panel", WAIT, |s| {
+        line(s, "  w1").is_some_and(|l| l.contains("ready"))
+    });
+    assert!(s.contains("fleet · alpha · 1 other hosts"), "{s}");
+    let w1 = line(&s, "  w1").unwrap();
+    assert!(
+        regex::Regex::new(r"^  w1  ready     worker  \d+s$")
+            .unwrap()
+            .is_match(&w1),
+        "{w1:?}\n{s}"
+    );
+    assert!(line(&s, "beta · 1 job · heard ").is_some(), "{s}");
+    b.ok(&["stop", "w1"]);
+    dash.wait("w1 stopped, followed", WAIT, |s| {
+        line(s, "  w1").is_some_and(|l| l.contains("stopped"))
+    });
+    // f again: the detail is back.
+    dash.keys(&["f"]);
+    dash.wait("the detail again", Duration::from_secs(3), |s| {
+        s.contains("no job selected") && !s.contains("fleet · alpha")
+    });
+    dash.quit();
 }

@@ -247,12 +247,17 @@ fn init_all(hosts: &[Env]) -> Vec<String> {
 
 /// Hosts sharing `broker`, each trusting every other.
 pub(crate) fn fleet(broker: &broker::Broker, names: &[&str]) -> Vec<Env> {
+    fleet_with(broker, names, "")
+}
+
+/// The same, with more `[fleet]` lines in each host's config.
+pub(crate) fn fleet_with(broker: &broker::Broker, names: &[&str], more: &str) -> Vec<Env> {
     let hosts: Vec<Env> = names
         .iter()
         .map(|n| {
             let env = Env::new();
             env.write_config(&format!(
-                "[fleet]\nhost = \"{n}\"\n{}",
+                "[fleet]\nhost = \"{n}\"\n{more}{}",
                 broker.config_toml()
             ));
             env
@@ -858,11 +863,13 @@ fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
         String::from_utf8_lossy(&out.stderr)
     );
     let to_ann = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    std::thread::sleep(std::time::Duration::from_secs(3));
+    // The issue's outage: the broker down for 30 s. The commands' retries
+    // and the daemons' reconnects have backed off to their longest by then.
+    std::thread::sleep(std::time::Duration::from_secs(30));
     broker.start();
     a.eventually(
         "alpha's messages delivered",
-        std::time::Duration::from_secs(40),
+        std::time::Duration::from_secs(75),
         || {
             to_bob
                 .iter()
@@ -871,7 +878,7 @@ fn a_broker_outage_loses_and_doubles_nothing_on_either_side() {
     );
     b.eventually(
         "beta's message delivered",
-        std::time::Duration::from_secs(40),
+        std::time::Duration::from_secs(75),
         || remote_message(b, "ann@alpha", &to_ann)["state"] == "delivered",
     );
     let (bob, ann) = (b.submits("bob"), a.submits("ann"));
@@ -983,21 +990,24 @@ fn a_message_cancelled_before_the_target_has_it_is_never_sent_again() {
     );
 }
 
+/// `mam doctor`'s fleet checks on `env`.
+fn fleet_checks(env: &Env) -> Vec<serde_json::Value> {
+    let out = env.cmd().args(["doctor", "--json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"] == "fleet")
+        .cloned()
+        .collect()
+}
+
 #[test]
 fn doctor_checks_the_fleet_once_the_workspace_is_in_one() {
     let (a, b) = (host("alpha"), host("beta"));
     // Not in a fleet: no fleet line at all.
-    let checks = |env: &Env| -> Vec<serde_json::Value> {
-        let out = env.cmd().args(["doctor", "--json"]).output().unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        v["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|c| c["check"] == "fleet")
-            .cloned()
-            .collect()
-    };
+    let checks = fleet_checks;
     a.ok(&["init", "-q"]);
     assert!(checks(&a).is_empty());
     let ka = a.ok(&["fleet", "show", "-q"]).trim().to_string();
@@ -1453,4 +1463,188 @@ fn a_host_key_gone_missing_is_said_and_never_silently_replaced() {
         "a new host key was made behind the user's back"
     );
     assert_eq!(remote_message(a, "bob@beta", &id)["state"], "queued");
+}
+
+/// `host/name state` of every job `status --fleet --json` shows on `env`,
+/// with ` (stale)` for a stale host's.
+fn fleet_jobs(env: &Env) -> Vec<String> {
+    let v = env.json(&["status", "--fleet", "--json"]);
+    v["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| {
+            format!(
+                "{}/{} {}{}",
+                j["host"].as_str().unwrap(),
+                j["name"].as_str().unwrap(),
+                j["state"].as_str().unwrap(),
+                if j["stale"] == true { " (stale)" } else { "" }
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn status_fleet_shows_every_hosts_jobs_as_their_daemons_last_told_them() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet_with(&broker, &["alpha", "beta", "gamma"], "heartbeat = \"1s\"\n");
+    let (a, b, g) = (&hosts[0], &hosts[1], &hosts[2]);
+    a.ok(&["create", "pm", "--agent", "fake-plain", "--role", "pm"]);
+    b.ok(&["create", "w1", "--agent", "fake-plain"]);
+    b.ok(&["create", "w2", "--agent", "fake-plain"]);
+    g.ok(&["create", "g1", "--agent", "fake-plain"]);
+    let _da = daemon(a);
+    let _db = daemon(b);
+    let dg = daemon(g);
+    let all_ready = [
+        "alpha/pm ready",
+        "beta/w1 ready",
+        "beta/w2 ready",
+        "gamma/g1 ready",
+    ];
+    a.eventually("every host's jobs on alpha", WAIT, || {
+        fleet_jobs(a) == all_ready
+    });
+    a.expect(&["status", "--fleet"])
+        .ages()
+        .stdout_is(
+            "HOST   JOBS  HEARD\n\
+             alpha  1     this host\n\
+             beta   2     <AGE> ago\n\
+             gamma  1     <AGE> ago\n\
+             \n\
+             HOST   NAME  KIND        ROLE    STATE  PROGRESS  INBOX  AGE\n\
+             alpha  pm    fake-plain  pm      ready  -         0      <AGE>\n\
+             beta   w1    fake-plain  worker  ready  -         0      <AGE>\n\
+             beta   w2    fake-plain  worker  ready  -         0      <AGE>\n\
+             gamma  g1    fake-plain  worker  ready  -         0      <AGE>\n",
+        )
+        .run();
+    // A change on beta reaches the others, and gamma sees alpha's and beta's.
+    b.ok(&["stop", "w2"]);
+    a.eventually("w2 stopped, seen on alpha", WAIT, || {
+        fleet_jobs(a).contains(&"beta/w2 stopped".to_string())
+    });
+    assert_eq!(
+        fleet_jobs(g),
+        [
+            "gamma/g1 ready",
+            "alpha/pm ready",
+            "beta/w1 ready",
+            "beta/w2 stopped"
+        ]
+    );
+    // gamma's daemon stops: three heartbeats later alpha marks it stale and
+    // still shows what it last said.
+    dg.terminate();
+    a.eventually("gamma stale on alpha", WAIT, || {
+        fleet_jobs(a).contains(&"gamma/g1 ready (stale)".to_string())
+    });
+    a.expect(&["status", "--fleet"])
+        .ages()
+        .stdout_is(
+            "HOST   JOBS  HEARD\n\
+             alpha  1     this host\n\
+             beta   2     <AGE> ago\n\
+             gamma  1     <AGE> ago, stale\n\
+             \n\
+             HOST   NAME  KIND        ROLE    STATE          PROGRESS  INBOX  AGE\n\
+             alpha  pm    fake-plain  pm      ready          -         0      <AGE>\n\
+             beta   w1    fake-plain  worker  ready          -         0      <AGE>\n\
+             beta   w2    fake-plain  worker  stopped        -         0      <AGE>\n\
+             gamma  g1    fake-plain  worker  ready (stale)  -         0      <AGE>\n",
+        )
+        .run();
+    let v = a.json(&["status", "--fleet", "--json"]);
+    let gamma = &v["hosts"].as_array().unwrap()[2];
+    assert_eq!(
+        (
+            gamma["host"].as_str(),
+            gamma["stale"].as_bool(),
+            gamma["jobs"].as_i64()
+        ),
+        (Some("gamma"), Some(true), Some(1)),
+        "{v}"
+    );
+}
+
+#[test]
+fn a_daemon_that_starts_asks_its_peers_for_their_state_and_an_untrusted_hosts_is_forgotten() {
+    let broker = broker::Broker::plain();
+    // A heartbeat far longer than the test: only the request brings it.
+    let hosts = fleet_with(&broker, &["alpha", "beta"], "heartbeat = \"10m\"\n");
+    let (a, b) = (&hosts[0], &hosts[1]);
+    b.ok(&["create", "w1", "--agent", "fake-plain"]);
+    let db = daemon(b);
+    // beta's daemon sent its state when it started, when nobody listened.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(fleet_jobs(a), Vec::<String>::new());
+    let _da = daemon(a);
+    a.eventually("beta's state, asked for", WAIT, || {
+        fleet_jobs(a) == ["beta/w1 ready"]
+    });
+    db.wait_for("alpha's request", WAIT, |v| {
+        v["type"] == "fleet" && v["kind"] == "fleet.status_request" && v["from_host"] == "alpha"
+    });
+    // What an untrusted host said is no longer shown.
+    a.ok(&["fleet", "untrust", "beta"]);
+    assert_eq!(fleet_jobs(a), Vec::<String>::new());
+    a.expect(&["status", "--fleet"])
+        .stdout_is("HOST   JOBS  HEARD\nalpha  0     this host\n\nno jobs on any host\n")
+        .run();
+}
+
+#[test]
+fn doctor_tells_a_peer_clock_that_drifts_towards_and_past_the_replay_window() {
+    let broker = broker::Broker::plain();
+    let hosts = fleet_with(&broker, &["alpha", "beta"], "heartbeat = \"1s\"\n");
+    let (a, b) = (&hosts[0], &hosts[1]);
+    let _da = daemon(a);
+    // (status, detail) of alpha's clock check, once beta's state arrived.
+    let clock = |a: &Env| {
+        let c = fleet_checks(a);
+        assert_eq!(c.len(), 2, "{c:?}");
+        (
+            c[1]["status"].as_str().unwrap().to_string(),
+            c[1]["detail"].as_str().unwrap().to_string(),
+        )
+    };
+    let db = daemon(b);
+    a.eventually("beta's state", WAIT, || {
+        fleet_jobs(a).is_empty() && {
+            let v = a.json(&["fleet", "hosts", "--json"]);
+            v["hosts"][0]["last_seen"].is_i64()
+        }
+    });
+    let (status, detail) = clock(a);
+    assert_eq!(status, "ok", "{detail}");
+    assert!(
+        regex::Regex::new(
+            r"^the clocks of 1 hosts are within \d+ ms of this one's \(replay window 300 s\)$"
+        )
+        .unwrap()
+        .is_match(&detail),
+        "{detail}"
+    );
+    // beta's clock 200.5 s ahead (less the trip): a warning.
+    db.terminate();
+    b.set_env("MAM_TEST_CLOCK_MS", "+200500");
+    let db = daemon(b);
+    a.eventually("the skew measured", WAIT, || clock(a).0 == "warn");
+    assert_eq!(
+        clock(a).1,
+        "host beta's clock is 200 s ahead of alpha's, more than half the replay window (300 s)"
+    );
+    // 400.5 s: past the window, its traffic refused as stale, and said so.
+    db.terminate();
+    b.set_env("MAM_TEST_CLOCK_MS", "+400500");
+    let _db = daemon(b);
+    a.eventually("the stale skew measured", WAIT, || clock(a).0 == "fail");
+    assert_eq!(
+        clock(a).1,
+        "host beta's clock is 400 s ahead of alpha's, past the replay window (300 s): its traffic is refused as stale"
+    );
+    let out = a.cmd().arg("doctor").output().unwrap();
+    assert_eq!(out.status.code(), Some(6));
 }
