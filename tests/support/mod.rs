@@ -15,7 +15,10 @@
 //!   parts; `golden`: outputs compared with files under tests/golden/;
 //! - `daemon`: a `mam reconcile` daemon and its JSON lines;
 //! - `broker`: a private Mosquitto; processes (`Reaped`, `free_port`,
-//!   `find_program`, `owns_listener`).
+//!   `find_program`, `owns_listener`);
+//! - `netns`: a network namespace of the test's own behind a veth pair, whose
+//!   link can be cut and restored (root only); `Env::run_under` runs a
+//!   host's every `mam` inside it.
 
 // The tests, the conformance suite and the bench each use a part of this.
 #![allow(dead_code)]
