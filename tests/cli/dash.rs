@@ -526,13 +526,13 @@ fn without_a_terminal_it_refuses_with_exit_2() {
 
 #[test]
 fn f_shows_the_other_hosts_jobs_and_follows_them() {
-    use crate::fleet::{WAIT, daemon, fleet_with};
+    use crate::fleet::{WAIT, daemon, fleet_jobs, fleet_with};
     let broker = broker::Broker::plain();
     let hosts = fleet_with(&broker, &["alpha", "beta"], "heartbeat = \"1s\"\n");
     let (a, b) = (&hosts[0], &hosts[1]);
     b.ok(&["create", "w1", "--agent", "fake-plain"]);
-    let _da = daemon(a);
-    let _db = daemon(b);
+    let da = daemon(a);
+    let db = daemon(b);
     let dash = Dash::start(a);
     dash.keys(&["f"]);
     let line = |s: &str, start: &str| {
@@ -557,7 +557,25 @@ fn f_shows_the_other_hosts_jobs_and_follows_them() {
     );
     assert!(line(&s, "beta · 1 job · heard ").is_some(), "{s}");
     b.ok(&["stop", "w1"]);
-    dash.wait("w1 stopped, followed", WAIT, |s| {
+    // First the cache (the daemons' part), then the screen (the dashboard's).
+    let until = Instant::now() + WAIT;
+    let heard = |d: &crate::support::daemon::Daemon| -> Vec<serde_json::Value> {
+        d.drain()
+            .into_iter()
+            .filter(|v| v["type"] != "pass")
+            .collect()
+    };
+    while fleet_jobs(a) != ["beta/w1 stopped"] {
+        assert!(
+            Instant::now() < until,
+            "w1 stopped never reached alpha's cache: {:?}\nalpha's daemon: {:?}\nbeta's daemon: {:?}",
+            fleet_jobs(a),
+            heard(&da),
+            heard(&db)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    dash.wait("w1 stopped, followed", Duration::from_secs(5), |s| {
         line(s, "  w1").is_some_and(|l| l.contains("stopped"))
     });
     // f again: the detail is back.

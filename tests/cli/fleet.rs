@@ -1467,7 +1467,7 @@ fn a_host_key_gone_missing_is_said_and_never_silently_replaced() {
 
 /// `host/name state` of every job `status --fleet --json` shows on `env`,
 /// with ` (stale)` for a stale host's.
-fn fleet_jobs(env: &Env) -> Vec<String> {
+pub(crate) fn fleet_jobs(env: &Env) -> Vec<String> {
     let v = env.json(&["status", "--fleet", "--json"]);
     v["jobs"]
         .as_array()
