@@ -126,12 +126,18 @@ impl Registry {
         }
         KeyRing::create_if_missing(&paths.key, now_ms())?;
         let keys = KeyRing::load(&paths.key)?;
-        let meta = |k: &str| -> Result<String> {
-            conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
-                .with_context(|| format!("registry {} has no {k} id", paths.db.display()))
-        };
-        let ws = meta("ws")?;
-        let src = meta("src")?;
+        // Both ids in one statement (each statement is parsed anew).
+        let (ws, src): (Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = 'ws'), \
+                        (SELECT value FROM meta WHERE key = 'src')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| corrupt(e, &paths.db))?;
+        let missing = |k: &str| anyhow::anyhow!("registry {} has no {k} id", paths.db.display());
+        let ws = ws.ok_or_else(|| missing("ws"))?;
+        let src = src.ok_or_else(|| missing("src"))?;
         Ok(Registry {
             conn,
             path: paths.db.clone(),
