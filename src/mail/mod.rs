@@ -128,6 +128,7 @@ pub fn send_batch(
     let ids: Vec<Vec<(String, String)>> = if plans.iter().all(Vec::is_empty) {
         vec![Vec::new(); items.len()]
     } else {
+        reg.prepare_message_writes()?;
         reg.write(|tx| {
             items
                 .iter()

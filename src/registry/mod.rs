@@ -196,6 +196,26 @@ impl Registry {
     }
 }
 
+/// How `Tx::emit` stores an event, then its signed envelope (which names
+/// the sequence number the first gave it).
+const INSERT_EVENT: &str =
+    "INSERT INTO events (id, ts_ms, kind, job, topic, envelope) VALUES (?1, ?2, ?3, ?4, ?5, '')";
+const SEAL_EVENT: &str = "UPDATE events SET envelope = ?1 WHERE seq = ?2";
+
+impl Registry {
+    /// Parse the statements that store a message and its event before the
+    /// write lock is taken, so that a writer holds the lock only to run
+    /// them: parsing them inside held every writer queued behind it up.
+    pub fn prepare_message_writes(&self) -> Result<()> {
+        for sql in [messages::INSERT_MESSAGE, INSERT_EVENT, SEAL_EVENT] {
+            self.conn
+                .prepare_cached(sql)
+                .map_err(|e| db_error(e, "cannot prepare a write"))?;
+        }
+        Ok(())
+    }
+}
+
 impl Tx<'_> {
     /// The workspace id of this registry.
     pub fn ws(&self) -> &str {
@@ -213,9 +233,7 @@ impl Tx<'_> {
         let topic = topic(&reg.topic_prefix, &reg.ws, kind, job);
         // Cached statements: a batch emits thousands in one transaction.
         self.tx
-            .prepare_cached(
-                "INSERT INTO events (id, ts_ms, kind, job, topic, envelope) VALUES (?1, ?2, ?3, ?4, ?5, '')",
-            )
+            .prepare_cached(INSERT_EVENT)
             .and_then(|mut s| s.execute(rusqlite::params![id, now, kind, job, topic]))
             .context("cannot write event")?;
         let seq = self.tx.last_insert_rowid();
@@ -236,7 +254,7 @@ impl Tx<'_> {
         let secret = hex::decode(&key.secret).context("key file holds a malformed secret")?;
         let wire = env.sign_to_wire(&topic, &secret);
         self.tx
-            .prepare_cached("UPDATE events SET envelope = ?1 WHERE seq = ?2")
+            .prepare_cached(SEAL_EVENT)
             .and_then(|mut s| s.execute(rusqlite::params![wire, seq]))
             .context("cannot write event")?;
         Ok(seq)
