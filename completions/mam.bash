@@ -280,48 +280,6 @@ _mam() {
             mam__subcmd__help,whoami)
                 cmd="mam__subcmd__help__subcmd__whoami"
                 ;;
-            mam__subcmd__help__subcmd__fleet,hosts)
-                cmd="mam__subcmd__help__subcmd__fleet__subcmd__hosts"
-                ;;
-            mam__subcmd__help__subcmd__fleet,show)
-                cmd="mam__subcmd__help__subcmd__fleet__subcmd__show"
-                ;;
-            mam__subcmd__help__subcmd__fleet,trust)
-                cmd="mam__subcmd__help__subcmd__fleet__subcmd__trust"
-                ;;
-            mam__subcmd__help__subcmd__fleet,untrust)
-                cmd="mam__subcmd__help__subcmd__fleet__subcmd__untrust"
-                ;;
-            mam__subcmd__help__subcmd__key,rotate)
-                cmd="mam__subcmd__help__subcmd__key__subcmd__rotate"
-                ;;
-            mam__subcmd__help__subcmd__key,show)
-                cmd="mam__subcmd__help__subcmd__key__subcmd__show"
-                ;;
-            mam__subcmd__help__subcmd__lease,check)
-                cmd="mam__subcmd__help__subcmd__lease__subcmd__check"
-                ;;
-            mam__subcmd__help__subcmd__lease,hook)
-                cmd="mam__subcmd__help__subcmd__lease__subcmd__hook"
-                ;;
-            mam__subcmd__help__subcmd__lease,renew)
-                cmd="mam__subcmd__help__subcmd__lease__subcmd__renew"
-                ;;
-            mam__subcmd__help__subcmd__lease__subcmd__hook,install)
-                cmd="mam__subcmd__help__subcmd__lease__subcmd__hook__subcmd__install"
-                ;;
-            mam__subcmd__help__subcmd__shared,add)
-                cmd="mam__subcmd__help__subcmd__shared__subcmd__add"
-                ;;
-            mam__subcmd__help__subcmd__shared,list)
-                cmd="mam__subcmd__help__subcmd__shared__subcmd__list"
-                ;;
-            mam__subcmd__help__subcmd__shared,rm)
-                cmd="mam__subcmd__help__subcmd__shared__subcmd__rm"
-                ;;
-            mam__subcmd__help__subcmd__shared,verify)
-                cmd="mam__subcmd__help__subcmd__shared__subcmd__verify"
-                ;;
             mam__subcmd__key,help)
                 cmd="mam__subcmd__key__subcmd__help"
                 ;;
@@ -434,17 +392,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__answer)
-            opts="-q -v -h -V --from --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --from --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --from)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -456,17 +414,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__ask)
-            opts="-q -v -h -V --from --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --from --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --from)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -496,17 +454,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__cancel)
-            opts="-q -v -h -V --from --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --from)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -536,12 +494,16 @@ _mam() {
             return 0
             ;;
         mam__subcmd__create)
-            opts="-a -q -v -h -V --agent --cmd --workdir --worktree --branch --base --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --mcp --no-mcp --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -a -h -V --workspace --quiet --verbose --agent --cmd --workdir --worktree --branch --base --role --prompt --prompt-file --env --ready-timeout --no-wait --on-done --mcp --no-mcp --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --agent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -590,10 +552,6 @@ _mam() {
                     COMPREPLY=($(compgen -W "stop keep" -- "${cur}"))
                     return 0
                     ;;
-                --workspace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -620,7 +578,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__diff)
-            opts="-q -v -h -V --stat --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --stat --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -638,7 +596,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__doctor)
-            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -656,12 +614,16 @@ _mam() {
             return 0
             ;;
         mam__subcmd__done)
-            opts="-q -v -h -V --verdict --details --details-file --artifact --job --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --verdict --details --details-file --artifact --job --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --verdict)
                     COMPREPLY=($(compgen -W "pass not-pass" -- "${cur}"))
                     return 0
@@ -682,10 +644,6 @@ _mam() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -694,12 +652,16 @@ _mam() {
             return 0
             ;;
         mam__subcmd__events)
-            opts="-q -v -h -V --follow --job --kind --since --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --follow --job --kind --since --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --job)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -712,10 +674,6 @@ _mam() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -724,7 +682,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__explain)
-            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -742,17 +700,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__fail)
-            opts="-q -v -h -V --job --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --job --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --job)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --job)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1134,64 +1092,8 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__fleet)
-            opts="show trust untrust hosts"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__fleet__subcmd__hosts)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__fleet__subcmd__show)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__fleet__subcmd__trust)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__fleet__subcmd__untrust)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1246,36 +1148,8 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__key)
-            opts="rotate show"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__key__subcmd__rotate)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__key__subcmd__show)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1288,64 +1162,8 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__lease)
-            opts="renew check hook"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__lease__subcmd__check)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__lease__subcmd__hook)
-            opts="install"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__lease__subcmd__hook__subcmd__install)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 5 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__lease__subcmd__renew)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1554,64 +1372,8 @@ _mam() {
             return 0
             ;;
         mam__subcmd__help__subcmd__shared)
-            opts="add rm list verify"
+            opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__shared__subcmd__add)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__shared__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__shared__subcmd__rm)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        mam__subcmd__help__subcmd__shared__subcmd__verify)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1694,7 +1456,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__inbox)
-            opts="-q -v -h -V --all --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --all --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1712,7 +1474,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__init)
-            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1840,21 +1602,21 @@ _mam() {
             return 0
             ;;
         mam__subcmd__lease)
-            opts="-q -v -h -V --ttl --reason --shared --json --workspace --quiet --verbose --help --version renew check hook help"
+            opts="-q -v -h -V --workspace --quiet --verbose --ttl --reason --shared --json --help --version renew check hook help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ttl)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --reason)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2072,7 +1834,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__leases)
-            opts="-q -v -h -V --all --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --all --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2090,21 +1852,21 @@ _mam() {
             return 0
             ;;
         mam__subcmd__logs)
-            opts="-n -q -v -h -V --lines --workspace --quiet --verbose --help --version"
+            opts="-q -v -n -h -V --workspace --quiet --verbose --lines --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --lines)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 -n)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2116,17 +1878,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__man)
-            opts="-q -v -h -V --out-dir --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --out-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --out-dir)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --out-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2156,17 +1918,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__progress)
-            opts="-q -v -h -V --job --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --job --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --job)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --job)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2178,7 +1940,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__prune)
-            opts="-q -v -h -V --dry-run --force --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --dry-run --force --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2196,17 +1958,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__reconcile)
-            opts="-q -v -h -V --once --interval --dry-run --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --once --interval --dry-run --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --interval)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --interval)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2218,12 +1980,16 @@ _mam() {
             return 0
             ;;
         mam__subcmd__recv)
-            opts="-q -v -h -V --batch --wait --peek --as --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --batch --wait --peek --as --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --batch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2236,10 +2002,6 @@ _mam() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2248,17 +2010,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__release)
-            opts="-q -v -h -V --force --reason --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --force --reason --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --reason)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --reason)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2270,12 +2032,16 @@ _mam() {
             return 0
             ;;
         mam__subcmd__remind)
-            opts="-q -v -h -V --in --at --every --from --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --in --at --every --from --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --in)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2292,10 +2058,6 @@ _mam() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -2304,7 +2066,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__reminders)
-            opts="-q -v -h -V --all --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --all --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2322,17 +2084,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__resume)
-            opts="-q -v -h -V --all --ready-timeout --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --all --ready-timeout --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --ready-timeout)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --ready-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2344,17 +2106,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__retry)
-            opts="-q -v -h -V --from --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --from --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --from)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2366,12 +2128,16 @@ _mam() {
             return 0
             ;;
         mam__subcmd__send)
-            opts="-q -v -h -V --reply-to --file --batch --from --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --reply-to --file --batch --from --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --reply-to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2381,10 +2147,6 @@ _mam() {
                     return 0
                     ;;
                 --from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2574,22 +2336,22 @@ _mam() {
             return 0
             ;;
         mam__subcmd__status)
-            opts="-q -v -h -V --all --watch --json --format --fleet --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --all --watch --json --format --fleet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --watch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "tmux" -- "${cur}"))
-                    return 0
-                    ;;
-                --workspace)
-                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -2600,17 +2362,17 @@ _mam() {
             return 0
             ;;
         mam__subcmd__stop)
-            opts="-q -v -h -V --all --force --remove-worktree --timeout --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --all --force --remove-worktree --timeout --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --timeout)
+                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --workspace)
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2622,7 +2384,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__threads)
-            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2640,21 +2402,21 @@ _mam() {
             return 0
             ;;
         mam__subcmd__watch)
-            opts="-q -v -h -V --json --count --for --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --json --count --for --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --workspace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --count)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --for)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --workspace)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2666,7 +2428,7 @@ _mam() {
             return 0
             ;;
         mam__subcmd__whoami)
-            opts="-q -v -h -V --json --workspace --quiet --verbose --help --version"
+            opts="-q -v -h -V --workspace --quiet --verbose --json --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

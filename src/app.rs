@@ -200,7 +200,7 @@ impl Ctx {
 
     /// Check that an agent caller is a job of this workspace.
     pub fn check_actor(&self, reg: &crate::registry::Registry, actor: &str) -> Result<()> {
-        if actor == "operator" || reg.job(actor)?.is_some() {
+        if actor == "operator" || reg.job_exists(actor)? {
             return Ok(());
         }
         Err(

@@ -30,7 +30,11 @@ pub struct Global {
     pub verbose: bool,
 }
 
+// Each subcommand's arguments are built only when it is the one run (clap's
+// `defer`): building all of them was a fifth of a one-shot command's
+// instructions (`mam send`). Help, completions and man pages build them all.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Create the .mam/ state directory (registry, config template, key); idempotent
     Init(InitArgs),

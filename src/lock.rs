@@ -69,26 +69,20 @@ pub fn try_lock(path: &Path) -> Result<Option<FileLock>> {
 /// Take the lock, waiting up to `wait` without polling: the waiter sleeps in
 /// the kernel (`flock`) and gets the lock the moment it is released, so a
 /// queue of processes hands it on with no gap. Times out with exit code 5.
-/// For locks held briefly and often (the registry's write lock); when the
-/// lock is busy, a helper thread does the waiting so the wait can end.
+/// For locks held briefly and often (the registry's write lock); the wait
+/// is bounded by a timer, not a helper thread (`os::lock_exclusive_until`).
 pub fn lock_queued(path: &Path, wait: Duration) -> Result<FileLock> {
     if let Some(l) = try_lock(path)? {
         return Ok(l);
     }
     let file = open(path)?;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let got = file.lock().map(|()| file);
-        // After a timeout nobody receives: dropping the file unlocks it.
-        let _ = tx.send(got);
-    });
-    match rx.recv_timeout(wait) {
-        Ok(Ok(file)) => Ok(FileLock {
+    match crate::os::lock_exclusive_until(file, wait) {
+        Ok(Some(file)) => Ok(FileLock {
             file,
             path: path.to_path_buf(),
         }),
-        Ok(Err(e)) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
-        Err(_) => Err(timeout(format!(
+        Err(e) => Err(e).with_context(|| format!("cannot lock {}", path.display())),
+        Ok(None) => Err(timeout(format!(
             "timed out after {:.1}s waiting for lock on {}",
             wait.as_secs_f64(),
             path.display()
@@ -141,6 +135,37 @@ mod tests {
         assert_eq!(crate::error::code_of(&err), crate::error::Code::Timeout);
         assert!(format!("{err}").contains("x.lock"));
         drop(held);
+        assert!(try_lock(&p).unwrap().is_some());
+    }
+
+    #[test]
+    fn queued_waiter_times_out_then_gets_the_lock_when_released() {
+        let t = tempfile::tempdir().unwrap();
+        let p = t.path().join("w.lock");
+        let held = lock_queued(&p, Duration::from_secs(1)).unwrap();
+        let err = lock_queued(&p, Duration::from_millis(50)).unwrap_err();
+        assert_eq!(crate::error::code_of(&err), crate::error::Code::Timeout);
+        assert_eq!(
+            format!("{err}"),
+            format!("timed out after 0.1s waiting for lock on {}", p.display())
+        );
+        // A waiter blocked in the kernel gets the lock once it is released.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                tx.send(()).unwrap();
+                lock_queued(&p, Duration::from_secs(30)).map(|_| ())
+            })
+        };
+        rx.recv().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            !waiter.is_finished(),
+            "the waiter must wait while the lock is held"
+        );
+        drop(held);
+        waiter.join().unwrap().unwrap();
         assert!(try_lock(&p).unwrap().is_some());
     }
 }

@@ -14,6 +14,7 @@ static OUTPUT_FAILED: AtomicBool = AtomicBool::new(false);
 
 fn main() {
     mam::os::restore_sigpipe();
+    mam::registry::tune_sqlite_at_start();
     std::panic::set_hook(Box::new(|info| {
         let what = info
             .payload()

@@ -129,6 +129,7 @@ pub fn send_batch(
     let ids: Vec<Vec<(String, String)>> = if plans.iter().all(Vec::is_empty) {
         vec![Vec::new(); items.len()]
     } else {
+        reg.prepare_message_writes()?;
         reg.write(|tx| {
             items
                 .iter()
@@ -363,7 +364,7 @@ fn recipients(ctx: &Ctx, reg: &Registry, to: &str, from: &str) -> Result<Vec<Str
         "operator" => Ok(vec!["operator".into()]),
         name => {
             check_name(name)?;
-            if reg.job(name)?.is_none() {
+            if !reg.job_exists(name)? {
                 return Err(not_found(format!("no job named {name:?} to send to"))
                     .hint("see `mam status --all`; `*` sends to every live agent, `operator` to the human")
                     .into());
@@ -392,7 +393,7 @@ fn check_reply_to(reg: &Registry, id: Option<&str>, field: &str) -> Result<()> {
 fn deliver_now(ctx: &Ctx, reg: &mut Registry, to: &[(&str, usize)]) -> Result<Vec<Attempt>> {
     let mut out = Vec::new();
     for &(name, n) in to {
-        if !reg.job(name)?.is_some_and(|j| j.is_running()) {
+        if !reg.job_running(name)? {
             continue;
         }
         for _ in 0..n {

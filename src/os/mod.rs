@@ -30,6 +30,45 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{UserError, environment};
 
+/// Take an exclusive `flock` on `file`, sleeping in the kernel until it is
+/// free (the lock passes to a waiter the instant it is released, with no
+/// polling) or `wait` has passed: `Some(file)` holding the lock, or `None`
+/// at the deadline. On Linux a timer aimed at the calling thread interrupts
+/// the blocking call at the deadline ([`unix::lock_until`]); elsewhere a
+/// helper thread does the waiting.
+pub fn lock_exclusive_until(
+    file: std::fs::File,
+    wait: std::time::Duration,
+) -> std::io::Result<Option<std::fs::File>> {
+    #[cfg(target_os = "linux")]
+    {
+        unix::lock_until(file, wait)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        lock_in_thread(file, wait)
+    }
+}
+
+/// [`lock_exclusive_until`] where no thread-directed timer exists: a helper
+/// thread blocks in `lock` and hands the file back; after the deadline
+/// nobody receives it, and dropping it unlocks.
+#[cfg(not(target_os = "linux"))]
+fn lock_in_thread(
+    file: std::fs::File,
+    wait: std::time::Duration,
+) -> std::io::Result<Option<std::fs::File>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let got = file.lock().map(|()| file);
+        let _ = tx.send(got);
+    });
+    match rx.recv_timeout(wait) {
+        Ok(got) => got.map(Some),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Replace the file at `path` whole with `bytes`: they are written to a
 /// temporary file beside it (`PATH.mam-PID`), which is renamed over it, so
 /// a reader sees the old file or the new one, never half of either. The

@@ -176,6 +176,88 @@ pub fn kill_group(pid: u32) {
     }
 }
 
+/// The signal that ends a timed wait for a lock ([`lock_until`]); its
+/// handler does nothing, it only makes the blocking `flock` return EINTR.
+#[cfg(target_os = "linux")]
+const LOCK_TIMER_SIGNAL: libc::c_int = libc::SIGALRM;
+
+#[cfg(target_os = "linux")]
+extern "C" fn lock_timer_fired(_: libc::c_int) {}
+
+/// Block in `flock(LOCK_EX)` until the lock is ours or `wait` has passed,
+/// with no helper thread: a POSIX timer aimed at this thread alone
+/// (`SIGEV_THREAD_ID`, so no other thread of the process sees the signal)
+/// fires at the deadline and then every 10 ms until it is deleted, so a
+/// signal that lands just before the call blocks is followed by another.
+/// The signal's handler is installed once, without `SA_RESTART`.
+#[cfg(target_os = "linux")]
+pub fn lock_until(file: File, wait: std::time::Duration) -> std::io::Result<Option<File>> {
+    use std::io::Error;
+    use std::os::fd::AsRawFd;
+    static HANDLER: std::sync::Once = std::sync::Once::new();
+    HANDLER.call_once(|| {
+        // SAFETY: installs a handler that does nothing (async-signal-safe)
+        // for a signal mam uses for nothing else.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = lock_timer_fired as *const () as libc::sighandler_t;
+            libc::sigemptyset(&mut sa.sa_mask);
+            sa.sa_flags = 0;
+            libc::sigaction(LOCK_TIMER_SIGNAL, &sa, std::ptr::null_mut());
+        }
+    });
+    let deadline = std::time::Instant::now() + wait;
+    // SAFETY: plain-data structs initialised here; the timer is deleted
+    // before returning, and the signal mask restored.
+    unsafe {
+        let mut unblock: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut unblock);
+        libc::sigaddset(&mut unblock, LOCK_TIMER_SIGNAL);
+        libc::pthread_sigmask(libc::SIG_UNBLOCK, &unblock, &mut old);
+        let mut ev: libc::sigevent = std::mem::zeroed();
+        ev.sigev_notify = libc::SIGEV_THREAD_ID;
+        ev.sigev_signo = LOCK_TIMER_SIGNAL;
+        ev.sigev_notify_thread_id = libc::gettid();
+        let mut timer: libc::timer_t = std::mem::zeroed();
+        if libc::timer_create(libc::CLOCK_MONOTONIC, &mut ev, &mut timer) != 0 {
+            let e = Error::last_os_error();
+            libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+            return Err(e);
+        }
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 10_000_000,
+            },
+            it_value: libc::timespec {
+                tv_sec: wait.as_secs() as libc::time_t,
+                // Never zero: that would disarm the timer.
+                tv_nsec: wait.subsec_nanos().max(1) as libc::c_long,
+            },
+        };
+        let got = if libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()) != 0 {
+            Err(Error::last_os_error())
+        } else {
+            loop {
+                if libc::flock(file.as_raw_fd(), libc::LOCK_EX) == 0 {
+                    break Ok(true);
+                }
+                let e = Error::last_os_error();
+                if e.kind() != std::io::ErrorKind::Interrupted {
+                    break Err(e);
+                }
+                if std::time::Instant::now() >= deadline {
+                    break Ok(false);
+                }
+            }
+        };
+        libc::timer_delete(timer);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        got.map(|locked| locked.then_some(file))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

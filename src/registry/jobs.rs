@@ -166,18 +166,38 @@ fn job_from_row(r: &Row) -> rusqlite::Result<Job> {
     })
 }
 
-/// Read a job inside or outside a transaction.
+/// Read a job inside or outside a transaction. The statement is cached:
+/// parsing its join of 37 columns costs more than running it, and a command
+/// often reads the same job twice.
 pub fn get(conn: &rusqlite::Connection, name: &str) -> Result<Option<Job>> {
-    opt(conn.query_row(
-        &format!("SELECT {JOB_COLUMNS} {JOB_FROM} WHERE j.name = ?1"),
-        [name],
-        job_from_row,
-    ))
+    let mut st = conn.prepare_cached(&format!(
+        "SELECT {JOB_COLUMNS} {JOB_FROM} WHERE j.name = ?1"
+    ))?;
+    opt(st.query_row([name], job_from_row))
 }
 
 impl Registry {
     pub fn job(&self, name: &str) -> Result<Option<Job>> {
         get(self.conn(), name)
+    }
+
+    /// Whether a job of that name exists (cheaper than [`Registry::job`]).
+    pub fn job_exists(&self, name: &str) -> Result<bool> {
+        let mut st = self
+            .conn()
+            .prepare_cached("SELECT 1 FROM jobs WHERE name = ?1")?;
+        Ok(opt(st.query_row([name], |_| Ok(())))?.is_some())
+    }
+
+    /// Whether the job exists and [`Job::is_running`] holds for it: live,
+    /// with a session recorded (cheaper than [`Registry::job`]).
+    pub fn job_running(&self, name: &str) -> Result<bool> {
+        let mut st = self.conn().prepare_cached(
+            "SELECT j.state FROM jobs j JOIN sessions s ON s.job = j.name AND s.ended_at IS NULL \
+             WHERE j.name = ?1 LIMIT 1",
+        )?;
+        let state: Option<JobState> = opt(st.query_row([name], |r| r.get(0)))?;
+        Ok(state.is_some_and(JobState::is_live))
     }
 
     /// A job that must exist (exit 3 otherwise).

@@ -104,16 +104,25 @@ pub fn parse_id(id: &str) -> Result<(char, i64)> {
     }
 }
 
+/// How `insert_message` stores a message (see `Registry::prepare_message_writes`).
+pub(super) const INSERT_MESSAGE: &str = "INSERT INTO messages (sender, recipient, kind, body, in_reply_to, question_id, created_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
 impl Tx<'_> {
     pub fn insert_message(&self, m: &NewMessage) -> Result<i64> {
         let now = now_ms();
         self.tx
-            .prepare_cached(
-                "INSERT INTO messages (sender, recipient, kind, body, in_reply_to, question_id, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
+            .prepare_cached(INSERT_MESSAGE)
             .and_then(|mut s| {
-                s.execute(params![m.from, m.to, m.kind, m.body, m.in_reply_to, m.question_id, now])
+                s.execute(params![
+                    m.from,
+                    m.to,
+                    m.kind,
+                    m.body,
+                    m.in_reply_to,
+                    m.question_id,
+                    now
+                ])
             })
             .context("cannot store message")?;
         let id = self.tx.last_insert_rowid();

@@ -59,6 +59,20 @@ pub fn event_job<'a>(addressee: &'a str, other: &'a str) -> &'a str {
     }
 }
 
+/// Turn off SQLite's memory statistics, which it otherwise keeps behind a
+/// global mutex on every allocation (4% of a one-shot `mam send`'s
+/// instructions); mam never reads them. Call once at process start, before
+/// any thread or connection exists: SQLite refuses configuration once it is
+/// initialised (the refusal is harmless, and ignored).
+pub fn tune_sqlite_at_start() {
+    // SAFETY: sqlite3_config is called before SQLite is initialised (or is
+    // refused with SQLITE_MISUSE after, changing nothing); MEMSTATUS takes
+    // one int argument.
+    unsafe {
+        rusqlite::ffi::sqlite3_config(rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int);
+    }
+}
+
 /// Unix milliseconds now.
 pub fn now_ms() -> i64 {
     crate::clock::now_ms()
@@ -127,12 +141,18 @@ impl Registry {
         }
         KeyRing::create_if_missing(&paths.key, now_ms())?;
         let keys = KeyRing::load(&paths.key)?;
-        let meta = |k: &str| -> Result<String> {
-            conn.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
-                .with_context(|| format!("registry {} has no {k} id", paths.db.display()))
-        };
-        let ws = meta("ws")?;
-        let src = meta("src")?;
+        // Both ids in one statement (each statement is parsed anew).
+        let (ws, src): (Option<String>, Option<String>) = conn
+            .query_row(
+                "SELECT (SELECT value FROM meta WHERE key = 'ws'), \
+                        (SELECT value FROM meta WHERE key = 'src')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| corrupt(e, &paths.db))?;
+        let missing = |k: &str| anyhow::anyhow!("registry {} has no {k} id", paths.db.display());
+        let ws = ws.ok_or_else(|| missing("ws"))?;
+        let src = src.ok_or_else(|| missing("src"))?;
         Ok(Registry {
             conn,
             path: paths.db.clone(),
@@ -177,6 +197,26 @@ impl Registry {
     }
 }
 
+/// How `Tx::emit` stores an event, then its signed envelope (which names
+/// the sequence number the first gave it).
+const INSERT_EVENT: &str =
+    "INSERT INTO events (id, ts_ms, kind, job, topic, envelope) VALUES (?1, ?2, ?3, ?4, ?5, '')";
+const SEAL_EVENT: &str = "UPDATE events SET envelope = ?1 WHERE seq = ?2";
+
+impl Registry {
+    /// Parse the statements that store a message and its event before the
+    /// write lock is taken, so that a writer holds the lock only to run
+    /// them: parsing them inside held every writer queued behind it up.
+    pub fn prepare_message_writes(&self) -> Result<()> {
+        for sql in [messages::INSERT_MESSAGE, INSERT_EVENT, SEAL_EVENT] {
+            self.conn
+                .prepare_cached(sql)
+                .map_err(|e| db_error(e, "cannot prepare a write"))?;
+        }
+        Ok(())
+    }
+}
+
 impl Tx<'_> {
     /// The workspace id of this registry.
     pub fn ws(&self) -> &str {
@@ -194,9 +234,7 @@ impl Tx<'_> {
         let topic = topic(&reg.topic_prefix, &reg.ws, kind, job);
         // Cached statements: a batch emits thousands in one transaction.
         self.tx
-            .prepare_cached(
-                "INSERT INTO events (id, ts_ms, kind, job, topic, envelope) VALUES (?1, ?2, ?3, ?4, ?5, '')",
-            )
+            .prepare_cached(INSERT_EVENT)
             .and_then(|mut s| s.execute(rusqlite::params![id, now, kind, job, topic]))
             .context("cannot write event")?;
         let seq = self.tx.last_insert_rowid();
@@ -217,7 +255,7 @@ impl Tx<'_> {
         let secret = hex::decode(&key.secret).context("key file holds a malformed secret")?;
         let wire = env.sign_to_wire(&topic, &secret);
         self.tx
-            .prepare_cached("UPDATE events SET envelope = ?1 WHERE seq = ?2")
+            .prepare_cached(SEAL_EVENT)
             .and_then(|mut s| s.execute(rusqlite::params![wire, seq]))
             .context("cannot write event")?;
         Ok(seq)

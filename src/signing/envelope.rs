@@ -30,41 +30,63 @@ pub struct Envelope {
 
 /// Serialise a JSON value canonically.
 pub fn canonical(v: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(v, &mut out);
-    out
+    let mut out = Vec::new();
+    write_canonical(v, &mut out, None);
+    String::from_utf8(out).expect("JSON text is UTF-8")
 }
 
-fn write_canonical(v: &Value, out: &mut String) {
+/// Keys in canonical order: RFC 8785 sorts by UTF-16 code units; for the
+/// keys we use (ASCII) that equals byte order, but do it properly anyway.
+fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.encode_utf16().cmp(b.encode_utf16())
+}
+
+/// Write `v` canonically into `out`. With `slot`, `v` is an object without
+/// that key, and `slot.1` is set to where the key's `,"key":value` entry
+/// goes in its sorted place (so one pass serves both the text a signature
+/// covers and the text that carries it).
+fn write_canonical(v: &Value, out: &mut Vec<u8>, mut slot: Option<(&str, &mut usize)>) {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
-            // RFC 8785 sorts by UTF-16 code units; for the keys we use (ASCII)
-            // that equals byte order, but do it properly anyway.
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.push('{');
+            keys.sort_by(|a, b| utf16_order(a, b));
+            out.push(b'{');
             for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+                if let Some((key, at)) = &mut slot
+                    && utf16_order(key, k).is_lt()
+                {
+                    **at = out.len();
+                    slot = None;
                 }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                write_canonical(&map[*k], out);
+                if i > 0 {
+                    out.push(b',');
+                }
+                json(out, *k);
+                out.push(b':');
+                write_canonical(&map[*k], out, None);
             }
-            out.push('}');
+            if let Some((_, at)) = slot {
+                *at = out.len();
+            }
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                write_canonical(item, out);
+                write_canonical(item, out, None);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        other => json(out, other),
     }
+}
+
+/// Compact JSON of a key or a scalar, straight into the output.
+fn json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, v: &T) {
+    serde_json::to_writer(out, v).expect("a JSON value serialises");
 }
 
 /// Refuse floats anywhere in a body (they have no single canonical form here).
@@ -107,16 +129,27 @@ impl Envelope {
     /// once, not three times — a batch signs thousands.
     pub fn sign_to_wire(&mut self, topic: &str, secret: &[u8]) -> String {
         self.sig = String::new();
-        let mut v = serde_json::to_value(&*self).expect("envelope serialises");
+        let v = serde_json::to_value(&*self).expect("envelope serialises");
+        // The text without `sig` (what the MAC covers), and where `sig`
+        // goes in it: the wire text is that with the signature put in.
+        let mut text = Vec::with_capacity(512);
+        let mut at = 0;
+        write_canonical(&v, &mut text, Some(("sig", &mut at)));
         let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key size");
         mac.update(topic.as_bytes());
         mac.update(b"\n");
-        mac.update(canonical(&v).as_bytes());
+        mac.update(&text);
         self.sig = hex::encode(mac.finalize().into_bytes());
-        if let Value::Object(m) = &mut v {
-            m.insert("sig".into(), Value::String(self.sig.clone()));
-        }
-        canonical(&v)
+        let entry = format!("\"sig\":\"{}\"", self.sig);
+        // Right after '{' it comes first (followed by ',' unless alone);
+        // anywhere else it follows a ','.
+        let entry = match (text[at - 1], text[at]) {
+            (b'{', b'}') => entry,
+            (b'{', _) => format!("{entry},"),
+            _ => format!(",{entry}"),
+        };
+        text.splice(at..at, entry.into_bytes());
+        String::from_utf8(text).expect("JSON text is UTF-8")
     }
 
     /// The canonical wire form (what is published and stored).
@@ -156,7 +189,10 @@ mod tests {
     #[test]
     fn sign_to_wire_is_sign_then_to_wire() {
         let mut a = sample();
-        a.body = json!({"z": [1, {"b": null, "a": "é"}], "id": "m1"});
+        // Keys named like the envelope's own, nested: only the top-level
+        // place gets the signature.
+        a.body = json!({"z": [1, {"b": null, "a": "é"}], "id": "m1", "sig": "", "seq": 2,
+                        "w": {"sig": "x", "src": "\"sig\":\"\""}});
         let mut b = a.clone();
         a.sign("mam/w1/events/x/-", b"k");
         let wire = b.sign_to_wire("mam/w1/events/x/-", b"k");
