@@ -120,6 +120,18 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         })
         .map(|j| observe(j, &tmux))
         .collect();
+    // The fleet's table shows no worktrees: no git call for it.
+    if args.fleet {
+        let local = rows
+            .iter()
+            .map(|r| {
+                let j = r.job;
+                let (inbox, _) = extra(&j.name);
+                (r, inbox)
+            })
+            .collect::<Vec<_>>();
+        return print_fleet(ctx, &reg, &local, args.json, now);
+    }
     // One git call per shown worktree (side by side), none for the others.
     let trees: Vec<&crate::registry::jobs::Worktree> = rows
         .iter()
@@ -134,17 +146,6 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         seen_trees.extend(names.zip(worktree::look(&trees, &ctx.paths.state)));
     }
 
-    if args.fleet {
-        let local = rows
-            .iter()
-            .map(|r| {
-                let j = r.job;
-                let (inbox, _) = extra(&j.name);
-                (r, inbox)
-            })
-            .collect::<Vec<_>>();
-        return print_fleet(ctx, &reg, &local, args.json, now);
-    }
     if args.format == Some(crate::cli::StatusFormat::Tmux) {
         let unread = counts.get("operator").map_or(0, |c| c.0);
         println!("{}", tmux_line(rows.iter().map(|r| r.state), unread));
