@@ -145,8 +145,12 @@ impl Acceptor {
         if !env.verify_sig(topic, &secret) {
             return Ok(Err(Rejection::BadSignature));
         }
+        let ts = match timestamp(&env) {
+            Ok(t) => t,
+            Err(why) => return Ok(Err(why)),
+        };
         let src = env.src.clone();
-        self.fresh(reg, env, &src, dup, now_ms)
+        self.fresh(reg, env, ts, &src, dup, now_ms)
     }
 
     /// Fleet traffic arriving on this host's inbox (`{prefix}/fleet/{me}/inbox`):
@@ -185,45 +189,37 @@ impl Acceptor {
         if !crate::signing::host::verify(&env, topic, &public) {
             return Ok(Err(Rejection::BadSignature));
         }
-        let key = format!("@{}", env.src);
-        let (src, ts) = (env.src.clone(), timestamp(&env));
-        let verdict = self.fresh(reg, env, &key, dup, now_ms)?;
-        // A genuine envelope (its signature verified) tells the host's
-        // clock, also when it is refused as stale: what `mam doctor` checks.
-        let skew = match (&verdict, ts) {
-            (Err(Rejection::Stale { skew_ms }), _) => Some(*skew_ms),
-            (Ok(_), Ok(ts)) => Some(now_ms - ts),
-            _ => None,
-        };
-        if skew.is_none() {
-            return Ok(verdict);
-        }
-        reg.write(|t| {
-            if verdict.is_ok() {
-                t.host_seen(&src, now_ms)?;
-            }
-            match skew {
-                Some(skew) => t.host_skew(&src, skew, now_ms),
-                None => Ok(()),
-            }
-        })?;
-        Ok(verdict)
-    }
-
-    /// The window and the replay set, for an envelope whose signature
-    /// verified; `src_key` is its sender in the replay set.
-    fn fresh(
-        &mut self,
-        reg: &mut Registry,
-        env: Envelope,
-        src_key: &str,
-        dup: bool,
-        now_ms: i64,
-    ) -> Result<std::result::Result<Envelope, Rejection>> {
         let ts = match timestamp(&env) {
             Ok(t) => t,
             Err(why) => return Ok(Err(why)),
         };
+        let (key, src) = (format!("@{}", env.src), env.src.clone());
+        let verdict = self.fresh(reg, env, ts, &key, dup, now_ms)?;
+        // A genuine envelope (its signature verified) tells the host's
+        // clock, also when it is refused as stale: what `mam doctor` checks.
+        if matches!(verdict, Ok(_) | Err(Rejection::Stale { .. })) {
+            reg.write(|t| {
+                if verdict.is_ok() {
+                    t.host_seen(&src, now_ms)?;
+                }
+                t.host_skew(&src, now_ms - ts, now_ms)
+            })?;
+        }
+        Ok(verdict)
+    }
+
+    /// The window and the replay set, for an envelope whose signature
+    /// verified, stamped `ts` (unix ms); `src_key` is its sender in the
+    /// replay set.
+    fn fresh(
+        &mut self,
+        reg: &mut Registry,
+        env: Envelope,
+        ts: i64,
+        src_key: &str,
+        dup: bool,
+        now_ms: i64,
+    ) -> Result<std::result::Result<Envelope, Rejection>> {
         let skew = now_ms - ts;
         if skew.abs() > self.window.as_millis() as i64 {
             return Ok(Err(Rejection::Stale { skew_ms: skew }));
