@@ -143,6 +143,16 @@ impl Drop for Spinner {
 }
 
 /// "3s", "5m", "2h", "4d" for a duration in ms.
+/// A job's PROGRESS cell: its verdict once it has one, else `40%`; None
+/// when it reported neither.
+pub fn progress(percent: Option<i64>, verdict: Option<&str>) -> Option<String> {
+    match (percent, verdict) {
+        (_, Some(v)) => Some(v.to_string()),
+        (Some(p), _) => Some(format!("{p}%")),
+        _ => None,
+    }
+}
+
 pub fn age(ms: i64) -> String {
     let s = (ms / 1000).max(0);
     match s {

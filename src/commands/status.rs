@@ -15,8 +15,6 @@ use crate::registry::jobs::Job;
 use crate::registry::now_ms;
 use crate::ui;
 
-const DAY_MS: i64 = 86_400_000;
-
 /// The `--format tmux` line: live jobs by state (in a fixed order, zeros
 /// left out), then the operator's unread messages; `no jobs` when empty.
 fn tmux_line(states: impl Iterator<Item = JobState>, unread: i64) -> String {
@@ -112,12 +110,7 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
     let rows: Vec<Row> = jobs
         .iter()
         .filter(|j| args.names.is_empty() || args.names.contains(&j.name))
-        .filter(|j| {
-            args.all
-                || !args.names.is_empty()
-                || !matches!(j.state, JobState::Stopped | JobState::Done)
-                || now - j.state_since < DAY_MS
-        })
+        .filter(|j| args.all || !args.names.is_empty() || j.is_recent(now))
         .map(|j| observe(j, &tmux))
         .collect();
     // The fleet's table shows no worktrees: no git call for it.
@@ -187,11 +180,8 @@ fn pass(ctx: &Ctx, args: &StatusArgs) -> Result<()> {
         .iter()
         .map(|r| {
             let j = r.job;
-            let progress = match (j.progress, &j.verdict) {
-                (_, Some(v)) => v.to_string(),
-                (Some(p), _) => format!("{p}%"),
-                _ => "-".into(),
-            };
+            let progress = ui::progress(j.progress, j.verdict.map(|v| v.as_str()))
+                .unwrap_or_else(|| "-".into());
             let activity = r
                 .activity_ms
                 .map(|a| format!("{} ago", ui::age(now - a)))
@@ -384,11 +374,8 @@ fn print_fleet(
         host_rows.push(vec![h.host.clone(), h.jobs.len().to_string(), heard]);
     }
     print!("{}", ui::table(&["HOST", "JOBS", "HEARD"], &host_rows));
-    let progress = |p: Option<i64>, v: Option<String>| match (p, v) {
-        (_, Some(v)) => v,
-        (Some(p), _) => format!("{p}%"),
-        _ => "-".into(),
-    };
+    let progress =
+        |p: Option<i64>, v: Option<&str>| ui::progress(p, v).unwrap_or_else(|| "-".into());
     let mut rows: Vec<Vec<String>> = local
         .iter()
         .map(|(r, inbox)| {
@@ -403,7 +390,7 @@ fn print_fleet(
                 j.kind.clone(),
                 j.role.to_string(),
                 state,
-                progress(j.progress, j.verdict.map(|v| v.to_string())),
+                progress(j.progress, j.verdict.map(|v| v.as_str())),
                 inbox.to_string(),
                 ui::age(now - j.created_at),
             ]
@@ -428,7 +415,7 @@ fn print_fleet(
                 j.kind.clone(),
                 j.role.clone(),
                 cell,
-                progress(j.progress, j.verdict.clone()),
+                progress(j.progress, j.verdict.as_deref()),
                 j.inbox.to_string(),
                 ui::age(h.age_of(j.created_at, now)),
             ]);

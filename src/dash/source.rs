@@ -246,11 +246,7 @@ pub fn row(job: &Job, tmux: &Panes) -> JobRow {
         role: job.role,
         state: job.state,
         note: job.stuck_at.map(|_| "stuck".to_string()),
-        progress: match (job.progress, &job.verdict) {
-            (_, Some(v)) => Some(v.to_string()),
-            (Some(p), _) => Some(format!("{p}%")),
-            _ => None,
-        },
+        progress: crate::ui::progress(job.progress, job.verdict.map(|v| v.as_str())),
         inbox: 0,
         threads: 0,
         reminders: (0, 0),

@@ -230,11 +230,7 @@ fn render_fleet(f: &mut Frame, m: &Model, panel: &FleetPanel, p: &Paint, area: R
                 _ => p.dim(),
             };
             let mut rest = format!("  {:<7}", j.role);
-            if let Some(pr) = j
-                .verdict
-                .clone()
-                .or_else(|| j.progress.map(|x| format!("{x}%")))
-            {
+            if let Some(pr) = crate::ui::progress(j.progress, j.verdict.as_deref()) {
                 rest.push_str(&format!(" {pr}"));
             }
             if j.inbox > 0 {

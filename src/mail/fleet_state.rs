@@ -16,9 +16,8 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::model::JobState;
 use crate::registry::Registry;
-use crate::registry::jobs::Job;
+use crate::registry::fleet::FleetHost;
 
 /// The kind of a snapshot of a host's jobs.
 pub const STATE: &str = "fleet.state";
@@ -65,7 +64,7 @@ pub fn jobs_of(reg: &Registry, now: i64) -> Result<Vec<RemoteJob>> {
     let mut jobs: Vec<RemoteJob> = reg
         .jobs()?
         .iter()
-        .filter(|j| shown(j, now))
+        .filter(|j| j.is_recent(now))
         .map(|j| RemoteJob {
             name: j.name.clone(),
             kind: j.kind.clone(),
@@ -85,26 +84,35 @@ pub fn jobs_of(reg: &Registry, now: i64) -> Result<Vec<RemoteJob>> {
     Ok(jobs)
 }
 
-fn shown(j: &Job, now: i64) -> bool {
-    !matches!(j.state, JobState::Stopped | JobState::Done) || now - j.state_since < 86_400_000
-}
-
 /// A snapshot's body: when it was built, the longest until the next, the jobs.
 fn body(jobs: &[RemoteJob], at: i64, every: Duration) -> Value {
     json!({"at": at, "every_ms": every.as_millis() as i64, "jobs": jobs})
 }
 
-/// The hosts this one tells its state: every trusted host but itself.
-fn peers(reg: &Registry, me: &str) -> Result<Vec<String>> {
+/// This host's peers: every trusted host but itself, in name order.
+fn peers(reg: &Registry, me: &str) -> Result<Vec<FleetHost>> {
     Ok(reg
         .fleet_hosts()?
         .into_iter()
         .filter(|h| h.trusted && h.host != me)
-        .map(|h| h.host)
         .collect())
 }
 
-/// Queue this host's snapshot for `to` (one row each, newest wins).
+/// Their names.
+fn names(hosts: Vec<FleetHost>) -> Vec<String> {
+    hosts.into_iter().map(|h| h.host).collect()
+}
+
+/// Queue `body` of `kind` for each host of `to` (one row each, newest wins),
+/// in one transaction.
+fn queue(reg: &mut Registry, me: &str, to: &[String], kind: &str, body: &Value) -> Result<()> {
+    reg.write(|t| {
+        to.iter()
+            .try_for_each(|h| t.queue_fleet_latest(h, me, kind, body))
+    })
+}
+
+/// Queue this host's snapshot for `to`.
 pub fn queue_snapshot(
     reg: &mut Registry,
     me: &str,
@@ -112,14 +120,8 @@ pub fn queue_snapshot(
     every: Duration,
     now: i64,
 ) -> Result<()> {
-    if to.is_empty() {
-        return Ok(());
-    }
     let body = body(&jobs_of(reg, now)?, now, every);
-    reg.write(|t| {
-        to.iter()
-            .try_for_each(|h| t.queue_fleet_latest(h, me, STATE, &body))
-    })
+    queue(reg, me, to, STATE, &body)
 }
 
 /// The daemon's side: what it last told its peers, and when.
@@ -149,7 +151,7 @@ impl Publisher {
             return Ok(0);
         }
         self.looked_at = Some(now);
-        let peers = peers(reg, me)?;
+        let peers = names(peers(reg, me)?);
         if peers.is_empty() {
             self.told = None;
             return Ok(0);
@@ -164,12 +166,7 @@ impl Publisher {
         if same && !due {
             return Ok(0);
         }
-        let body = body(&jobs, at, self.every);
-        reg.write(|t| {
-            peers
-                .iter()
-                .try_for_each(|h| t.queue_fleet_latest(h, me, STATE, &body))
-        })?;
+        queue(reg, me, &peers, STATE, &body(&jobs, at, self.every))?;
         self.told = Some((jobs, peers.clone()));
         self.told_at = Some(now);
         Ok(peers.len())
@@ -181,15 +178,15 @@ impl Publisher {
     pub fn subscribed(&mut self, reg: &mut Registry, me: &str) -> Result<()> {
         self.told = None;
         self.looked_at = None;
-        let peers = peers(reg, me)?;
         let now = crate::registry::now_ms();
-        let body = json!({"at": now});
-        reg.write(|t| {
-            t.fleet_retry_now(now)?;
-            peers
-                .iter()
-                .try_for_each(|h| t.queue_fleet_latest(h, me, REQUEST, &body))
-        })
+        reg.write(|t| t.fleet_retry_now(now))?;
+        queue(
+            reg,
+            me,
+            &names(peers(reg, me)?),
+            REQUEST,
+            &json!({"at": now}),
+        )
     }
 }
 
@@ -287,10 +284,7 @@ impl HostView {
 pub fn others(reg: &Registry, me: &str, now: i64) -> Result<Vec<HostView>> {
     let states = reg.fleet_states()?;
     let mut out = Vec::new();
-    for h in reg.fleet_hosts()? {
-        if !h.trusted || h.host == me {
-            continue;
-        }
+    for h in peers(reg, me)? {
         let state = states.iter().find(|s| s.host == h.host);
         let every = state.map_or(30_000, |s| s.every_ms);
         let jobs: Vec<RemoteJob> = state

@@ -81,6 +81,13 @@ impl Job {
     pub fn is_running(&self) -> bool {
         self.session.is_some() && self.state.is_live()
     }
+
+    /// Shown by `mam status` without `--all` (and told to the fleet's other
+    /// hosts): every job but those stopped or done over a day before `now`.
+    pub fn is_recent(&self, now: i64) -> bool {
+        const DAY_MS: i64 = 86_400_000;
+        !matches!(self.state, JobState::Stopped | JobState::Done) || now - self.state_since < DAY_MS
+    }
 }
 
 /// What `create` records.
