@@ -339,7 +339,13 @@ pub fn receive(
             )))
         }
         crate::mail::fleet_state::STATE => Ok(Some(
-            match crate::mail::fleet_state::received(reg, &origin, &env.body, now_ms())? {
+            match crate::mail::fleet_state::received(
+                reg,
+                &origin,
+                &env.body,
+                now_ms(),
+                ctx.config.replay_window(),
+            )? {
                 Ok(detail) => heard("accepted", detail),
                 Err(why) => heard("rejected", why),
             },

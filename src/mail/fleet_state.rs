@@ -192,11 +192,14 @@ impl Publisher {
 
 /// A snapshot received from `host` (its signature, trust and freshness
 /// already checked): kept unless a newer one is. Err: what is wrong with it.
+/// `window` is the replay window: a snapshot built further ahead of this
+/// host's clock would be taken for newer than every one after it.
 pub fn received(
     reg: &mut Registry,
     host: &str,
     body: &Value,
     now: i64,
+    window: Duration,
 ) -> Result<std::result::Result<String, String>> {
     let (Some(at), Some(every)) = (
         body.get("at").and_then(Value::as_i64),
@@ -204,6 +207,11 @@ pub fn received(
     ) else {
         return Ok(Err("a state without its time or heartbeat".into()));
     };
+    if at > now.saturating_add(window.as_millis() as i64) {
+        return Ok(Err(
+            "a state built after this host's clock plus the replay window".into(),
+        ));
+    }
     let Some(list) = body.get("jobs").and_then(Value::as_array) else {
         return Ok(Err("a state without its list of jobs".into()));
     };
@@ -241,7 +249,9 @@ pub fn received(
         })
         .collect();
     let jobs_json = serde_json::to_string(&jobs)?;
-    let every = every.max(100);
+    // Within the heartbeat's own bounds, whatever the peer sent.
+    let limit = crate::duration::Limit::PERIOD;
+    let every = every.clamp(limit.min.as_millis() as i64, limit.max.as_millis() as i64);
     let kept = reg.write(|t| t.store_fleet_state(host, at, every, &jobs_json, now))?;
     Ok(Ok(if kept {
         format!("{host}'s state: {} jobs", jobs.len())
@@ -293,7 +303,7 @@ pub fn others(reg: &Registry, me: &str, now: i64) -> Result<Vec<HostView>> {
         out.push(HostView {
             stale: h
                 .last_seen
-                .is_none_or(|seen| now - seen > STALE_AFTER * every),
+                .is_none_or(|seen| now.saturating_sub(seen) > every.saturating_mul(STALE_AFTER)),
             host: h.host,
             this: false,
             last_seen: h.last_seen,
@@ -321,7 +331,8 @@ mod tests {
                    "created_at": 1, "state_since": 2})
         };
         let state = |at: i64, jobs: Vec<Value>| json!({"at": at, "every_ms": 5000, "jobs": jobs});
-        let mut got = |body: Value| received(&mut reg, "beta", &body, 99).unwrap();
+        let window = Duration::from_secs(300);
+        let mut got = |body: Value| received(&mut reg, "beta", &body, 99, window).unwrap();
         assert_eq!(
             got(json!({"jobs": []})),
             Err("a state without its time or heartbeat".into())
@@ -351,11 +362,30 @@ mod tests {
             got(state(5, vec![])),
             Ok("beta's state: older than the one kept".into())
         );
+        assert_eq!(
+            got(state(i64::MAX, vec![])),
+            Err("a state built after this host's clock plus the replay window".into())
+        );
         let kept = reg.fleet_states().unwrap();
         let jobs: Vec<RemoteJob> = serde_json::from_str(&kept[0].jobs).unwrap();
         assert_eq!(
-            (kept.len(), kept[0].at, jobs[0].kind.as_str()),
-            (1, 10, "co[31mdex")
+            (
+                kept.len(),
+                kept[0].at,
+                kept[0].every_ms,
+                jobs[0].kind.as_str()
+            ),
+            (1, 10, 5000, "co[31mdex")
         );
+        // A heartbeat out of bounds is held to them (a year at most, 100 ms
+        // at least), so no reckoning with it overflows.
+        for (at, every, kept_ms) in [(20, i64::MAX, 31_557_600_000), (30, -7, 100)] {
+            let body = json!({"at": at, "every_ms": every, "jobs": []});
+            assert_eq!(
+                received(&mut reg, "beta", &body, 99, window).unwrap(),
+                Ok("beta's state: 0 jobs".into())
+            );
+            assert_eq!(reg.fleet_states().unwrap()[0].every_ms, kept_ms);
+        }
     }
 }
