@@ -1,27 +1,29 @@
 //! `mam mcp`: mam's tools for the agent it runs in, served over MCP on
-//! stdio (the official SDK, `rmcp`). The server acts as the job named by
-//! `MAM_AGENT` in the workspace of `MAM_WORKSPACE` — there is no `--from`.
-//! Each tool is a thin call into the same code as its command (`mail`,
-//! `tools`, the registry): the same checks, the same messages, and an error
-//! class that becomes a tool error carrying it. A result is structured JSON
-//! plus one line of text.
+//! stdio: JSON-RPC 2.0, one message per line. The server acts as the job
+//! named by `MAM_AGENT` in the workspace of `MAM_WORKSPACE` — there is no
+//! `--from`. Each tool is a thin call into the same code as its command
+//! (`mail`, `tools`, the registry): the same checks, the same messages, and
+//! an error class that becomes a tool error carrying it. A result is
+//! structured JSON plus one line of text.
 //!
-//! Tool calls run one at a time on a blocking thread that owns the context
-//! and the open registry; SQLite serializes them against `mam` commands in
-//! other processes.
+//! Written here rather than taken from an SDK: mam serves tools only, over
+//! stdio only, and what that needs of the protocol — the `initialize`
+//! handshake with its version negotiation, `ping`, `tools/list`,
+//! `tools/call`, notifications, JSON-RPC errors and batches — is this
+//! file's loop. The official SDK brought an async runtime, a JSON Schema
+//! generator and a date library for it: about a quarter of a clean build's
+//! time (README, Build time).
+//!
+//! Requests are served one at a time, in the order they arrive, on the
+//! thread that owns the context and the open registry; SQLite serializes
+//! them against `mam` commands in other processes.
 
+use std::io::{BufRead, Write};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-};
-use rmcp::service::RequestContext;
-use rmcp::{ErrorData, RoleServer, ServerHandler, ServiceExt};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::app::Ctx;
 use crate::error::{Code, code_of, hint_of, usage};
@@ -50,99 +52,225 @@ impl State {
     }
 }
 
-#[derive(Clone)]
-struct Server {
-    state: Arc<Mutex<State>>,
-}
+/// The protocol revisions this server speaks, oldest first. Each has the
+/// `initialize` handshake; what changed between them (structured tool
+/// results from 2025-06-18, batches dropped then) costs an older client
+/// nothing: it ignores the fields it does not know.
+const VERSIONS: &[&str] = &["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];
+
+/// JSON-RPC error codes.
+const PARSE_ERROR: i64 = -32700;
+const INVALID_REQUEST: i64 = -32600;
+const METHOD_NOT_FOUND: i64 = -32601;
+const INVALID_PARAMS: i64 = -32602;
 
 /// Serve MCP on stdin/stdout until the client closes stdin.
 pub fn serve(ctx: Ctx) -> Result<()> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the MCP server's runtime: {e}"))?;
-    let server = Server {
-        state: Arc::new(Mutex::new(State { ctx, reg: None })),
+    let mut st = State { ctx, reg: None };
+    let tools = tool_list();
+    let mut input = std::io::stdin().lock();
+    let mut out = std::io::stdout().lock();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = input
+            .read_until(b'\n', &mut line)
+            .map_err(|e| anyhow::anyhow!("cannot read MCP input: {e}"))?;
+        if n == 0 {
+            return Ok(());
+        }
+        let Some(reply) = handle_line(&mut st, &tools, &line) else {
+            continue;
+        };
+        let mut text = reply.to_string();
+        text.push('\n');
+        if out
+            .write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            // The client is gone: nothing is left to answer.
+            return Ok(());
+        }
+    }
+}
+
+/// One line of input: the reply to write, if any (notifications and
+/// responses get none, a batch one array).
+fn handle_line(st: &mut State, tools: &Value, line: &[u8]) -> Option<Value> {
+    let text = line.trim_ascii();
+    if text.is_empty() {
+        return None;
+    }
+    let msg: Value = match serde_json::from_slice(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Some(error_reply(
+                Value::Null,
+                PARSE_ERROR,
+                format!("parse error: {e}"),
+            ));
+        }
     };
-    rt.block_on(async move {
-        let running = server
-            .serve(rmcp::transport::stdio())
-            .await
-            .map_err(|e| anyhow::anyhow!("MCP initialization failed: {e}"))?;
-        running
-            .waiting()
-            .await
-            .map_err(|e| anyhow::anyhow!("the MCP server stopped: {e}"))?;
-        Ok(())
+    match msg {
+        Value::Array(batch) if batch.is_empty() => Some(error_reply(
+            Value::Null,
+            INVALID_REQUEST,
+            "invalid request: an empty batch".into(),
+        )),
+        Value::Array(batch) => {
+            let replies: Vec<Value> = batch
+                .into_iter()
+                .filter_map(|m| handle_message(st, tools, m))
+                .collect();
+            (!replies.is_empty()).then_some(Value::Array(replies))
+        }
+        m => handle_message(st, tools, m),
+    }
+}
+
+/// One JSON-RPC message: a request gets its reply; a notification, or a
+/// response (this server sends no requests), gets none.
+fn handle_message(st: &mut State, tools: &Value, msg: Value) -> Option<Value> {
+    let Value::Object(mut m) = msg else {
+        return Some(error_reply(
+            Value::Null,
+            INVALID_REQUEST,
+            "invalid request: a message is a JSON object".into(),
+        ));
+    };
+    let id = m.remove("id");
+    let method = match m.remove("method") {
+        Some(Value::String(s)) => s,
+        Some(_) => {
+            return Some(error_reply(
+                id.unwrap_or(Value::Null),
+                INVALID_REQUEST,
+                "invalid request: `method` is a string".into(),
+            ));
+        }
+        // A response (`result` or `error`): nothing was asked.
+        None if id.is_some() && (m.contains_key("result") || m.contains_key("error")) => {
+            return None;
+        }
+        None => {
+            return Some(error_reply(
+                id.unwrap_or(Value::Null),
+                INVALID_REQUEST,
+                "invalid request: no `method`".into(),
+            ));
+        }
+    };
+    let Some(id) = id else {
+        // A notification (`notifications/initialized`, `…/cancelled`):
+        // nothing to do and nothing to answer.
+        return None;
+    };
+    if !(id.is_string() || id.is_i64() || id.is_u64()) {
+        return Some(error_reply(
+            Value::Null,
+            INVALID_REQUEST,
+            "invalid request: `id` is a string or an integer".into(),
+        ));
+    }
+    if m.get("jsonrpc") != Some(&json!("2.0")) {
+        return Some(error_reply(
+            id,
+            INVALID_REQUEST,
+            "invalid request: `jsonrpc` must be \"2.0\"".into(),
+        ));
+    }
+    let params = match m.remove("params") {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(p)) => p,
+        Some(_) => {
+            return Some(error_reply(
+                id,
+                INVALID_PARAMS,
+                format!("{method}: `params` is an object"),
+            ));
+        }
+    };
+    Some(match request(st, tools, &method, params) {
+        Ok(result) => json!({"jsonrpc": "2.0", "id": id, "result": result}),
+        Err((code, message)) => error_reply(id, code, message),
     })
 }
 
-impl ServerHandler for Server {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("mam", env!("CARGO_PKG_VERSION")))
-            .with_instructions(INSTRUCTIONS)
-    }
+fn error_reply(id: Value, code: i64, message: String) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
 
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, ErrorData> {
-        Ok(ListToolsResult::with_all_items(tools()))
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        tools().into_iter().find(|t| t.name == name)
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let name = request.name.to_string();
-        if !TOOLS.iter().any(|t| t.0 == name) {
-            return Err(ErrorData::invalid_params(
-                format!("no tool named {name:?}; tools/list has mam's tools"),
-                None,
-            ));
+/// A request's result, or its JSON-RPC error.
+fn request(
+    st: &mut State,
+    tools: &Value,
+    method: &str,
+    mut params: Map<String, Value>,
+) -> Result<Value, (i64, String)> {
+    match method {
+        "initialize" => {
+            // The client's revision if this server speaks it, else the
+            // newest it does: the client decides whether it can go on.
+            let asked = params.get("protocolVersion").and_then(Value::as_str);
+            let version = match asked {
+                Some(v) if VERSIONS.contains(&v) => v,
+                _ => VERSIONS[VERSIONS.len() - 1],
+            };
+            Ok(json!({
+                "protocolVersion": version,
+                "capabilities": {"tools": {}},
+                "serverInfo": {"name": "mam", "version": env!("CARGO_PKG_VERSION")},
+                "instructions": INSTRUCTIONS,
+            }))
         }
-        let args = Value::Object(request.arguments.unwrap_or_default());
-        let state = self.state.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            let mut guard = state.lock().unwrap_or_else(|p| p.into_inner());
-            let st = &mut *guard;
+        "ping" => Ok(json!({})),
+        "tools/list" => Ok(tools.clone()),
+        "tools/call" => {
+            let name = match params.remove("name") {
+                Some(Value::String(s)) => s,
+                _ => return Err((INVALID_PARAMS, "tools/call: `name` is a string".into())),
+            };
+            if !TOOLS.iter().any(|t| t.0 == name) {
+                return Err((
+                    INVALID_PARAMS,
+                    format!("no tool named {name:?}; tools/list has mam's tools"),
+                ));
+            }
+            let args = match params.remove("arguments") {
+                None | Some(Value::Null) => Value::Object(Map::new()),
+                Some(a @ Value::Object(_)) => a,
+                Some(_) => {
+                    return Err((
+                        INVALID_PARAMS,
+                        format!("tools/call {name}: `arguments` is an object"),
+                    ));
+                }
+            };
             let out = call(st, &name, args);
             if let Some(reg) = st.reg.as_mut() {
                 st.ctx.publish(reg);
             }
-            out
-        })
-        .await
-        .map_err(|e| ErrorData::internal_error(format!("the tool call stopped: {e}"), None))?;
-        Ok(CallToolResponse::from(match done {
-            Ok((line, value)) => result(line, value, false),
-            Err(e) => {
-                let (line, value) = error_result(&e);
-                result(line, value, true)
-            }
-        }))
+            Ok(match out {
+                Ok((line, value)) => result(line, value, false),
+                Err(e) => {
+                    let (line, value) = error_result(&e);
+                    result(line, value, true)
+                }
+            })
+        }
+        _ => Err((METHOD_NOT_FOUND, format!("method not found: {method}"))),
     }
 }
 
 /// A tool result: the one line first, then the JSON it summarizes.
-fn result(line: String, value: Value, error: bool) -> CallToolResult {
-    let mut r = if error {
-        CallToolResult::structured_error(value.clone())
-    } else {
-        CallToolResult::structured(value.clone())
-    };
-    r.content = vec![
-        ContentBlock::text(line),
-        ContentBlock::text(value.to_string()),
-    ];
-    r
+fn result(line: String, value: Value, error: bool) -> Value {
+    let text = value.to_string();
+    json!({
+        "content": [{"type": "text", "text": line}, {"type": "text", "text": text}],
+        "structuredContent": value,
+        "isError": error,
+    })
 }
 
 /// An error as a tool error: mam's message and hint, and its class (the
@@ -326,15 +454,17 @@ const TOOLS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-fn tools() -> Vec<Tool> {
-    TOOLS
+/// The `tools/list` result: every tool with its input schema.
+fn tool_list() -> Value {
+    let tools: Vec<Value> = TOOLS
         .iter()
         .map(|(name, description, schema)| {
-            let schema: serde_json::Map<String, Value> =
+            let schema: Value =
                 serde_json::from_str(schema).expect("the tool schemas are valid JSON");
-            Tool::new(*name, *description, schema)
+            json!({"name": name, "description": description, "inputSchema": schema})
         })
-        .collect()
+        .collect();
+    json!({ "tools": tools })
 }
 
 /// A tool's arguments as its struct; a bad shape is a usage error.

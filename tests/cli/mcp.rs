@@ -109,6 +109,124 @@ fn initialize_and_the_tool_list_with_its_schemas() {
     assert_eq!(client.finish().0, Some(0));
 }
 
+/// `initialize` as a client asking for `version`: the version agreed.
+fn agreed_version(env: &Env, version: &str) -> Value {
+    let mut c = env.cmd();
+    c.arg("mcp").env("MAM_AGENT", "alice");
+    let mut client = McpClient::spawn(c);
+    let init = client.request(
+        "initialize",
+        json!({"protocolVersion": version, "capabilities": {},
+               "clientInfo": {"name": "mam-test", "version": "1"}}),
+    );
+    init["protocolVersion"].clone()
+}
+
+#[test]
+fn the_protocol_versions_errors_notifications_and_batches() {
+    let env = Env::new();
+    // A revision the server speaks is agreed; any other gets the newest.
+    for (asked, agreed) in [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-03-26", "2025-03-26"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("2026-07-28", "2025-11-25"),
+        ("1999-01-01", "2025-11-25"),
+    ] {
+        assert_eq!(agreed_version(&env, asked), agreed, "asked {asked}");
+    }
+
+    let mut client = mcp(&env, "alice");
+    let err = |id: Value, code: i64, message: &str| json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
+    let pong = |id: i64| json!({"jsonrpc": "2.0", "id": id, "result": {}});
+    assert_eq!(
+        client.exchange_raw(br#"{"jsonrpc":"2.0","id":1,"#),
+        err(
+            Value::Null,
+            -32700,
+            "parse error: EOF while parsing a value at line 1 column 24"
+        )
+    );
+    assert_eq!(
+        client.exchange_raw(b"\xff\xfe"),
+        err(
+            Value::Null,
+            -32700,
+            "parse error: expected value at line 1 column 1"
+        )
+    );
+    assert_eq!(
+        client.exchange_raw(b"42"),
+        err(
+            Value::Null,
+            -32600,
+            "invalid request: a message is a JSON object"
+        )
+    );
+    assert_eq!(
+        client.exchange_raw(b"[]"),
+        err(Value::Null, -32600, "invalid request: an empty batch")
+    );
+    assert_eq!(
+        client.exchange_raw(br#"{"jsonrpc":"2.0","id":"a","method":"resources/list"}"#),
+        err(json!("a"), -32601, "method not found: resources/list")
+    );
+    assert_eq!(
+        client.exchange_raw(br#"{"id":2,"method":"ping"}"#),
+        err(
+            json!(2),
+            -32600,
+            "invalid request: `jsonrpc` must be \"2.0\""
+        )
+    );
+    assert_eq!(
+        client.exchange_raw(br#"{"jsonrpc":"2.0","id":null,"method":"ping"}"#),
+        err(
+            Value::Null,
+            -32600,
+            "invalid request: `id` is a string or an integer"
+        )
+    );
+    assert_eq!(
+        client.exchange_raw(br#"{"jsonrpc":"2.0","id":3,"method":7}"#),
+        err(json!(3), -32600, "invalid request: `method` is a string")
+    );
+    assert_eq!(
+        client.exchange_raw(br#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":[]}"#),
+        err(json!(4), -32602, "tools/call: `params` is an object")
+    );
+    assert_eq!(
+        client.exchange_raw(br#"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{}}"#),
+        err(json!(5), -32602, "tools/call: `name` is a string")
+    );
+    assert_eq!(
+        client.exchange_raw(
+            br#"{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"whoami","arguments":[1]}}"#
+        ),
+        err(json!(6), -32602, "tools/call whoami: `arguments` is an object")
+    );
+    // A notification, a response to nothing and a blank line get no reply:
+    // the next line written answers the ping after them.
+    client.write_raw(
+        br#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}"#,
+    );
+    client.write_raw(br#"{"jsonrpc":"2.0","id":99,"result":{}}"#);
+    client.write_raw(b"   ");
+    assert_eq!(
+        client.exchange_raw(br#"{"jsonrpc":"2.0","id":7,"method":"ping"}"#),
+        pong(7)
+    );
+    // A batch: one reply per request in it, in order, as one array.
+    assert_eq!(
+        client.exchange_raw(
+            br#"[{"jsonrpc":"2.0","id":8,"method":"ping"},{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":9,"method":"prompts/list"}]"#
+        ),
+        json!([pong(8), err(json!(9), -32601, "method not found: prompts/list")])
+    );
+    assert_eq!(client.finish(), (Some(0), String::new()));
+}
+
 #[test]
 fn messaging_tools_act_as_the_agent_with_the_commands_checks() {
     let env = Env::new();

@@ -104,6 +104,29 @@ impl McpClient {
         self.request("tools/call", json!({"name": name, "arguments": args}))
     }
 
+    /// Write one raw line, as given (it need not be JSON, nor UTF-8).
+    pub fn write_raw(&mut self, line: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        stdin.write_all(line).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// The next line the server writes, parsed.
+    pub fn next_line(&mut self) -> Value {
+        let mut line = String::new();
+        let n = self.stdout.read_line(&mut line).unwrap();
+        assert!(n > 0, "mam mcp closed its stdout");
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("mam mcp wrote a non-JSON line {line:?}: {e}"))
+    }
+
+    /// Write one raw line and read the next line the server writes.
+    pub fn exchange_raw(&mut self, line: &[u8]) -> Value {
+        self.write_raw(line);
+        self.next_line()
+    }
+
     /// Close stdin and wait for the server to exit; its exit code and stderr.
     pub fn finish(mut self) -> (Option<i32>, String) {
         drop(self.stdin.take());
