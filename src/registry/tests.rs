@@ -119,3 +119,38 @@ fn the_wal_stays_bounded_across_many_one_shot_opens() {
     let r = Registry::open(&p, "mam").unwrap();
     assert_eq!(r.events(0, None, None, 1000).unwrap().len(), 400);
 }
+
+/// The bundled SQLite is built as `.cargo/config.toml` says: without the
+/// extensions mam never uses (and so faster to compile), with loadable
+/// extensions compiled out.
+#[test]
+fn the_bundled_sqlite_leaves_out_what_mam_never_uses() {
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    let mut stmt = conn.prepare("PRAGMA compile_options").unwrap();
+    let opts: Vec<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    let opts: Vec<&str> = opts.iter().map(String::as_str).collect();
+    for gone in [
+        "ENABLE_FTS3",
+        "ENABLE_FTS5",
+        "ENABLE_RTREE",
+        "ENABLE_DBSTAT_VTAB",
+        "ENABLE_STAT4",
+        "SOUNDEX",
+        "ENABLE_LOAD_EXTENSION",
+    ] {
+        assert!(!opts.contains(&gone), "{gone} is compiled in: {opts:?}");
+    }
+    for kept in [
+        "OMIT_LOAD_EXTENSION",
+        "OMIT_DEPRECATED",
+        "OMIT_SHARED_CACHE",
+        "DEFAULT_MEMSTATUS=0",
+        "ENABLE_API_ARMOR",
+    ] {
+        assert!(opts.contains(&kept), "{kept} is missing: {opts:?}");
+    }
+}
