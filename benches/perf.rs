@@ -2384,7 +2384,7 @@ fn bench_mcp(b: &Bench, rows: &mut Vec<Row>) {
         value: Stat::of(starts),
         floor_label: "true (process start)".into(),
         floor: Stat::of(trues),
-        note: "process, config, runtime, MCP handshake".into(),
+        note: "process, config, MCP handshake".into(),
     });
 }
 
