@@ -18,7 +18,7 @@
 //! thread that owns the context and the open registry; SQLite serializes
 //! them against `mam` commands in other processes.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -63,6 +63,12 @@ const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
 const METHOD_NOT_FOUND: i64 = -32601;
 const INVALID_PARAMS: i64 = -32602;
+const INTERNAL_ERROR: i64 = -32603;
+
+/// The longest line taken as one message. A message's text may be 16 MiB,
+/// which JSON's escapes can make a few times longer; past this the line is
+/// skipped with an error instead of being held in memory.
+const MAX_LINE: u64 = 128 << 20;
 
 /// Serve MCP on stdin/stdout until the client closes stdin.
 pub fn serve(ctx: Ctx) -> Result<()> {
@@ -73,13 +79,27 @@ pub fn serve(ctx: Ctx) -> Result<()> {
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = input
+        let n = (&mut input)
+            .take(MAX_LINE + 1)
             .read_until(b'\n', &mut line)
             .map_err(|e| anyhow::anyhow!("cannot read MCP input: {e}"))?;
         if n == 0 {
             return Ok(());
         }
-        let Some(reply) = handle_line(&mut st, &tools, &line) else {
+        let reply = if line.len() as u64 > MAX_LINE {
+            skip_line(&mut input).map_err(|e| anyhow::anyhow!("cannot read MCP input: {e}"))?;
+            Some(error_reply(
+                Value::Null,
+                INVALID_REQUEST,
+                format!(
+                    "invalid request: a message longer than {} MiB",
+                    MAX_LINE >> 20
+                ),
+            ))
+        } else {
+            handle_line(&mut st, &tools, &line)
+        };
+        let Some(reply) = reply else {
             continue;
         };
         let mut text = reply.to_string();
@@ -91,6 +111,26 @@ pub fn serve(ctx: Ctx) -> Result<()> {
         {
             // The client is gone: nothing is left to answer.
             return Ok(());
+        }
+    }
+}
+
+/// Read and drop the rest of the current line.
+fn skip_line(input: &mut impl BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                input.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                input.consume(n);
+            }
         }
     }
 }
@@ -247,7 +287,20 @@ fn request(
                     ));
                 }
             };
-            let out = call(st, &name, args);
+            // A panic is a bug in mam: the hook has told stderr (the client's
+            // log of this server); the client gets an error and the server
+            // goes on, with the registry opened afresh for the next call.
+            let out =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| call(st, &name, args)));
+            let Ok(out) = out else {
+                st.reg = None;
+                return Err((
+                    INTERNAL_ERROR,
+                    format!(
+                        "tools/call {name}: mam stopped on an internal error (a bug, reported on its stderr)"
+                    ),
+                ));
+            };
             if let Some(reg) = st.reg.as_mut() {
                 st.ctx.publish(reg);
             }

@@ -224,6 +224,19 @@ fn the_protocol_versions_errors_notifications_and_batches() {
         ),
         json!([pong(8), err(json!(9), -32601, "method not found: prompts/list")])
     );
+    // A line past 128 MiB is skipped, not held: an error, and the next
+    // line is served.
+    let mut huge = vec![b'x'; (128 << 20) + 10];
+    huge.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"ping\"}");
+    assert_eq!(
+        client.exchange_raw(&huge),
+        err(
+            Value::Null,
+            -32600,
+            "invalid request: a message longer than 128 MiB"
+        )
+    );
+    assert_eq!(client.next_line(), pong(10));
     assert_eq!(client.finish(), (Some(0), String::new()));
 }
 
