@@ -225,7 +225,7 @@ impl Tmux {
     pub fn list_panes(&self) -> Result<Vec<Pane>> {
         match self.run(&["list-panes", "-a", "-F", PANE_FORMAT]) {
             Ok(out) => Ok(out.lines().filter_map(parse_pane).collect()),
-            Err(e) if is_no_server(&e) => Ok(Vec::new()),
+            Err(e) if is_no_server(&e) || is_no_session(&e) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
     }
@@ -399,7 +399,7 @@ impl Tmux {
                 };
                 Ok((list.lines().filter_map(parse_pane).collect(), screen))
             }
-            Err(e) if is_no_server(&e) => Ok((Vec::new(), None)),
+            Err(e) if is_no_server(&e) || is_no_session(&e) => Ok((Vec::new(), None)),
             Err(e) if is_missing_target(&e) => Ok((self.list_panes()?, None)),
             Err(e) => Err(e),
         }
@@ -464,13 +464,23 @@ fn tmux_stderr(e: &anyhow::Error) -> Option<&str> {
         .map(|t| t.stderr.as_str())
 }
 
-/// The server is not running (no socket, or nobody listening).
+/// The server is not running (no socket, or nobody listening), or it went
+/// away while it answered: as its last session ends, tmux 3.3 exits, and a
+/// client that reached it then reads "server exited unexpectedly".
 pub fn is_no_server(e: &anyhow::Error) -> bool {
     tmux_stderr(e).is_some_and(|s| {
         s.contains("no server running")
             || (s.contains("error connecting to") && s.contains("No such file or directory"))
             || s.contains("Connection refused")
+            || s.contains("server exited unexpectedly")
     })
+}
+
+/// What `list-panes -a` says of a server whose last session has just ended
+/// and which is exiting: it has no sessions, so no current one to start from.
+/// Only a command without a target can fail so; for it, there are no panes.
+fn is_no_session(e: &anyhow::Error) -> bool {
+    tmux_stderr(e).is_some_and(|s| s.contains("no current target"))
 }
 
 /// The target session or pane does not exist.
@@ -580,6 +590,39 @@ mod tests {
         assert_eq!(escape_arg("ls;"), "ls\\;");
         assert_eq!(escape_arg("a;b"), "a;b");
         assert_eq!(escape_arg(""), "");
+    }
+
+    /// A failed tmux call with this stderr (as tmux 3.3a words it).
+    fn failed(stderr: &str) -> anyhow::Error {
+        anyhow::Error::new(TmuxError {
+            argv: "tmux list-panes -a".into(),
+            stderr: stderr.into(),
+            status: Some(1),
+        })
+        .context("cannot list panes")
+    }
+
+    #[test]
+    fn a_server_gone_or_going_is_told_from_other_failures() {
+        for gone in [
+            "no server running on /tmp/tmux-0/mam-test",
+            "error connecting to /tmp/tmux-0/x (No such file or directory)",
+            "error connecting to /tmp/tmux-0/x (Connection refused)",
+            "server exited unexpectedly",
+        ] {
+            assert!(is_no_server(&failed(gone)), "{gone}");
+            assert!(!is_no_session(&failed(gone)), "{gone}");
+        }
+        assert!(is_no_session(&failed("no current target")));
+        assert!(!is_no_server(&failed("no current target")));
+        for other in [
+            "can't find session: mam-k",
+            "error connecting to /tmp/tmux-0/x (Permission denied)",
+            "unknown option -- z",
+        ] {
+            assert!(!is_no_server(&failed(other)), "{other}");
+            assert!(!is_no_session(&failed(other)), "{other}");
+        }
     }
 
     #[test]
