@@ -70,6 +70,9 @@ const INTERNAL_ERROR: i64 = -32603;
 /// skipped with an error instead of being held in memory.
 const MAX_LINE: u64 = 128 << 20;
 
+/// The most messages one batch may hold (each gets its own reply).
+const MAX_BATCH: usize = 1000;
+
 /// Serve MCP on stdin/stdout until the client closes stdin.
 pub fn serve(ctx: Ctx) -> Result<()> {
     let mut st = State { ctx, reg: None };
@@ -86,7 +89,8 @@ pub fn serve(ctx: Ctx) -> Result<()> {
         if n == 0 {
             return Ok(());
         }
-        let reply = if line.len() as u64 > MAX_LINE {
+        // Cut short by the cap (no newline read): the rest is skipped.
+        let reply = if line.len() as u64 > MAX_LINE && line.last() != Some(&b'\n') {
             skip_line(&mut input).map_err(|e| anyhow::anyhow!("cannot read MCP input: {e}"))?;
             Some(error_reply(
                 Value::Null,
@@ -157,6 +161,11 @@ fn handle_line(st: &mut State, tools: &Value, line: &[u8]) -> Option<Value> {
             Value::Null,
             INVALID_REQUEST,
             "invalid request: an empty batch".into(),
+        )),
+        Value::Array(batch) if batch.len() > MAX_BATCH => Some(error_reply(
+            Value::Null,
+            INVALID_REQUEST,
+            format!("invalid request: a batch of more than {MAX_BATCH} messages"),
         )),
         Value::Array(batch) => {
             let replies: Vec<Value> = batch

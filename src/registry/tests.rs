@@ -120,7 +120,8 @@ fn the_wal_stays_bounded_across_many_one_shot_opens() {
     assert_eq!(r.events(0, None, None, 1000).unwrap().len(), 400);
 }
 
-/// The bundled SQLite is built as `.cargo/config.toml` says: without the
+/// The bundled SQLite is built as `.cargo/config.toml` says (cargo reads it
+/// when run in the checkout): without the
 /// extensions mam never uses (and so faster to compile), with loadable
 /// extensions compiled out.
 #[test]

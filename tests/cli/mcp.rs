@@ -224,8 +224,19 @@ fn the_protocol_versions_errors_notifications_and_batches() {
         ),
         json!([pong(8), err(json!(9), -32601, "method not found: prompts/list")])
     );
-    // A line past 128 MiB is skipped, not held: an error, and the next
-    // line is served.
+    // A line of exactly 128 MiB is read whole (and is no JSON); one past
+    // it is skipped, not held: an error. Either way the next line is served.
+    let mut full = vec![b'x'; 128 << 20];
+    full.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}");
+    assert_eq!(
+        client.exchange_raw(&full),
+        err(
+            Value::Null,
+            -32700,
+            "parse error: expected value at line 1 column 1"
+        )
+    );
+    assert_eq!(client.next_line(), pong(11));
     let mut huge = vec![b'x'; (128 << 20) + 10];
     huge.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"ping\"}");
     assert_eq!(
@@ -237,6 +248,17 @@ fn the_protocol_versions_errors_notifications_and_batches() {
         )
     );
     assert_eq!(client.next_line(), pong(10));
+    // A batch of more than 1000 is refused whole, with one error.
+    let ping = r#"{"jsonrpc":"2.0","id":12,"method":"ping"}"#;
+    let batch = format!("[{}]", vec![ping; 1001].join(","));
+    assert_eq!(
+        client.exchange_raw(batch.as_bytes()),
+        err(
+            Value::Null,
+            -32600,
+            "invalid request: a batch of more than 1000 messages"
+        )
+    );
     assert_eq!(client.finish(), (Some(0), String::new()));
 }
 
