@@ -78,6 +78,10 @@ pub fn flush(
     Ok(Some(done))
 }
 
+/// The least time a try at the fleet's traffic must have for its failure to
+/// count against the rows (move them back by their backoff).
+pub const FAIR_TRY: Duration = Duration::from_secs(1);
+
 /// Publish the fleet traffic that is due: each row in a fresh envelope
 /// (new sequence number, now as its time) signed with this host's Ed25519
 /// key, to the inbox of the host it goes to. A command stays due until its
@@ -129,21 +133,74 @@ pub fn flush_fleet(
         })
         .collect();
     // A broker that is down is tried again with the rows' backoff, not at
-    // every call (the daemon calls this between its polls).
+    // every call (the daemon calls this between its polls). A try with less
+    // than FAIR_TRY to run in (what a command has left of its publish
+    // budget) says nothing of the broker when it fails: its rows stay due as
+    // they were, for the daemon's next try.
     let published = mqtt::publish(ep, &msgs, deadline);
     let acked = published
         .as_ref()
         .map_or_else(|_| vec![false; rows.len()], Clone::clone);
+    let fair = deadline >= FAIR_TRY;
     let now = now_ms();
     reg.write(|t| {
         rows.iter().zip(&acked).try_for_each(|(r, ok)| {
             if *ok {
                 t.fleet_published(r.id, now)
-            } else {
+            } else if fair {
                 t.fleet_not_published(r.id, now)
+            } else {
+                Ok(())
             }
         })
     })?;
     published?;
     Ok(acked.iter().filter(|ok| **ok).count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A broker that takes the connection and never answers: each try runs
+    /// out its deadline. A short try (a command's leftover budget) leaves the
+    /// rows as they were; a fair one moves them back by their backoff.
+    #[test]
+    fn only_a_fair_try_that_fails_backs_the_fleet_rows_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
+        paths.ensure().unwrap();
+        let mut reg = Registry::open(&paths, "mam").unwrap();
+        crate::signing::host::HostKey::load_or_create(&paths.host_key, now_ms()).unwrap();
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let cfg = BrokerConfig {
+            url: format!("mqtt://127.0.0.1:{}", silent.local_addr().unwrap().port()),
+            ..BrokerConfig::default()
+        };
+        let ep = mqtt::endpoint(&cfg).unwrap().unwrap();
+        let body = serde_json::json!({"at": 1, "every_ms": 1000, "jobs": []});
+        reg.write(|t| t.queue_fleet_latest("beta", "alpha", "fleet.state", &body))
+            .unwrap();
+        // The row's tries and when it is next due.
+        let row = |reg: &mut Registry| {
+            let next_at = reg.fleet_next_due().unwrap().unwrap();
+            let due = reg.write(|t| t.fleet_due(i64::MAX, 10)).unwrap();
+            assert_eq!(due.len(), 1);
+            (due[0].tries, next_at)
+        };
+        let queued = row(&mut reg);
+        assert_eq!(queued.0, 0);
+
+        let short = flush_fleet(&paths, &cfg, &ep, &mut reg, Duration::from_millis(300));
+        assert!(short.is_err(), "{short:?}");
+        assert_eq!(row(&mut reg), queued);
+
+        let before = now_ms();
+        let fair = flush_fleet(&paths, &cfg, &ep, &mut reg, FAIR_TRY);
+        assert!(fair.is_err(), "{fair:?}");
+        let (tries, next_at) = row(&mut reg);
+        assert_eq!(tries, 1);
+        assert!(next_at >= before + 1000, "{next_at} < {before} + 1000");
+        drop(silent);
+    }
 }
