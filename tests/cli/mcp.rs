@@ -226,28 +226,33 @@ fn the_protocol_versions_errors_notifications_and_batches() {
     );
     // A line of exactly 128 MiB is read whole (and is no JSON); one past
     // it is skipped, not held: an error. Either way the next line is served.
-    let mut full = vec![b'x'; 128 << 20];
-    full.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"id\":11,\"method\":\"ping\"}");
-    assert_eq!(
-        client.exchange_raw(&full),
-        err(
-            Value::Null,
-            -32700,
-            "parse error: expected value at line 1 column 1"
-        )
-    );
-    assert_eq!(client.next_line(), pong(11));
-    let mut huge = vec![b'x'; (128 << 20) + 10];
-    huge.extend_from_slice(b"\n{\"jsonrpc\":\"2.0\",\"id\":10,\"method\":\"ping\"}");
-    assert_eq!(
-        client.exchange_raw(&huge),
-        err(
-            Value::Null,
-            -32600,
-            "invalid request: a message longer than 128 MiB"
-        )
-    );
-    assert_eq!(client.next_line(), pong(10));
+    for (len, id, reply) in [
+        (
+            128 << 20,
+            11,
+            err(
+                Value::Null,
+                -32700,
+                "parse error: expected value at line 1 column 1",
+            ),
+        ),
+        (
+            (128 << 20) + 10,
+            10,
+            err(
+                Value::Null,
+                -32600,
+                "invalid request: a message longer than 128 MiB",
+            ),
+        ),
+    ] {
+        let mut line = vec![b'x'; len];
+        line.extend_from_slice(
+            format!("\n{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"ping\"}}").as_bytes(),
+        );
+        assert_eq!(client.exchange_raw(&line), reply, "a line of {len} bytes");
+        assert_eq!(client.next_line(), pong(id));
+    }
     // A batch of more than 1000 is refused whole, with one error.
     let ping = r#"{"jsonrpc":"2.0","id":12,"method":"ping"}"#;
     let batch = format!("[{}]", vec![ping; 1001].join(","));
