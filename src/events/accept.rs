@@ -259,10 +259,7 @@ mod tests {
     }
 
     fn fixture() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
-        paths.ensure().unwrap();
-        let reg = Registry::open(&paths, "mam").unwrap();
+        let (dir, paths, reg) = crate::registry::scratch();
         Fixture {
             _dir: dir,
             reg,

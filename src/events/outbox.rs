@@ -167,10 +167,7 @@ mod tests {
     /// rows as they were; a fair one moves them back by their backoff.
     #[test]
     fn only_a_fair_try_that_fails_backs_the_fleet_rows_off() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
-        paths.ensure().unwrap();
-        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let (_dir, paths, mut reg) = crate::registry::scratch();
         crate::signing::host::HostKey::load_or_create(&paths.host_key, now_ms()).unwrap();
         let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let cfg = BrokerConfig {

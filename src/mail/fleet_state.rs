@@ -318,14 +318,10 @@ pub fn others(reg: &Registry, me: &str, now: i64) -> Result<Vec<HostView>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::Paths;
 
     #[test]
     fn a_state_received_is_checked_cleaned_and_kept_newest_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
-        paths.ensure().unwrap();
-        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let (_dir, _, mut reg) = crate::registry::scratch();
         let job = |name: &str, kind: &str| {
             json!({"name": name, "kind": kind, "role": "worker", "state": "busy",
                    "created_at": 1, "state_since": 2})

@@ -542,17 +542,13 @@ impl Registry {
 mod tests {
     use crate::error::{Code, code_of};
     use crate::registry::Registry;
-    use crate::workspace::Paths;
 
     const K1: &str = "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c";
     const K2: &str = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
 
     #[test]
     fn trust_untrust_and_seen() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
-        paths.ensure().unwrap();
-        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let (_dir, _, mut reg) = crate::registry::scratch();
         use super::TrustChange::*;
         assert_eq!(
             reg.write(|t| t.trust_host("beta", K1, "operator")).unwrap(),
@@ -607,10 +603,7 @@ mod tests {
 
     #[test]
     fn commands_are_tried_again_backing_off_and_receipts_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
-        paths.ensure().unwrap();
-        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let (_dir, _, mut reg) = crate::registry::scratch();
         let body = serde_json::json!({"cmd": "w:m1"});
         reg.write(|t| {
             t.queue_fleet(
@@ -667,10 +660,7 @@ mod tests {
 
     #[test]
     fn only_the_newest_state_waits_and_only_the_newest_is_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
-        paths.ensure().unwrap();
-        let mut reg = Registry::open(&paths, "mam").unwrap();
+        let (_dir, _, mut reg) = crate::registry::scratch();
         let state = |n: i64| serde_json::json!({"at": n, "every_ms": 1000, "jobs": []});
         let queue = |reg: &mut Registry, n: i64| {
             reg.write(|t| t.queue_fleet_latest("beta", "alpha", "fleet.state", &state(n)))

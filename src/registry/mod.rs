@@ -391,6 +391,17 @@ pub fn opt<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
 #[cfg(test)]
 mod tests;
 
+/// For unit tests: a registry made anew in a directory of its own, with its
+/// paths (the directory lives as long as the first value is kept).
+#[cfg(test)]
+pub(crate) fn scratch() -> (tempfile::TempDir, Paths, Registry) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::new(dir.path().to_path_buf(), dir.path().join(".mam"));
+    paths.ensure().unwrap();
+    let reg = Registry::open(&paths, "mam").unwrap();
+    (dir, paths, reg)
+}
+
 impl Registry {
     /// Move the WAL's content into the database and reset it, without
     /// waiting: if another process is reading or writing, leave it for later.
