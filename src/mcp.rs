@@ -80,18 +80,19 @@ pub fn serve(ctx: Ctx) -> Result<()> {
     let mut input = std::io::stdin().lock();
     let mut out = std::io::stdout().lock();
     let mut line = Vec::new();
+    let read_error = |e: std::io::Error| anyhow::anyhow!("cannot read MCP input: {e}");
     loop {
         line.clear();
         let n = (&mut input)
             .take(MAX_LINE + 1)
             .read_until(b'\n', &mut line)
-            .map_err(|e| anyhow::anyhow!("cannot read MCP input: {e}"))?;
+            .map_err(read_error)?;
         if n == 0 {
             return Ok(());
         }
         // Cut short by the cap (no newline read): the rest is skipped.
         let reply = if line.len() as u64 > MAX_LINE && line.last() != Some(&b'\n') {
-            skip_line(&mut input).map_err(|e| anyhow::anyhow!("cannot read MCP input: {e}"))?;
+            skip_line(&mut input).map_err(read_error)?;
             Some(error_reply(
                 Value::Null,
                 INVALID_REQUEST,
@@ -905,9 +906,7 @@ fn call(st: &mut State, name: &str, a: Value) -> Result<(String, Value)> {
                     reason: reason.as_deref(),
                     shared: a.shared,
                 },
-            );
-            ctx.publish(reg);
-            let got = got?;
+            )?;
             let line = got
                 .iter()
                 .map(|l| format!("{} on {}", l.id, l.pattern))
@@ -929,9 +928,7 @@ fn call(st: &mut State, name: &str, a: Value) -> Result<(String, Value)> {
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
-            let done = crate::lease::release(reg, &me, &targets, false, None);
-            ctx.publish(reg);
-            let done = done?;
+            let done = crate::lease::release(reg, &me, &targets, false, None)?;
             let line = done
                 .iter()
                 .map(|l| format!("{} on {}: {}", l.id, l.pattern, l.state))
@@ -941,11 +938,9 @@ fn call(st: &mut State, name: &str, a: Value) -> Result<(String, Value)> {
         }
         "leases" => {
             let a: AllArgs = args(name, a)?;
-            let (ctx, reg) = st.parts()?;
+            let reg = st.reg()?;
             let holder = (!a.all).then_some(me.as_str());
-            let got = crate::lease::leases(reg, holder, false);
-            ctx.publish(reg);
-            let got = got?;
+            let got = crate::lease::leases(reg, holder, false)?;
             Ok((
                 format!("{} active lease(s)", got.len()),
                 json!({"leases": got}),
