@@ -225,7 +225,7 @@ impl Tmux {
     pub fn list_panes(&self) -> Result<Vec<Pane>> {
         match self.run(&["list-panes", "-a", "-F", PANE_FORMAT]) {
             Ok(out) => Ok(out.lines().filter_map(parse_pane).collect()),
-            Err(e) if is_no_server(&e) || is_no_session(&e) => Ok(Vec::new()),
+            Err(e) if lists_no_panes(&e) => Ok(Vec::new()),
             Err(e) => Err(e),
         }
     }
@@ -399,7 +399,7 @@ impl Tmux {
                 };
                 Ok((list.lines().filter_map(parse_pane).collect(), screen))
             }
-            Err(e) if is_no_server(&e) || is_no_session(&e) => Ok((Vec::new(), None)),
+            Err(e) if lists_no_panes(&e) => Ok((Vec::new(), None)),
             Err(e) if is_missing_target(&e) => Ok((self.list_panes()?, None)),
             Err(e) => Err(e),
         }
@@ -476,11 +476,12 @@ pub fn is_no_server(e: &anyhow::Error) -> bool {
     })
 }
 
-/// What `list-panes -a` says of a server whose last session has just ended
-/// and which is exiting: it has no sessions, so no current one to start from.
-/// Only a command without a target can fail so; for it, there are no panes.
-fn is_no_session(e: &anyhow::Error) -> bool {
-    tmux_stderr(e).is_some_and(|s| s.contains("no current target"))
+/// A `list-panes -a` that failed because there is nothing to list: no
+/// server, or one whose last session has just ended and which is exiting
+/// (it has no sessions, so "no current target" — only a command without a
+/// target can fail so).
+fn lists_no_panes(e: &anyhow::Error) -> bool {
+    is_no_server(e) || tmux_stderr(e).is_some_and(|s| s.contains("no current target"))
 }
 
 /// The target session or pane does not exist.
@@ -611,9 +612,9 @@ mod tests {
             "server exited unexpectedly",
         ] {
             assert!(is_no_server(&failed(gone)), "{gone}");
-            assert!(!is_no_session(&failed(gone)), "{gone}");
+            assert!(lists_no_panes(&failed(gone)), "{gone}");
         }
-        assert!(is_no_session(&failed("no current target")));
+        assert!(lists_no_panes(&failed("no current target")));
         assert!(!is_no_server(&failed("no current target")));
         for other in [
             "can't find session: mam-k",
@@ -621,7 +622,7 @@ mod tests {
             "unknown option -- z",
         ] {
             assert!(!is_no_server(&failed(other)), "{other}");
-            assert!(!is_no_session(&failed(other)), "{other}");
+            assert!(!lists_no_panes(&failed(other)), "{other}");
         }
     }
 

@@ -80,7 +80,7 @@ pub fn flush(
 
 /// The least time a try at the fleet's traffic must have for its failure to
 /// count against the rows (move them back by their backoff).
-pub const FAIR_TRY: Duration = Duration::from_secs(1);
+const FAIR_TRY: Duration = Duration::from_secs(1);
 
 /// Publish the fleet traffic that is due: each row in a fresh envelope
 /// (new sequence number, now as its time) signed with this host's Ed25519
