@@ -526,7 +526,7 @@ fn without_a_terminal_it_refuses_with_exit_2() {
 
 #[test]
 fn f_shows_the_other_hosts_jobs_and_follows_them() {
-    use crate::fleet::{WAIT, daemon, fleet_jobs, fleet_with};
+    use crate::fleet::{WAIT, daemon, fleet_with, wait_fleet_jobs};
     let broker = broker::Broker::plain();
     let hosts = fleet_with(&broker, &["alpha", "beta"], "heartbeat = \"1s\"\n");
     let (a, b) = (&hosts[0], &hosts[1]);
@@ -558,23 +558,12 @@ fn f_shows_the_other_hosts_jobs_and_follows_them() {
     assert!(line(&s, "beta · 1 job · heard ").is_some(), "{s}");
     b.ok(&["stop", "w1"]);
     // First the cache (the daemons' part), then the screen (the dashboard's).
-    let until = Instant::now() + WAIT;
-    let heard = |d: &crate::support::daemon::Daemon| -> Vec<serde_json::Value> {
-        d.drain()
-            .into_iter()
-            .filter(|v| v["type"] != "pass")
-            .collect()
-    };
-    while fleet_jobs(a) != ["beta/w1 stopped"] {
-        assert!(
-            Instant::now() < until,
-            "w1 stopped never reached alpha's cache: {:?}\nalpha's daemon: {:?}\nbeta's daemon: {:?}",
-            fleet_jobs(a),
-            heard(&da),
-            heard(&db)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_fleet_jobs(
+        a,
+        &["beta/w1 stopped"],
+        Instant::now() + WAIT,
+        &[("alpha", &da), ("beta", &db)],
+    );
     dash.wait("w1 stopped, followed", Duration::from_secs(5), |s| {
         line(s, "  w1").is_some_and(|l| l.contains("stopped"))
     });

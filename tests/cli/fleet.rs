@@ -1467,6 +1467,39 @@ fn a_host_key_gone_missing_is_said_and_never_silently_replaced() {
 
 /// `host/name state` of every job `status --fleet --json` shows on `env`,
 /// with ` (stale)` for a stale host's.
+/// Wait until `env`'s `status --fleet` lists exactly `want`; past `until`,
+/// fail with what it lists and what each daemon reported besides its passes
+/// (which side was slow).
+#[track_caller]
+pub(crate) fn wait_fleet_jobs(
+    env: &Env,
+    want: &[&str],
+    until: std::time::Instant,
+    daemons: &[(&str, &Daemon)],
+) {
+    while fleet_jobs(env) != want {
+        if std::time::Instant::now() >= until {
+            let told: Vec<String> = daemons
+                .iter()
+                .map(|(host, d)| {
+                    let lines: Vec<serde_json::Value> = d
+                        .drain()
+                        .into_iter()
+                        .filter(|v| v["type"] != "pass")
+                        .collect();
+                    format!("{host}'s daemon: {lines:?}")
+                })
+                .collect();
+            panic!(
+                "never listed {want:?}: {:?}\n{}",
+                fleet_jobs(env),
+                told.join("\n")
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 pub(crate) fn fleet_jobs(env: &Env) -> Vec<String> {
     let v = env.json(&["status", "--fleet", "--json"]);
     v["jobs"]
@@ -1529,45 +1562,29 @@ fn status_fleet_shows_every_hosts_jobs_as_their_daemons_last_told_them() {
     // on a timeout, what the daemons reported says which side was slow (this
     // wait timed out once at 20 s, under a full suite, in session 8).
     let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let told = |d: &Daemon| -> Vec<serde_json::Value> {
-        d.drain()
-            .into_iter()
-            .filter(|v| v["type"] != "pass")
-            .collect()
-    };
-    for (env, want) in [
-        (
-            a,
-            [
-                "alpha/pm ready",
-                "beta/w1 ready",
-                "beta/w2 stopped",
-                "gamma/g1 ready",
-            ],
-        ),
-        (
-            g,
-            [
-                "gamma/g1 ready",
-                "alpha/pm ready",
-                "beta/w1 ready",
-                "beta/w2 stopped",
-            ],
-        ),
-    ] {
-        while fleet_jobs(env) != want {
-            assert!(
-                std::time::Instant::now() < until,
-                "w2 stopped never reached {}: {:?}\nalpha's daemon: {:?}\nbeta's daemon: {:?}\ngamma's daemon: {:?}",
-                want[0],
-                fleet_jobs(env),
-                told(&da),
-                told(&db),
-                told(&dg)
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
-    }
+    let daemons = [("alpha", &da), ("beta", &db), ("gamma", &dg)];
+    wait_fleet_jobs(
+        a,
+        &[
+            "alpha/pm ready",
+            "beta/w1 ready",
+            "beta/w2 stopped",
+            "gamma/g1 ready",
+        ],
+        until,
+        &daemons,
+    );
+    wait_fleet_jobs(
+        g,
+        &[
+            "gamma/g1 ready",
+            "alpha/pm ready",
+            "beta/w1 ready",
+            "beta/w2 stopped",
+        ],
+        until,
+        &daemons,
+    );
     // gamma's daemon stops: three heartbeats later alpha marks it stale and
     // still shows what it last said.
     dg.terminate();
